@@ -15,7 +15,14 @@ module.exports = {
       '@swc/jest',
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
+    '/node_modules/quick-lru/.+\\.js$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  // geotiff.js's CommonJS build requires quick-lru, which ships only as ESM: let swc turn
+  // that one dependency into CommonJS (plain Node >= 20.19 loads it with require natively).
+  transformIgnorePatterns: ['/node_modules/(?!quick-lru/)'],
   moduleNameMapper: {
     '^@fleet/(.*)$': ['<rootDir>/packages/$1/src/index.ts', '<rootDir>/apps/$1/src/index.ts'],
   },

@@ -1,1 +1,6 @@
-export {};
+export * from './geo-transform';
+export * from './window-plan';
+export * from './window-coverage';
+export * from './blocks';
+export * from './block-index';
+export { intersectingRange } from './axis-ranges';

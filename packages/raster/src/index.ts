@@ -1,1 +1,12 @@
-export {};
+export { RasterError } from './raster-error';
+export type { ColorMap } from './color-map';
+export type { GeoTiffWriteOptions } from './geotiff-write-options';
+export { GeoTiffWriter } from './geotiff-writer';
+export { writeGeoTiff } from './write-geotiff';
+export type { RangeReader } from './range-reader';
+export { LocalFileReader } from './local-file-reader';
+export { openGeoTiff } from './geotiff-reader';
+export type { RasterHeader, RasterFile, ReadWindowOptions } from './geotiff-reader';
+export { registerZlibDeflateDecoder, ZlibDeflateDecoder } from './zlib-deflate-decoder';
+export { buildMosaicVrt } from './vrt-writer';
+export type { MosaicVrtBlock, MosaicVrtOptions } from './vrt-writer';
