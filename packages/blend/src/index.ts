@@ -1,1 +1,2 @@
-export {};
+export * from './window-weights';
+export * from './blend-accumulator';

@@ -1,1 +1,3 @@
-export {};
+export * from './mask-tile';
+export * from './mask-tile-codec';
+export * from './logits-to-mask';

@@ -1,0 +1,97 @@
+import { BlendAccumulator, type WindowContribution } from './blend-accumulator';
+import { axisWeights, WeightTable } from './window-weights';
+
+describe('axisWeights', () => {
+  it('is 1 in the middle, falls towards both edges and never reaches 0', () => {
+    const w = axisWeights(512, 128);
+    expect(w[256]).toBe(1);
+    expect(w[128]).toBe(1);
+    expect(w[0]).toBeGreaterThan(0);
+    expect(w[0]).toBeLessThan(0.001);
+    expect(w[511]).toBeCloseTo(w[0]!, 7);
+    for (let i = 1; i < 128; i++) expect(w[i]).toBeGreaterThan(w[i - 1]!);
+  });
+
+  it('cross-fades two windows overlapping by the ramp width to a sum of ~1', () => {
+    const w = axisWeights(512, 128);
+    // window B starts 384 px after window A: A's pixel 384+i is B's pixel i
+    for (let i = 0; i < 128; i++) expect(w[384 + i]! + w[i]!).toBeCloseTo(1, 5);
+  });
+
+  it('memoises per size', () => {
+    const t = new WeightTable(64);
+    expect(t.get(100)).toBe(t.get(100));
+  });
+});
+
+function uniformWindow(
+  width: number,
+  height: number,
+  offsetX: number,
+  offsetY: number,
+  ranks: Array<[number, number]>,
+  ramp = 4,
+): WindowContribution {
+  const n = width * height;
+  return {
+    width,
+    height,
+    offsetX,
+    offsetY,
+    argmax: new Uint8Array(n).fill(ranks[0]![0]),
+    softIds: ranks.map(([id]) => new Uint8Array(n).fill(id)),
+    softProbs: ranks.map(([, p]) => new Uint8Array(n).fill(p)),
+    weightsX: axisWeights(width, ramp),
+    weightsY: axisWeights(height, ramp),
+  };
+}
+
+describe('BlendAccumulator', () => {
+  it('leaves uncovered pixels as nodata and copies a single window', () => {
+    const acc = new BlendAccumulator(4, 1, [1, 2, 3]);
+    acc.add(uniformWindow(2, 1, 1, 0, [[3, 200], [1, 55]]));
+    expect([...acc.resolve()]).toEqual([0, 3, 3, 0]);
+  });
+
+  it('cross-fades from one window to the next in the middle of their overlap', () => {
+    // A (class 1) covers x 0..15, B (class 2) covers x 8..23, overlap 8 with ramp 8
+    const acc = new BlendAccumulator(24, 1, [1, 2]);
+    acc.add(uniformWindow(16, 1, 0, 0, [[1, 160], [2, 95]], 8));
+    acc.add(uniformWindow(16, 1, 8, 0, [[2, 160], [1, 95]], 8));
+    const out = [...acc.resolve()];
+    expect(out.slice(0, 12)).toEqual(new Array(12).fill(1));
+    expect(out.slice(12)).toEqual(new Array(12).fill(2));
+  });
+
+  it('lets a confident window outvote an unsure one in their overlap', () => {
+    const acc = new BlendAccumulator(4, 1, [1, 2]);
+    acc.add(uniformWindow(4, 1, 0, 0, [[1, 130], [2, 125]], 0));
+    acc.add(uniformWindow(4, 1, 0, 0, [[2, 250], [1, 5]], 0));
+    expect([...acc.resolve()]).toEqual([2, 2, 2, 2]);
+  });
+
+  it('breaks quantisation ties with the exact argmax of the highest-weight window', () => {
+    // both windows saw the same pixel values (context-free model): equal quantised probs,
+    // but the exact float argmax was class 2
+    const a = uniformWindow(6, 1, 0, 0, [[2, 128], [1, 128]], 3);
+    const b = uniformWindow(6, 1, 0, 0, [[2, 128], [1, 128]], 3);
+    const acc = new BlendAccumulator(6, 1, [1, 2]);
+    acc.add(a);
+    acc.add(b);
+    expect([...acc.resolve()]).toEqual([2, 2, 2, 2, 2, 2]);
+  });
+
+  it('ignores pixels a window marks as nodata', () => {
+    const a = uniformWindow(3, 1, 0, 0, [[1, 255]]);
+    a.argmax[1] = 0;
+    a.softProbs[0]![1] = 0;
+    const acc = new BlendAccumulator(3, 1, [1]);
+    acc.add(a);
+    expect([...acc.resolve()]).toEqual([1, 0, 1]);
+  });
+
+  it('rejects a class id the model does not have', () => {
+    const acc = new BlendAccumulator(2, 1, [1]);
+    expect(() => acc.add(uniformWindow(2, 1, 0, 0, [[9, 255]]))).toThrow(/class id 9/);
+  });
+});

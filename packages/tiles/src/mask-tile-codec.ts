@@ -1,0 +1,136 @@
+import { deflateSync, inflateSync } from 'node:zlib';
+import { inRect, type MaskTile } from './mask-tile';
+
+const MAGIC = 0x544d4c46; // "FLMT" little-endian
+const VERSION = 1;
+const HEADER_BYTES = 4 + 1 + 1 + 2 * 6;
+
+/** A stored tile that cannot be decoded; permanent: retrying will read the same bytes. */
+export class MaskTileFormatError extends Error {
+  readonly permanent = true;
+  constructor(readonly source: string, problem: string) {
+    super(`${source}: ${problem}`);
+    this.name = 'MaskTileFormatError';
+  }
+}
+
+/** Indices (row-major within the window) of the pixels outside the core, in order. */
+function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>): number {
+  return tile.width * tile.height - tile.core.width * tile.core.height;
+}
+
+/**
+ * Binary layout: a fixed little-endian header (magic, version, k, width, height, core x/y/w/h)
+ * then one zlib stream holding planes, each plane contiguous so that deflate sees long runs:
+ * argmax for every pixel, then for soft pixels only (raster order, core skipped): prob of
+ * rank 0, then id and prob of each further rank. zlib (not raw deflate) carries an Adler-32
+ * checksum, so a damaged object fails to decode instead of producing a wrong map.
+ * Node's zlib is the native library, not a JavaScript port.
+ */
+export function encodeMaskTile(tile: MaskTile, level = 6): Buffer {
+  const n = tile.width * tile.height;
+  const soft = softPixelCount(tile);
+  const body = new Uint8Array(n + soft * (2 * tile.k - 1));
+  body.set(tile.argmax, 0);
+  const planes: Uint8Array[] = [tile.softProbs[0]!];
+  for (let r = 1; r < tile.k; r++) planes.push(tile.softIds[r]!, tile.softProbs[r]!);
+  let offset = n;
+  for (const plane of planes) {
+    offset = gatherSoft(tile, plane, body, offset);
+  }
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt8(VERSION, 4);
+  header.writeUInt8(tile.k, 5);
+  [tile.width, tile.height, tile.core.x, tile.core.y, tile.core.width, tile.core.height].forEach((v, i) =>
+    header.writeUInt16LE(v, 6 + 2 * i),
+  );
+  return Buffer.concat([header, deflateSync(body, { level })]);
+}
+
+function gatherSoft(tile: MaskTile, plane: Uint8Array, out: Uint8Array, offset: number): number {
+  const { width, height, core } = tile;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    if (y >= core.y && y < core.y + core.height) {
+      out.set(plane.subarray(row, row + core.x), offset);
+      offset += core.x;
+      const after = core.x + core.width;
+      out.set(plane.subarray(row + after, row + width), offset);
+      offset += width - after;
+    } else {
+      out.set(plane.subarray(row, row + width), offset);
+      offset += width;
+    }
+  }
+  return offset;
+}
+
+function scatterSoft(tile: MaskTile, body: Uint8Array, offset: number, plane: Uint8Array): number {
+  const { width, height, core } = tile;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    if (y >= core.y && y < core.y + core.height) {
+      plane.set(body.subarray(offset, offset + core.x), row);
+      offset += core.x;
+      const after = core.x + core.width;
+      plane.set(body.subarray(offset, offset + width - after), row + after);
+      offset += width - after;
+    } else {
+      plane.set(body.subarray(offset, offset + width), row);
+      offset += width;
+    }
+  }
+  return offset;
+}
+
+/** Decodes a tile; `source` (the object key) names the tile in errors. */
+export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < HEADER_BYTES || buf.readUInt32LE(0) !== MAGIC) {
+    throw new MaskTileFormatError(source, 'not a flair-fleet mask tile (bad magic)');
+  }
+  const version = buf.readUInt8(4);
+  if (version !== VERSION) throw new MaskTileFormatError(source, `unsupported mask tile version ${version}`);
+  const k = buf.readUInt8(5);
+  const [width, height, cx, cy, cw, ch] = [0, 1, 2, 3, 4, 5].map((i) => buf.readUInt16LE(6 + 2 * i)) as [
+    number, number, number, number, number, number,
+  ];
+  if (k < 1 || width === 0 || height === 0 || cx + cw > width || cy + ch > height) {
+    throw new MaskTileFormatError(source, `inconsistent header (k=${k}, ${width}x${height}, core ${cx},${cy} ${cw}x${ch})`);
+  }
+  let body: Buffer;
+  try {
+    body = inflateSync(buf.subarray(HEADER_BYTES));
+  } catch (err) {
+    throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
+  }
+  const n = width * height;
+  const core = { x: cx, y: cy, width: cw, height: ch };
+  const soft = n - cw * ch;
+  if (body.length !== n + soft * (2 * k - 1)) {
+    throw new MaskTileFormatError(source, `body holds ${body.length} bytes, expected ${n + soft * (2 * k - 1)}`);
+  }
+  const argmax = new Uint8Array(n);
+  argmax.set(body.subarray(0, n));
+  const tile: MaskTile = {
+    width,
+    height,
+    core,
+    k,
+    argmax,
+    softIds: Array.from({ length: k }, () => new Uint8Array(n)),
+    softProbs: Array.from({ length: k }, () => new Uint8Array(n)),
+  };
+  let offset = scatterSoft(tile, body, n, tile.softProbs[0]!);
+  for (let r = 1; r < k; r++) {
+    offset = scatterSoft(tile, body, offset, tile.softIds[r]!);
+    offset = scatterSoft(tile, body, offset, tile.softProbs[r]!);
+  }
+  // rank 0's id is the argmax itself: not stored twice
+  const ids0 = tile.softIds[0]!;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) if (!inRect(core, x, y)) ids0[y * width + x] = argmax[y * width + x]!;
+  }
+  return tile;
+}
