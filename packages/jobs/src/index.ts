@@ -1,1 +1,6 @@
-export {};
+export * from './queue-names';
+export * from './run-spec';
+export * from './job-catalogue';
+export * from './run-keys';
+export * from './run-state';
+export * from './queues';

@@ -1,1 +1,4 @@
-export {};
+export * from './find-executable';
+export * from './ensure-redis-server';
+export * from './private-redis';
+export * from './connection';

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/**
+ * Pieces of environment schema shared by the apps' env.ts files, so each variable is
+ * spelled and validated once.
+ */
+export const redisEnv = {
+  /** Redis to use; unset = a private redis-server started for this process tree (CLI only). */
+  REDIS_URL: z.string().url().startsWith('redis', 'must be a redis:// or rediss:// URL').optional(),
+  /** BullMQ key prefix, so several fleets or test suites share one Redis. */
+  FLEET_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('fleet'),
+};
+
+export const s3Env = {
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
+};
+
+export const logEnv = {
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+/** Parses `env` with `schema`; a bad value fails with one line naming each variable. */
+export function parseEnv<T extends z.ZodRawShape>(shape: T, env: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<T>> {
+  const result = z.object(shape).safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid environment: ${problems}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { blockIdSchema, runIdSchema } from './run-spec';
+import type { JobName } from './queue-names';
+
+const windowSchema = z.object({
+  id: z.string().regex(/^r\d+-c\d+$/),
+  row: z.number().int().nonnegative(),
+  col: z.number().int().nonnegative(),
+  index: z.number().int().nonnegative(),
+  x: z.number().int().nonnegative(),
+  y: z.number().int().nonnegative(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+});
+
+/** Job payloads, validated when enqueued and again when a worker takes them. */
+export const JOB_SCHEMAS = {
+  'infer-window': z.object({
+    runId: runIdSchema,
+    window: windowSchema,
+    /** Blocks this window feeds: each merges once all its windows are done. */
+    blocks: z.array(blockIdSchema).min(1),
+  }),
+  'merge-block': z.object({ runId: runIdSchema, blockId: blockIdSchema }),
+  'finalize-run': z.object({ runId: runIdSchema }),
+} satisfies { [K in JobName]: z.ZodType };
+
+export type JobPayload<K extends JobName> = z.infer<(typeof JOB_SCHEMAS)[K]>;
+
+/** A job handler; the handler map is typed so that a missing handler does not compile. */
+export type JobHandler<K extends JobName, R = unknown> = (payload: JobPayload<K>, job: { id?: string; attemptsMade: number }) => Promise<R>;
+
+/** Permanent payload problems name the job and the field. */
+export function parsePayload<K extends JobName>(name: K, data: unknown): JobPayload<K> {
+  const result = JOB_SCHEMAS[name].safeParse(data);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid ${name} payload: ${problems}`);
+  }
+  return result.data as JobPayload<K>;
+}
+
+/**
+ * Deterministic job ids: enqueueing the same run twice adds nothing, and a retry writes the
+ * same object keys. BullMQ ids may not contain ':' (nor be plain integers).
+ */
+export const jobIds = {
+  window: (runId: string, windowId: string) => `${runId}.w.${windowId}`,
+  block: (runId: string, blockId: string) => `${runId}.b.${blockId}`,
+  finalize: (runId: string) => `${runId}.final`,
+};

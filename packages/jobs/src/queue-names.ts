@@ -1,0 +1,21 @@
+/**
+ * Queue names, in one place. Windows and merges live on separate queues so that merge work
+ * (CPU, I/O) never waits behind thousands of inference jobs, and GPU workers never take merges.
+ */
+export const QUEUES = {
+  /** One job per model window: read, infer, upload a mask tile. Taken by workers. */
+  infer: 'fleet-infer',
+  /** One job per output block, then one per run to finalise. Taken by mergers. */
+  merge: 'fleet-merge',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Job names and the queue each travels on. */
+export const JOB_QUEUE = {
+  'infer-window': QUEUES.infer,
+  'merge-block': QUEUES.merge,
+  'finalize-run': QUEUES.merge,
+} as const;
+
+export type JobName = keyof typeof JOB_QUEUE;

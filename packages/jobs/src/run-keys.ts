@@ -1,0 +1,22 @@
+/** Redis keys of one run's state, all under the fleet's prefix. */
+export function runKeys(prefix: string, runId: string) {
+  const base = `${prefix}:run:${runId}`;
+  return {
+    spec: `${base}:spec`,
+    status: `${base}:status`,
+    report: `${base}:report`,
+    stats: `${base}:stats`,
+    /** Bitmaps by window index: a window is done once, whatever its outcome. */
+    windowsDone: `${base}:windows-done`,
+    windowsSkipped: `${base}:windows-skipped`,
+    windowsFailed: `${base}:windows-failed`,
+    failures: `${base}:failures`,
+    /** Hash blockId -> windows still to finish before the block can merge. */
+    blockRemaining: `${base}:block-remaining`,
+    blocksMerged: `${base}:blocks-merged`,
+    blocksRemaining: `${base}:blocks-remaining`,
+    blockResults: `${base}:block-results`,
+  };
+}
+
+export const runsIndexKey = (prefix: string) => `${prefix}:runs`;

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+const geoTransform = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
+const rect = { x: z.number().int().nonnegative(), y: z.number().int().nonnegative(), width: z.number().int().positive(), height: z.number().int().positive() };
+
+/** Run ids appear in object keys and BullMQ job ids (which may not contain ':'). */
+export const runIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'run id: 1-64 letters, digits, _ or -');
+export const blockIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'block id: letters, digits, _ . -');
+
+/** One input file placed on the mosaic grid. */
+export const dalleSchema = z.object({
+  /** Object key in the source store, or an absolute local path. */
+  uri: z.string().min(1),
+  ...rect,
+  bands: z.number().int().positive(),
+  noData: z.number().optional(),
+});
+export type Dalle = z.infer<typeof dalleSchema>;
+
+export const sourceRoles = ['stack', 'rgb', 'irc', 'elevation'] as const;
+export type SourceRole = (typeof sourceRoles)[number];
+
+export const sourceSchema = z.object({
+  role: z.enum(sourceRoles),
+  /** Where the files live: an absolute folder or s3://bucket/prefix. */
+  location: z.string().min(1),
+  dalles: z.array(dalleSchema).min(1),
+});
+export type Source = z.infer<typeof sourceSchema>;
+
+export const blockSchema = z.object({ id: blockIdSchema, ...rect });
+
+/**
+ * Everything a worker or merger needs to know about a run; written once by the coordinator
+ * (to Redis and next to the outputs) and read by every process that takes the run's jobs.
+ */
+export const runSpecSchema = z.object({
+  runId: runIdSchema,
+  createdAt: z.string(),
+  mosaic: z.object({
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    geoTransform,
+    epsg: z.number().int().positive(),
+  }),
+  sources: z.array(sourceSchema).min(1),
+  model: z.object({ location: z.string().min(1), name: z.string(), version: z.string() }),
+  output: z.string().min(1),
+  patch: z.number().int().positive(),
+  overlap: z.number().int().nonnegative(),
+  /** Classes kept per pixel where windows overlap. */
+  topK: z.number().int().min(1).max(8),
+  blocks: z.array(blockSchema).min(1),
+  windowCount: z.number().int().positive(),
+});
+export type RunSpec = z.infer<typeof runSpecSchema>;

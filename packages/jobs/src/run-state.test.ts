@@ -1,0 +1,79 @@
+import { createRedisConnection } from '@fleet/redis';
+import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { FleetQueues } from './queues';
+import { jobIds, parsePayload } from './job-catalogue';
+import { RunState } from './run-state';
+import type { RunSpec } from './run-spec';
+
+const spec: RunSpec = {
+  runId: 'run-a',
+  createdAt: '2026-11-24T00:00:00Z',
+  mosaic: { width: 1000, height: 600, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
+  sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: 1000, height: 600, bands: 5 }] }],
+  model: { location: '/models/demo', name: 'demo', version: '1' },
+  output: '/out',
+  patch: 512,
+  overlap: 128,
+  topK: 2,
+  blocks: [{ id: 'left', x: 0, y: 0, width: 500, height: 600 }, { id: 'right', x: 500, y: 0, width: 500, height: 600 }],
+  windowCount: 4,
+};
+
+describe('RunState', () => {
+  const redis = createRedisConnection(testRedisUrl());
+  afterAll(() => redis.quit());
+
+  it('initialises once and counts windows down per block, once per window', async () => {
+    const state = new RunState(redis, uniquePrefix('state'), 'run-a');
+    expect(await state.init(spec, new Map([['left', 2], ['right', 3]]))).toBe(true);
+    expect(await state.init(spec, new Map([['left', 99]]))).toBe(false);
+    expect((await state.spec())?.blocks).toHaveLength(2);
+
+    expect(await state.completeWindow(0, 'r0-c0', 'done', ['left'], { tileBytes: 100 })).toEqual([]);
+    // a window on the block edge feeds both blocks
+    expect(await state.completeWindow(1, 'r0-c1', 'done', ['left', 'right'], { tileBytes: 50 })).toEqual(['left']);
+    // a retry of a finished window changes nothing but still reports its ready blocks
+    expect(await state.completeWindow(1, 'r0-c1', 'done', ['left', 'right'], { tileBytes: 50 })).toEqual(['left']);
+    expect(await state.completeWindow(2, 'r1-c1', 'skipped', ['right'])).toEqual([]);
+    expect(await state.completeWindow(3, 'r1-c2', 'failed', ['right'], {}, 'a.tif: truncated')).toEqual(['right']);
+
+    expect(await state.stats()).toEqual({ windows_done: 2, windows_skipped: 1, windows_failed: 1, tileBytes: 150 });
+    expect(await state.windowFlags(2)).toEqual({ skipped: true, failed: false });
+    expect(await state.windowFlags(3)).toEqual({ skipped: false, failed: true });
+    expect(await state.failures()).toEqual({ 'r1-c2': 'a.tif: truncated' });
+    expect(await state.isWindowDone(3)).toBe(true);
+
+    const result = { key: 'k', bytes: 1, classPixels: { '1': 5 }, failedWindows: 0, mergeMs: 1 };
+    expect(await state.completeBlock({ ...result, blockId: 'left' })).toBe(1);
+    expect(await state.completeBlock({ ...result, blockId: 'left' })).toBe(1);
+    expect(await state.completeBlock({ ...result, blockId: 'right' })).toBe(0);
+    expect((await state.progress())).toMatchObject({ windows: 4, done: 2, skipped: 1, failed: 1, blocks: 2, blocksMerged: 2, status: 'running' });
+    await state.finish({ ok: true });
+    expect((await state.progress())?.status).toBe('done');
+  });
+});
+
+describe('FleetQueues', () => {
+  it('validates payloads and ignores a second add of the same job id', async () => {
+    const prefix = uniquePrefix('queues');
+    const queues = new FleetQueues({ url: testRedisUrl() }, prefix);
+    try {
+      const payload = { runId: 'run-a', window: { id: 'r0-c0', row: 0, col: 0, index: 0, x: 0, y: 0, width: 512, height: 512 }, blocks: ['left'] };
+      await queues.addWindows([payload]);
+      await queues.addWindows([payload]);
+      await queues.add('merge-block', { runId: 'run-a', blockId: 'left' }, jobIds.block('run-a', 'left'));
+      await queues.add('merge-block', { runId: 'run-a', blockId: 'left' }, jobIds.block('run-a', 'left'));
+      expect(await queues.infer.getJobCounts('waiting')).toMatchObject({ waiting: 1 });
+      expect(await queues.merge.getJobCounts('waiting')).toMatchObject({ waiting: 1 });
+      expect((await queues.infer.getJob('run-a.w.r0-c0'))?.data).toEqual(payload);
+      await expect(queues.add('merge-block', { runId: 'bad:id', blockId: 'x' } as never, 'x')).rejects.toThrow(
+        /^invalid merge-block payload: runId: run id/,
+      );
+      expect(() => parsePayload('infer-window', { runId: 'r', window: {}, blocks: [] })).toThrow(/window.id/);
+    } finally {
+      await queues.infer.obliterate({ force: true });
+      await queues.merge.obliterate({ force: true });
+      await queues.close();
+    }
+  });
+});

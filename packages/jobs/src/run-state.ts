@@ -1,0 +1,144 @@
+import type IORedis from 'ioredis';
+import { COMPLETE_BLOCK, COMPLETE_WINDOW, INIT_RUN } from './run-scripts';
+import { runKeys, runsIndexKey } from './run-keys';
+import { runSpecSchema, type RunSpec } from './run-spec';
+
+export type WindowOutcome = 'done' | 'skipped' | 'failed';
+
+/** Per-block result the merger records, aggregated into run.json. */
+export interface BlockResult {
+  blockId: string;
+  /** Object key of the block's GeoTIFF in the output store. */
+  key: string;
+  bytes: number;
+  /** Pixels per FLAIR class id. */
+  classPixels: Record<string, number>;
+  /** Windows of this block that failed: their pixels are nodata. */
+  failedWindows: number;
+  mergeMs: number;
+}
+
+export interface RunProgress {
+  runId: string;
+  status: string;
+  windows: number;
+  done: number;
+  skipped: number;
+  failed: number;
+  blocks: number;
+  blocksMerged: number;
+}
+
+/**
+ * A run's shared state in Redis: the spec every process reads, the per-block countdown that
+ * triggers merges, counters for the report. All mutations are single Lua scripts.
+ */
+export class RunState {
+  private readonly keys: ReturnType<typeof runKeys>;
+
+  constructor(private readonly redis: IORedis, private readonly prefix: string, readonly runId: string) {
+    this.keys = runKeys(prefix, runId);
+  }
+
+  /** Stores the spec and block counters once; false if the run already exists (a resume). */
+  async init(spec: RunSpec, windowsPerBlock: Map<string, number>): Promise<boolean> {
+    const k = this.keys;
+    const pairs = [...windowsPerBlock].flatMap(([id, n]) => [id, String(n)]);
+    const created = await this.redis.eval(
+      INIT_RUN, 5, k.spec, k.status, k.blockRemaining, k.blocksRemaining, runsIndexKey(this.prefix),
+      JSON.stringify(spec), spec.runId, String(windowsPerBlock.size), ...pairs,
+    );
+    return created === 1;
+  }
+
+  async spec(): Promise<RunSpec | undefined> {
+    const raw = await this.redis.get(this.keys.spec);
+    return raw === null ? undefined : runSpecSchema.parse(JSON.parse(raw));
+  }
+
+  /** Window indices already finished (for a coordinator resuming an interrupted enqueue). */
+  async isWindowDone(index: number): Promise<boolean> {
+    return (await this.redis.getbit(this.keys.windowsDone, index)) === 1;
+  }
+
+  async doneBitmap(): Promise<Buffer> {
+    return (await this.redis.getBuffer(this.keys.windowsDone)) ?? Buffer.alloc(0);
+  }
+
+  /** Records a window's outcome once; returns the blocks that became (or already were) ready to merge. */
+  async completeWindow(
+    index: number,
+    windowId: string,
+    outcome: WindowOutcome,
+    blocks: readonly string[],
+    stats: Record<string, number> = {},
+    failure = '',
+  ): Promise<string[]> {
+    const k = this.keys;
+    const outcomeKey = outcome === 'failed' ? k.windowsFailed : k.windowsSkipped;
+    const statPairs = Object.entries(stats).flatMap(([f, v]) => [f, String(Math.round(v))]);
+    const ready = await this.redis.eval(
+      COMPLETE_WINDOW, 5, k.windowsDone, outcomeKey, k.stats, k.blockRemaining, k.failures,
+      String(index), outcome, windowId, failure, String(statPairs.length / 2), ...statPairs, ...blocks,
+    );
+    return ready as string[];
+  }
+
+  async windowFlags(index: number): Promise<{ skipped: boolean; failed: boolean }> {
+    const [skipped, failed] = await Promise.all([
+      this.redis.getbit(this.keys.windowsSkipped, index),
+      this.redis.getbit(this.keys.windowsFailed, index),
+    ]);
+    return { skipped: skipped === 1, failed: failed === 1 };
+  }
+
+  /** Records a merged block once; returns how many blocks remain. */
+  async completeBlock(result: BlockResult): Promise<number> {
+    const k = this.keys;
+    const remaining = await this.redis.eval(COMPLETE_BLOCK, 3, k.blocksMerged, k.blockResults, k.blocksRemaining, result.blockId, JSON.stringify(result));
+    return Number(remaining);
+  }
+
+  async blockResults(): Promise<BlockResult[]> {
+    const all = await this.redis.hgetall(this.keys.blockResults);
+    return Object.values(all).map((v) => JSON.parse(v) as BlockResult);
+  }
+
+  async stats(): Promise<Record<string, number>> {
+    const raw = await this.redis.hgetall(this.keys.stats);
+    return Object.fromEntries(Object.entries(raw).map(([f, v]) => [f, Number(v)]));
+  }
+
+  async failures(): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.failures);
+  }
+
+  async finish(report: unknown): Promise<void> {
+    await this.redis.multi().set(this.keys.report, JSON.stringify(report)).set(this.keys.status, 'done').exec();
+  }
+
+  async report(): Promise<unknown> {
+    const raw = await this.redis.get(this.keys.report);
+    return raw === null ? undefined : JSON.parse(raw);
+  }
+
+  async progress(): Promise<RunProgress | undefined> {
+    const k = this.keys;
+    const [spec, status, stats, merged] = await Promise.all([
+      this.redis.get(k.spec), this.redis.get(k.status), this.redis.hgetall(k.stats), this.redis.scard(k.blocksMerged),
+    ]);
+    if (spec === null) return undefined;
+    const parsed = JSON.parse(spec) as RunSpec;
+    const n = (f: string) => Number(stats[f] ?? 0);
+    return {
+      runId: this.runId,
+      status: status ?? 'unknown',
+      windows: parsed.windowCount,
+      done: n('windows_done'),
+      skipped: n('windows_skipped'),
+      failed: n('windows_failed'),
+      blocks: parsed.blocks.length,
+      blocksMerged: merged,
+    };
+  }
+}

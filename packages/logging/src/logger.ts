@@ -1,0 +1,57 @@
+import pino, { type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths pino blanks out wherever they appear in a log object: credentials must never reach
+ * logs, even when a whole config or error object is logged.
+ */
+export const REDACTED_PATHS = [
+  'password',
+  'secret',
+  'token',
+  'accessKeyId',
+  'secretAccessKey',
+  'sessionToken',
+  'credentials',
+  'authorization',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.accessKeyId',
+  '*.secretAccessKey',
+  '*.sessionToken',
+  '*.credentials',
+  '*.authorization',
+  'redisUrl',
+  '*.redisUrl',
+];
+
+/** Root logger options. Level from LOG_LEVEL (default "info"). */
+export function rootLoggerOptions(level = process.env.LOG_LEVEL ?? 'info'): LoggerOptions {
+  return { level, base: { pid: process.pid }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+}
+
+let root: Logger | undefined;
+
+/** The process's root logger, writing JSON lines to stderr (stdout stays for command output). */
+export function rootLogger(): Logger {
+  root ??= pino(rootLoggerOptions(), pino.destination({ fd: 2, sync: false }));
+  return root;
+}
+
+/** One child logger per component: `log.info({ runId, windowId, ms }, 'window inferred')`. */
+export function createLogger(component: string, parent: Logger = rootLogger()): Logger {
+  return parent.child({ component });
+}
+
+/** A Redis URL with its password replaced, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}
