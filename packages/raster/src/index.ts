@@ -10,3 +10,11 @@ export type { RasterHeader, RasterFile, ReadWindowOptions } from './geotiff-read
 export { registerZlibDeflateDecoder, ZlibDeflateDecoder } from './zlib-deflate-decoder';
 export { buildMosaicVrt } from './vrt-writer';
 export type { MosaicVrtBlock, MosaicVrtOptions } from './vrt-writer';
+export { storeRangeReader, openStoredRaster } from './stored-raster';
+export { SOURCE_ROLES, PRIMARY_ROLES } from './source-roles';
+export type { SourceRoleName, ModelBand } from './source-roles';
+export { layOutMosaic } from './mosaic-layout';
+export type { ScannedFile, ScannedSource, LaidOutDalle, MosaicLayout } from './mosaic-layout';
+export { scanSource } from './source-scan';
+export { MosaicReader } from './mosaic-reader';
+export type { MosaicSource, MosaicWindow } from './mosaic-reader';
