@@ -1,1 +1,5 @@
-export {};
+export * from './plan-run';
+export * from './enqueue-run';
+export * from './run-id';
+export * from './source-location';
+export * from './block-plan';

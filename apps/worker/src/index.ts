@@ -1,1 +1,5 @@
-export {};
+export * from './env';
+export * from './start-worker';
+export * from './window-processor';
+export * from './pad-to-patch';
+export * from './permanent-error';

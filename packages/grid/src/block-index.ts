@@ -8,8 +8,10 @@ import type { Block } from './blocks';
  */
 export class BlockIndex {
   private readonly cells = new Map<string, Block[]>();
+  private readonly order = new Map<Block, number>();
 
   constructor(readonly blocks: readonly Block[], private readonly cellSize = 4096) {
+    blocks.forEach((block, i) => this.order.set(block, i));
     for (const block of blocks) {
       this.forCells(block, (key) => {
         const list = this.cells.get(key);
@@ -25,7 +27,7 @@ export class BlockIndex {
     this.forCells(rect, (key) => {
       for (const block of this.cells.get(key) ?? []) if (intersectRects(block, rect)) found.add(block);
     });
-    return this.blocks.filter((b) => found.has(b)).map((b) => b.id);
+    return [...found].sort((a, b) => this.order.get(a)! - this.order.get(b)!).map((b) => b.id);
   }
 
   private forCells(rect: PixelRect, visit: (key: string) => void): void {

@@ -4,3 +4,4 @@ export * from './job-catalogue';
 export * from './run-keys';
 export * from './run-state';
 export * from './queues';
+export * from './output-keys';

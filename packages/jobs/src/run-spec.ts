@@ -44,13 +44,20 @@ export const runSpecSchema = z.object({
     epsg: z.number().int().positive(),
   }),
   sources: z.array(sourceSchema).min(1),
-  model: z.object({ location: z.string().min(1), name: z.string(), version: z.string() }),
+  model: z.object({
+    location: z.string().min(1),
+    name: z.string(),
+    version: z.string(),
+    /** The model's enabled classes, so mergers need only the spec (not the ONNX file). */
+    classes: z.array(z.object({ id: z.number().int().min(1).max(255), name: z.string(), color: z.string() })).min(1),
+  }),
   output: z.string().min(1),
   patch: z.number().int().positive(),
   overlap: z.number().int().nonnegative(),
   /** Classes kept per pixel where windows overlap. */
   topK: z.number().int().min(1).max(8),
   blocks: z.array(blockSchema).min(1),
+  /** Windows to infer: those touching at least one block. */
   windowCount: z.number().int().positive(),
 });
 export type RunSpec = z.infer<typeof runSpecSchema>;

@@ -10,7 +10,7 @@ const spec: RunSpec = {
   createdAt: '2026-11-24T00:00:00Z',
   mosaic: { width: 1000, height: 600, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
   sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: 1000, height: 600, bands: 5 }] }],
-  model: { location: '/models/demo', name: 'demo', version: '1' },
+  model: { location: '/models/demo', name: 'demo', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
   output: '/out',
   patch: 512,
   overlap: 128,

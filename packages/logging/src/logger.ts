@@ -34,9 +34,13 @@ export function rootLoggerOptions(level = process.env.LOG_LEVEL ?? 'info'): Logg
 
 let root: Logger | undefined;
 
-/** The process's root logger, writing JSON lines to stderr (stdout stays for command output). */
+/**
+ * The process's root logger, writing JSON lines to LOG_FILE when set (`fleet run` keeps its
+ * terminal for the progress bar), else to stderr (stdout stays for command output).
+ */
 export function rootLogger(): Logger {
-  root ??= pino(rootLoggerOptions(), pino.destination({ fd: 2, sync: false }));
+  const file = process.env.LOG_FILE;
+  root ??= pino(rootLoggerOptions(), file ? pino.destination({ dest: file, mkdir: true, sync: false }) : pino.destination({ fd: 2, sync: false }));
   return root;
 }
 

@@ -1,1 +1,7 @@
-export {};
+export * from './model-manifest';
+export * from './flair-inc';
+export * from './onnx-graph-builder';
+export * from './normalisation';
+export * from './inference-engine';
+export * from './whole-image-inference';
+export * from './class-argmax';

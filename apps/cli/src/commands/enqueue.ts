@@ -1,0 +1,30 @@
+import { enqueueRun, planRun } from '@fleet/coordinator';
+import { FleetQueues } from '@fleet/jobs';
+import { createLogger } from '@fleet/logging';
+import { createRedisConnection } from '@fleet/redis';
+import { parseRunArgs } from '../run-args';
+import { requireRedisUrl } from '../redis-for-cli';
+
+export const ENQUEUE_USAGE = `fleet enqueue <same source/model/out options as fleet run>
+  Plans and enqueues a run on REDIS_URL for a fleet of \`fleet worker\` and \`fleet merger\`
+  processes; prints the run id. Repeating it (or resuming after a crash) adds nothing twice.`;
+
+export async function enqueueCommand(argv: string[]): Promise<number> {
+  const { request, help } = parseRunArgs(argv);
+  if (help) {
+    process.stdout.write(`${ENQUEUE_USAGE}\n`);
+    return 0;
+  }
+  const url = requireRedisUrl(process.env, 'enqueue');
+  const planned = await planRun(request);
+  const connection = createRedisConnection(url);
+  const queues = new FleetQueues(connection, process.env.FLEET_QUEUE_PREFIX ?? 'fleet');
+  try {
+    const result = await enqueueRun(connection, queues, planned.spec, planned.windowsPerBlock, createLogger('coordinator'));
+    process.stdout.write(`${JSON.stringify({ ...result, windows: planned.spec.windowCount, blocks: planned.spec.blocks.length })}\n`);
+    return 0;
+  } finally {
+    await queues.close();
+    connection.disconnect();
+  }
+}

@@ -1,0 +1,31 @@
+import { CliError } from '../cli-error';
+import { RunProgressBar } from '../progress';
+import { parseRunArgs } from '../run-args';
+import { runPipeline } from '../run-pipeline';
+import { printRunSummary } from '../run-summary';
+
+export const RUN_USAGE = `fleet run --stack <file|dir|s3://...> | --rgb <..> --irc <..> --elevation <..>
+          --model <dir> --out <dir|s3://...> [--workers N] [--overlap PX]
+          [--block-size PX] [--top-k K] [--run-id ID]
+  Plans the mosaic, enqueues its windows, runs N workers and the merger, and waits with a
+  progress bar. Uses REDIS_URL, or starts a private redis-server when it is unset.`;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { request, workers, help } = parseRunArgs(argv);
+  if (help) {
+    process.stdout.write(`${RUN_USAGE}\n`);
+    return 0;
+  }
+  const bar = new RunProgressBar();
+  let result;
+  try {
+    result = await runPipeline(request, { workers, env: process.env, onProgress: (p) => bar.update(p), note: (m) => process.stderr.write(`${m}\n`) });
+  } finally {
+    bar.stop();
+  }
+  printRunSummary(result.report, request.output, result.logDir);
+  if (!result.report.complete) {
+    throw new CliError(`${result.report.windows.failed} window(s) failed, e.g. ${result.report.windows.failures[0]?.error ?? '?'}; see run.json`, 1);
+  }
+  return 0;
+}

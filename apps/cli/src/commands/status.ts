@@ -1,0 +1,18 @@
+import { RunState } from '@fleet/jobs';
+import { createRedisConnection } from '@fleet/redis';
+import { CliError } from '../cli-error';
+import { requireRedisUrl } from '../redis-for-cli';
+
+export async function statusCommand(argv: string[]): Promise<number> {
+  const runId = argv[0];
+  if (!runId) throw new CliError('usage: fleet status <run-id>');
+  const connection = createRedisConnection(requireRedisUrl(process.env, 'status'));
+  try {
+    const progress = await new RunState(connection, process.env.FLEET_QUEUE_PREFIX ?? 'fleet', runId).progress();
+    if (!progress) throw new CliError(`no run ${runId} in this Redis (prefix ${process.env.FLEET_QUEUE_PREFIX ?? 'fleet'})`, 1);
+    process.stdout.write(`${JSON.stringify(progress)}\n`);
+    return 0;
+  } finally {
+    connection.disconnect();
+  }
+}

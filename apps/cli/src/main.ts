@@ -1,0 +1,51 @@
+import { CliError } from './cli-error';
+import { demoCommand, DEMO_USAGE } from './commands/demo';
+import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue';
+import { runCommand, RUN_USAGE } from './commands/run';
+import { mergerCommand, workerCommand } from './commands/serve';
+import { statusCommand } from './commands/status';
+
+const USAGE = `fleet: FLAIR-INC land-cover maps of whole départements on a fleet of workers
+
+${RUN_USAGE}
+
+${ENQUEUE_USAGE}
+
+fleet worker        infer windows from REDIS_URL's queue until SIGTERM (FLEET_PROVIDER, FLEET_BATCH_SIZE, FLEET_THREADS)
+fleet merger        merge finished blocks and finalise runs until SIGTERM
+fleet status <run>  windows done/skipped/failed and blocks merged, as JSON
+
+${DEMO_USAGE}`;
+
+/** Dispatches a command; returns the exit code. Errors become one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest);
+      case 'enqueue':
+        return await enqueueCommand(rest);
+      case 'worker':
+        return await workerCommand();
+      case 'merger':
+        return await mergerCommand();
+      case 'status':
+        return await statusCommand(rest);
+      case 'demo':
+        return await demoCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new CliError(`unknown command "${command}" (fleet help lists them)`);
+    }
+  } catch (err) {
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    process.stderr.write(`fleet ${command}: ${message}\n`);
+    return err instanceof CliError ? err.exitCode : 1;
+  }
+}

@@ -1,0 +1,51 @@
+import type { RunRequest } from '@fleet/coordinator';
+import { parseArgs } from 'node:util';
+import { CliError } from './cli-error';
+
+/** Options shared by `fleet run` and `fleet enqueue`. */
+export const RUN_OPTIONS = {
+  stack: { type: 'string' },
+  rgb: { type: 'string' },
+  irc: { type: 'string' },
+  elevation: { type: 'string' },
+  model: { type: 'string' },
+  out: { type: 'string' },
+  overlap: { type: 'string' },
+  'block-size': { type: 'string' },
+  'top-k': { type: 'string' },
+  'run-id': { type: 'string' },
+  workers: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function intOption(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+export function parseRunArgs(argv: string[]): { request: RunRequest; workers: number; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: RUN_OPTIONS, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return { request: undefined as never, workers: 0, help: true };
+  if (!v.model) throw new CliError('--model <dir> is required');
+  if (!v.out) throw new CliError('--out <dir|s3://...> is required');
+  if (!v.stack && !v.rgb) throw new CliError('give --stack <file|dir|s3://...>, or --rgb, --irc and --elevation');
+  const sources: RunRequest['sources'] = {};
+  for (const role of ['stack', 'rgb', 'irc', 'elevation'] as const) if (v[role]) sources[role] = v[role];
+  const request: RunRequest = { sources, model: v.model, output: v.out };
+  const overlap = intOption('overlap', v.overlap, 0);
+  const blockSize = intOption('block-size', v['block-size'], 1);
+  const topK = intOption('top-k', v['top-k'], 1);
+  if (overlap !== undefined) request.overlap = overlap;
+  if (blockSize !== undefined) request.blockSize = blockSize;
+  if (topK !== undefined) request.topK = topK;
+  if (v['run-id']) request.runId = v['run-id'];
+  return { request, workers: intOption('workers', v.workers, 1) ?? 1, help: false };
+}

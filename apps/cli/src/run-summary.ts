@@ -1,0 +1,18 @@
+import type { RunReport } from '@fleet/merger';
+import { join } from 'node:path';
+
+/** Where the map is and what it holds, on stdout. */
+export function printRunSummary(report: RunReport, output: string, logDir: string): void {
+  const at = (key: string) => (output.startsWith('s3://') ? `${output.replace(/\/$/, '')}/${key}` : join(output, key));
+  const w = report.windows;
+  const top = [...report.classes].sort((a, b) => b.hectares - a.hectares).slice(0, 5);
+  const lines = [
+    `run ${report.runId}: ${w.done} windows inferred, ${w.skipped} without data, ${w.failed} failed, ${report.blocks.length} block(s) in ${report.wallSeconds} s`,
+    `map:    ${at('mosaic.vrt')}`,
+    `report: ${at('run.json')}`,
+    `mask tiles: ${report.bytes.perWindow} bytes per window on average; compute factor ${report.computeFactor}x`,
+    `largest classes: ${top.map((c) => `${c.name} ${c.hectares} ha`).join(', ')}`,
+    `logs:   ${logDir}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,98 @@
+import { BlockIndex, iterateWindows, planWindows, type Block, type WindowPlan } from '@fleet/grid';
+import type { RunSpec, SourceRole } from '@fleet/jobs';
+import { loadModelManifest, type ModelManifest } from '@fleet/model';
+import { layOutMosaic, PRIMARY_ROLES, scanSource, type ScannedSource } from '@fleet/raster';
+import { resolve } from 'node:path';
+import { planBlocks } from './block-plan';
+import { deriveRunId } from './run-id';
+import { openSourceLocation } from './source-location';
+
+export interface RunRequest {
+  /** Source locations by role: a folder, an s3:// prefix or one file each. */
+  sources: Partial<Record<SourceRole, string>>;
+  /** Model folder (model.json + model.onnx). */
+  model: string;
+  /** Output folder or s3:// prefix. */
+  output: string;
+  /** Pixels shared by neighbouring windows. Default 128. */
+  overlap?: number;
+  /** Regular output blocks of this many pixels instead of one per input dalle. */
+  blockSize?: number;
+  /** Classes kept per pixel where windows overlap. Default 2. */
+  topK?: number;
+  /** Explicit run id; default derived from the request. */
+  runId?: string;
+}
+
+export interface PlannedRun {
+  spec: RunSpec;
+  plan: WindowPlan;
+  manifest: ModelManifest;
+  /** Windows per block, for the merge countdown. */
+  windowsPerBlock: Map<string, number>;
+}
+
+/** Default overlap: see README "Why 128 px of overlap". */
+export const DEFAULT_OVERLAP = 128;
+
+/**
+ * Turns a request into a run: scans the sources' headers (never pixel data), lays the dalles
+ * on one grid, plans windows and blocks. Validation errors name the file and the problem.
+ */
+export async function planRun(request: RunRequest): Promise<PlannedRun> {
+  const roles = Object.keys(request.sources) as SourceRole[];
+  if (request.sources.stack && (request.sources.rgb || request.sources.irc)) {
+    throw new Error('give either --stack or --rgb/--irc/--elevation, not both');
+  }
+  if (!roles.some((r) => PRIMARY_ROLES.includes(r))) throw new Error('a run needs --stack or --rgb');
+  if (request.sources.rgb && (!request.sources.irc || !request.sources.elevation)) {
+    throw new Error('--rgb needs --irc (for NIR) and --elevation (for E) as well');
+  }
+  const modelDir = request.model.startsWith('s3://') ? request.model : resolve(request.model);
+  const manifest = await loadModelManifest(modelDir);
+  const overlap = request.overlap ?? DEFAULT_OVERLAP;
+  const topK = request.topK ?? 2;
+
+  const scanned: ScannedSource[] = [];
+  const locations: Record<string, string> = {};
+  for (const role of roles) {
+    const { store, file } = openSourceLocation(request.sources[role]!);
+    locations[role] = store.location;
+    scanned.push(await scanSource(store, role, file));
+  }
+  const layout = layOutMosaic(scanned);
+  const primary = layout.sources.find((s) => PRIMARY_ROLES.includes(s.role))!;
+  const blocks: Block[] = planBlocks(primary.dalles, layout.width, layout.height, request.blockSize);
+  const plan = planWindows(layout.width, layout.height, { patch: manifest.patch, overlap });
+
+  const index = new BlockIndex(blocks);
+  const windowsPerBlock = new Map(blocks.map((b) => [b.id, 0]));
+  let inferable = 0; // windows in gaps between dalles touch no block and are never inferred
+  for (const w of iterateWindows(plan)) {
+    const touched = index.touching(w);
+    if (touched.length > 0) inferable++;
+    for (const id of touched) windowsPerBlock.set(id, windowsPerBlock.get(id)! + 1);
+  }
+
+  const output = request.output.startsWith('s3://') ? request.output : resolve(request.output);
+  const identity = { sources: locations, model: [modelDir, manifest.name, manifest.version], output, overlap, topK, blockSize: request.blockSize ?? null };
+  const spec: RunSpec = {
+    runId: request.runId ?? deriveRunId(identity),
+    createdAt: new Date().toISOString(),
+    mosaic: { width: layout.width, height: layout.height, geoTransform: [...layout.geoTransform], epsg: layout.epsg },
+    sources: layout.sources.map((s) => ({ role: s.role, location: locations[s.role]!, dalles: s.dalles })),
+    model: {
+      location: modelDir,
+      name: manifest.name,
+      version: manifest.version,
+      classes: manifest.classes.map((c) => ({ id: c.id, name: c.name, color: c.color })),
+    },
+    output,
+    patch: manifest.patch,
+    overlap,
+    topK,
+    blocks,
+    windowCount: inferable,
+  };
+  return { spec, plan, manifest, windowsPerBlock };
+}

@@ -1,0 +1,20 @@
+import { logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
+import { z } from 'zod';
+
+export const mergerEnvShape = {
+  ...redisEnv,
+  ...s3Env,
+  ...logEnv,
+  /** Blocks merged at once by this process. */
+  FLEET_MERGE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Mask tiles fetched in parallel while merging a block. */
+  FLEET_MERGE_FETCH: z.coerce.number().int().min(1).max(256).default(8),
+  /** BullMQ lock duration (ms) of merge jobs. */
+  FLEET_MERGE_LOCK_MS: z.coerce.number().int().min(5_000).default(120_000),
+};
+
+export type MergerEnv = z.infer<z.ZodObject<typeof mergerEnvShape>>;
+
+export function parseMergerEnv(env: NodeJS.ProcessEnv = process.env): MergerEnv {
+  return parseEnv(mergerEnvShape, env);
+}

@@ -1,0 +1,25 @@
+import { logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
+import { z } from 'zod';
+
+/** The worker's configuration, parsed once at start; a bad value names the variable. */
+export const workerEnvShape = {
+  ...redisEnv,
+  ...s3Env,
+  ...logEnv,
+  /** Execution provider: cpu (default), cuda or tensorrt (falls back to cpu with a warning). */
+  FLEET_PROVIDER: z.enum(['cpu', 'cuda', 'tensorrt']).default('cpu'),
+  /** Windows per session.run. */
+  FLEET_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(4),
+  /** onnxruntime intra-op threads; 0 = its default (one per core). */
+  FLEET_THREADS: z.coerce.number().int().min(0).max(1024).default(0),
+  /** Window jobs held at once: enough to fill the next batch while one runs. Default 2 x batch. */
+  FLEET_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
+  /** BullMQ lock duration (ms): longer than the slowest batch; renewed at half this. */
+  FLEET_LOCK_MS: z.coerce.number().int().min(5_000).default(60_000),
+};
+
+export type WorkerEnv = z.infer<z.ZodObject<typeof workerEnvShape>>;
+
+export function parseWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  return parseEnv(workerEnvShape, env);
+}

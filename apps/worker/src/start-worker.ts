@@ -1,0 +1,80 @@
+import { FleetQueues, parsePayload, QUEUES } from '@fleet/jobs';
+import { createLogger, type Logger } from '@fleet/logging';
+import { createRedisConnection } from '@fleet/redis';
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { WorkerEnv } from './env';
+import { ModelEngines } from './model-engines';
+import { errorMessage, isPermanent } from './permanent-error';
+import { RunContexts } from './run-context';
+import { WindowProcessor } from './window-processor';
+
+export interface RunningWorker {
+  readonly worker: Worker;
+  /** Stops taking jobs, lets the jobs in hand finish, then releases everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * A worker process's main loop: a BullMQ worker on the infer queue whose concurrency keeps
+ * enough windows in hand to fill the next batch while the current one runs; the inference
+ * engine gathers them into batches (BullMQ OSS has no batch API).
+ */
+export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger = createLogger('worker')): Promise<RunningWorker> {
+  const connection = createRedisConnection(redisUrl);
+  // BullMQ never closes connections it is given: both are disconnected in close()
+  const workerConnection = createRedisConnection(redisUrl);
+  const queues = new FleetQueues(connection, env.FLEET_QUEUE_PREFIX);
+  const contexts = new RunContexts(connection, env.FLEET_QUEUE_PREFIX);
+  const engines = new ModelEngines({
+    provider: env.FLEET_PROVIDER,
+    batchSize: env.FLEET_BATCH_SIZE,
+    intraOpThreads: env.FLEET_THREADS,
+    onWarning: (msg) => log.warn(msg),
+  });
+  const processor = new WindowProcessor(contexts, engines, queues, log);
+
+  const worker = new Worker(
+    QUEUES.infer,
+    async (job) => {
+      let payload;
+      try {
+        payload = parsePayload('infer-window', job.data);
+      } catch (err) {
+        throw new UnrecoverableError(errorMessage(err));
+      }
+      try {
+        return await processor.process(payload);
+      } catch (err) {
+        const permanent = isPermanent(err);
+        const lastAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        log.warn({ runId: payload.runId, windowId: payload.window.id, attempt: job.attemptsMade + 1, permanent, err: errorMessage(err) }, 'window failed');
+        if (lastAttempt) {
+          // recorded while the job still holds its lock: if this process dies here the job
+          // stalls and is retried, so a failure is never lost between BullMQ and the run state
+          await processor.complete(payload, 'failed', {}, errorMessage(err));
+        }
+        if (permanent) throw new UnrecoverableError(errorMessage(err));
+        throw err;
+      }
+    },
+    {
+      connection: workerConnection,
+      prefix: env.FLEET_QUEUE_PREFIX,
+      concurrency: env.FLEET_CONCURRENCY ?? env.FLEET_BATCH_SIZE * 2,
+      lockDuration: env.FLEET_LOCK_MS,
+      autorun: true,
+    },
+  );
+  worker.on('error', (err) => log.error({ err: errorMessage(err) }, 'worker error'));
+  log.info({ provider: env.FLEET_PROVIDER, batchSize: env.FLEET_BATCH_SIZE, prefix: env.FLEET_QUEUE_PREFIX }, 'worker started');
+
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await Promise.all([contexts.close(), engines.close(), queues.close()]);
+      connection.disconnect();
+      workerConnection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { argmaxClassIds, inferWholeImage } from '../../packages/model/src';
+import { openGeoTiff } from '../../packages/raster/src';
+import { RunState } from '../../packages/jobs/src';
+import { createRedisConnection, findExecutable, startPrivateRedis, type PrivateRedis } from '../../packages/redis/src';
+import { runFleet, startFleet, stopFleet, type FleetProcess } from '../support/fleet-process';
+import { writePerPixelModel } from '../support/model-fixture';
+import { ORIGIN, RES, writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
+
+/**
+ * The whole product as separate processes: `fleet enqueue`, two `fleet worker`s and a
+ * `fleet merger` against one redis-server, on a 3x2-dalle mosaic with a missing dalle, with
+ * a context-free model. Since the model ignores context, the merged map must equal the
+ * argmax of the model run over the whole mosaic at once, pixel for pixel, and every block
+ * must carry its input dalle's georeferencing.
+ */
+describe('pipeline end to end (separate processes)', () => {
+  let root: string;
+  let redis: PrivateRedis;
+  let mosaic: StackFixture;
+  let expected: Uint8Array;
+  const procs: FleetProcess[] = [];
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'fleet-e2e-'));
+    redis = await startPrivateRedis();
+    mosaic = await writeStackMosaic(join(root, 'stack'), 3, 2, 400, 300, ['D-2-1']);
+    const model = writePerPixelModel(join(root, 'model'), 7);
+    const input = new Uint8Array(5 * mosaic.width * mosaic.height);
+    mosaic.planes.forEach((p, b) => input.set(p, b * p.length));
+    const logits = await inferWholeImage(model.onnx, model.manifest, input, mosaic.width, mosaic.height);
+    expected = argmaxClassIds(logits, 19, model.manifest);
+    mosaic.covered.forEach((c, i) => {
+      if (!c) expected[i] = 0;
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(procs.map(stopFleet));
+    await redis.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('merges a map equal to the whole-mosaic argmax, georeferenced like the input', async () => {
+    const env = { REDIS_URL: redis.url, FLEET_QUEUE_PREFIX: 'e2e', FLEET_BATCH_SIZE: '2', FLEET_THREADS: '1' };
+    const out = join(root, 'out');
+    const args = ['--stack', mosaic.dir, '--model', join(root, 'model'), '--out', out, '--overlap', '128'];
+
+    const first = await runFleet(['enqueue', ...args], env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const enqueued = JSON.parse(first.stdout) as { runId: string; created: boolean; submitted: number; windows: number; blocks: number };
+    // 1200 x 600 px: columns at 0, 384, 688 and rows at 0, 88 -> 6 windows, all touching a dalle
+    expect(enqueued).toMatchObject({ created: true, submitted: 6, windows: 6, blocks: 5 });
+
+    // enqueueing the same run again adds nothing
+    const again = JSON.parse((await runFleet(['enqueue', ...args], env)).stdout) as typeof enqueued;
+    expect(again).toMatchObject({ runId: enqueued.runId, created: false });
+
+    procs.push(startFleet(['worker'], env), startFleet(['worker'], env), startFleet(['merger'], env));
+    const connection = createRedisConnection(redis.url);
+    const state = new RunState(connection, 'e2e', enqueued.runId);
+    try {
+      const deadline = Date.now() + 90_000;
+      while ((await state.progress())?.status !== 'done') {
+        if (Date.now() > deadline) throw new Error(`run did not finish: ${JSON.stringify(await state.progress())}\n${procs.map((p) => p.stderr()).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const status = await runFleet(['status', enqueued.runId], env);
+      expect(JSON.parse(status.stdout)).toMatchObject({ status: 'done', windows: 6, done: 6, failed: 0, blocks: 5, blocksMerged: 5 });
+    } finally {
+      connection.disconnect();
+    }
+
+    // graceful scale-down: SIGTERM -> exit 0
+    expect(await Promise.all(procs.splice(0).map(stopFleet))).toEqual([0, 0, 0]);
+
+    // every block: the input dalle's grid, the whole-mosaic argmax inside it
+    let mismatches = 0;
+    for (const d of mosaic.dalles) {
+      const file = await openGeoTiff(join(out, 'blocks', `${d.name}.tif`));
+      expect([file.width, file.height, file.epsg, file.noData]).toEqual([d.width, d.height, 2154, 0]);
+      expect(file.geoTransform).toEqual([ORIGIN[0] + d.x * RES, RES, 0, ORIGIN[1] - d.y * RES, 0, -RES]);
+      const [classes] = await file.readWindow({ x: 0, y: 0, width: d.width, height: d.height });
+      await file.close();
+      for (let y = 0; y < d.height; y++) {
+        for (let x = 0; x < d.width; x++) {
+          if (classes![y * d.width + x] !== expected[(d.y + y) * mosaic.width + d.x + x]) mismatches++;
+        }
+      }
+    }
+    expect(mismatches).toBe(0);
+    expect(existsSync(join(out, 'blocks', 'D-2-1.tif'))).toBe(false);
+
+    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(report).toMatchObject({ runId: enqueued.runId, complete: true, windows: { total: 6, done: 6, skipped: 0, failed: 0 } });
+    expect(report.bytes.perWindow).toBeGreaterThan(0);
+    const covered = mosaic.covered.reduce((a, b) => a + b, 0);
+    const classified = report.classes.reduce((a: number, c: { pixels: number }) => a + c.pixels, 0);
+    expect(classified).toBe(covered);
+
+    if (findExecutable('gdalinfo')) {
+      const info = JSON.parse(execFileSync('gdalinfo', ['-json', join(out, 'mosaic.vrt')], { encoding: 'utf8' }));
+      expect(info.size).toEqual([1200, 600]);
+      expect(info.geoTransform).toEqual([ORIGIN[0], RES, 0, ORIGIN[1], 0, -RES]);
+      expect(info.coordinateSystem.wkt).toMatch(/Lambert-93/);
+      expect(info.bands[0].colorTable.entries[1]).toEqual([219, 14, 154, 255]);
+    } else {
+      console.warn('gdalinfo not on PATH: skipping the GDAL check of mosaic.vrt (CI installs gdal-bin)');
+    }
+  }, 180_000);
+});
