@@ -8,7 +8,7 @@
 module.exports = {
   // shares the host's typed-array constructors with each test context, so onnxruntime-node's
   // native outputs pass its instanceof checks (see the file)
-  testEnvironment: '<rootDir>/packages/model/jest-environment.js',
+  testEnvironment: '<rootDir>/test/support/onnxruntime-environment.js',
   roots: ['<rootDir>/packages', '<rootDir>/apps', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

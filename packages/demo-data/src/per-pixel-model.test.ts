@@ -1,4 +1,3 @@
-/** @jest-environment @fleet/model/jest-environment */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,3 @@
-/** @jest-environment @fleet/model/jest-environment */
 import { InferenceEngine } from './inference-engine';
 import { OnnxGraphBuilder } from './onnx-graph-builder';
 import { FLAIR_MEAN, FLAIR_STD, randomConvModel, randomPatch, removeModelFolders, testManifest, writeModelFolder } from './test-model-folder';

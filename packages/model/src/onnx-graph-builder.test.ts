@@ -1,4 +1,3 @@
-/** @jest-environment @fleet/model/jest-environment */
 import * as ort from 'onnxruntime-node';
 import { OnnxGraphBuilder } from './onnx-graph-builder';
 

@@ -5,10 +5,8 @@
  * Why: jest runs each test file in its own vm context, so its Float32Array is not the one the
  * native addon allocates output tensors with; onnxruntime-common then rejects every result
  * ("A float32 tensor's data must be type of function Float32Array()"). Sharing the host's typed
- * array constructors with the test context makes `instanceof` agree again. Use it with a
- * docblock at the top of the test file:
- *
- *   /** @jest-environment @fleet/model/jest-environment *\/
+ * array constructors with the test context makes `instanceof` agree again. jest.config.js
+ * makes it the environment of every test file.
  */
 const NodeEnvironment = require('jest-environment-node').TestEnvironment;
 
