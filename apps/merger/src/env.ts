@@ -1,10 +1,11 @@
-import { logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
+import { lifecycleEnv, logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
 import { z } from 'zod';
 
 export const mergerEnvShape = {
   ...redisEnv,
   ...s3Env,
   ...logEnv,
+  ...lifecycleEnv,
   /** Blocks merged at once by this process. */
   FLEET_MERGE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Mask tiles fetched in parallel while merging a block. */

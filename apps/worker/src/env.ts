@@ -1,4 +1,4 @@
-import { logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
+import { lifecycleEnv, logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
 import { z } from 'zod';
 
 /** The worker's configuration, parsed once at start; a bad value names the variable. */
@@ -6,6 +6,7 @@ export const workerEnvShape = {
   ...redisEnv,
   ...s3Env,
   ...logEnv,
+  ...lifecycleEnv,
   /** Execution provider: cpu (default), cuda or tensorrt (falls back to cpu with a warning). */
   FLEET_PROVIDER: z.enum(['cpu', 'cuda', 'tensorrt']).default('cpu'),
   /** Windows per session.run. */

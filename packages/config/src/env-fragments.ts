@@ -19,6 +19,14 @@ export const s3Env = {
 
 export const logEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Write JSON logs to this file instead of stderr. */
+  LOG_FILE: z.string().min(1).optional(),
+};
+
+/** Long-running processes (worker, merger). */
+export const lifecycleEnv = {
+  /** Longest graceful shutdown after SIGTERM before the process exits anyway (its jobs then stall and are retried). */
+  FLEET_SHUTDOWN_MS: z.coerce.number().int().min(1_000).default(60_000),
 };
 
 /** Parses `env` with `schema`; a bad value fails with one line naming each variable. */

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FleetQueues, RunState } from '@fleet/jobs';
+import { createRedisConnection } from '@fleet/redis';
+import { writePerPixelModel } from '../../../test/support/model-fixture';
+import { writeStackMosaic } from '../../../test/support/mosaic-fixture';
+import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { enqueueRun } from './enqueue-run';
+import { planRun } from './plan-run';
+
+describe('planRun and enqueueRun', () => {
+  let root: string;
+  const redis = createRedisConnection(testRedisUrl());
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'plan-'));
+    // 3x2 dalles of 400x300 with one missing: a 1200x600 footprint
+    await writeStackMosaic(join(root, 'stack'), 3, 2, 400, 300, ['D-2-1']);
+    writePerPixelModel(join(root, 'model'), 1);
+  });
+  afterAll(async () => {
+    await redis.quit();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const request = () => ({ sources: { stack: join(root, 'stack') }, model: join(root, 'model'), output: join(root, 'out') });
+
+  it('plans one block per dalle, windows over the footprint and a deterministic run id', async () => {
+    const { spec, windowsPerBlock } = await planRun(request());
+    expect(spec.mosaic).toEqual({ width: 1200, height: 600, geoTransform: [645000, 0.2, 0, 6865000, 0, -0.2], epsg: 2154 });
+    expect(spec.blocks.map((b) => [b.id, b.x, b.y, b.width, b.height])).toEqual([
+      ['D-0-0', 0, 0, 400, 300], ['D-0-1', 0, 300, 400, 300], ['D-1-0', 400, 0, 400, 300], ['D-1-1', 400, 300, 400, 300], ['D-2-0', 800, 0, 400, 300],
+    ]);
+    // columns 0, 384, 688; rows 0, 88
+    expect(spec.windowCount).toBe(6);
+    expect(Object.fromEntries(windowsPerBlock)).toEqual({ 'D-0-0': 4, 'D-0-1': 4, 'D-1-0': 6, 'D-1-1': 6, 'D-2-0': 4 });
+    expect(spec.model.classes).toHaveLength(15);
+    expect((await planRun(request())).spec.runId).toBe(spec.runId);
+    expect((await planRun({ ...request(), overlap: 64 })).spec.runId).not.toBe(spec.runId);
+    expect(spec.runId).toMatch(/^run-[0-9a-f]{12}$/);
+  });
+
+  it('plans regular blocks on request', async () => {
+    const { spec } = await planRun({ ...request(), blockSize: 500 });
+    expect(spec.blocks.map((b) => b.id)).toEqual(['b0-0', 'b0-1', 'b0-2', 'b1-0', 'b1-1', 'b1-2']);
+  });
+
+  it('rejects incomplete or contradictory sources with a clear message', async () => {
+    await expect(planRun({ ...request(), sources: { rgb: join(root, 'stack') } })).rejects.toThrow('--rgb needs --irc (for NIR) and --elevation (for E) as well');
+    await expect(planRun({ ...request(), sources: { stack: join(root, 'stack'), rgb: join(root, 'stack') } })).rejects.toThrow(/either --stack or --rgb/);
+    await expect(planRun({ ...request(), sources: { elevation: join(root, 'stack') } })).rejects.toThrow('a run needs --stack or --rgb');
+    await expect(planRun({ ...request(), model: join(root, 'nowhere') })).rejects.toThrow(/nowhere\/model\.json/);
+  });
+
+  it('enqueues once, and on resume skips windows already done', async () => {
+    const prefix = uniquePrefix('enqueue');
+    const queues = new FleetQueues(redis, prefix);
+    try {
+      const { spec, windowsPerBlock } = await planRun(request());
+      expect(await enqueueRun(redis, queues, spec, windowsPerBlock)).toMatchObject({ created: true, submitted: 6, alreadyDone: 0, outside: 0 });
+      const state = new RunState(redis, prefix, spec.runId);
+      // two windows finish, their jobs leave the queue
+      for (const id of ['r0-c0', 'r0-c1']) {
+        const job = await queues.infer.getJob(`${spec.runId}.w.${id}`);
+        await state.completeWindow(job!.data.window.index, id, 'done', job!.data.blocks);
+        await job!.remove();
+      }
+      const again = await enqueueRun(redis, queues, spec, windowsPerBlock);
+      expect(again).toMatchObject({ created: false, submitted: 4, alreadyDone: 2 });
+      // the 4 pending jobs were not duplicated, the 2 done ones not re-added
+      expect(await queues.infer.getJobCounts('waiting')).toMatchObject({ waiting: 4 });
+    } finally {
+      await queues.infer.obliterate({ force: true });
+      await queues.infer.close();
+      await queues.merge.close();
+    }
+  });
+});
