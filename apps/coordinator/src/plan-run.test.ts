@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetQueues, RunState } from '@fleet/jobs';
@@ -39,6 +39,14 @@ describe('planRun and enqueueRun', () => {
     expect((await planRun(request())).spec.runId).toBe(spec.runId);
     expect((await planRun({ ...request(), overlap: 64 })).spec.runId).not.toBe(spec.runId);
     expect(spec.runId).toMatch(/^run-[0-9a-f]{12}$/);
+  });
+
+  it('gives a new run id when an input file changes (a nightly refresh of the same folders)', async () => {
+    const before = (await planRun(request())).spec.runId;
+    const file = join(root, 'stack', 'D-0-0.tif');
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(file, later, later);
+    expect((await planRun(request())).spec.runId).not.toBe(before);
   });
 
   it('plans regular blocks on request', async () => {

@@ -75,7 +75,10 @@ export async function planRun(request: RunRequest): Promise<PlannedRun> {
   }
 
   const output = request.output.startsWith('s3://') ? request.output : resolve(request.output);
-  const identity = { sources: locations, model: [modelDir, manifest.name, manifest.version], output, overlap, topK, blockSize: request.blockSize ?? null };
+  // the files' version tags are part of the identity: the same unchanged inputs give the same
+  // run (enqueueing twice adds nothing), while a nightly refresh of the same folders is a new run
+  const files = scanned.map((s) => [s.role, s.files.map((f) => [f.key, f.etag ?? ''])]);
+  const identity = { sources: locations, files, model: [modelDir, manifest.name, manifest.version], output, overlap, topK, blockSize: request.blockSize ?? null };
   const spec: RunSpec = {
     runId: request.runId ?? deriveRunId(identity),
     createdAt: new Date().toISOString(),

@@ -7,6 +7,8 @@ export interface ScannedFile {
   /** Key within the source's store. */
   key: string;
   header: RasterHeader;
+  /** The store's version tag of the file (S3 ETag, or inode/size/mtime locally): new imagery, new run. */
+  etag?: string;
 }
 
 export interface ScannedSource {

@@ -17,7 +17,8 @@ export async function scanSource(store: ObjectStore, role: SourceRoleName, file?
     const raster = await openStoredRaster(store, key);
     try {
       const { readWindow: _r, readWindowFloat: _f, close: _c, ...header } = raster;
-      files.push({ key, header });
+      const etag = (await store.head(key))?.etag;
+      files.push(etag === undefined ? { key, header } : { key, header, etag });
     } finally {
       await raster.close();
     }
