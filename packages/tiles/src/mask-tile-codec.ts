@@ -1,5 +1,5 @@
 import { deflateSync, inflateSync } from 'node:zlib';
-import { inRect, type MaskTile } from './mask-tile';
+import type { MaskTile } from './mask-tile';
 
 const MAGIC = 0x544d4c46; // "FLMT" little-endian
 const VERSION = 1;
@@ -14,7 +14,7 @@ export class MaskTileFormatError extends Error {
   }
 }
 
-/** Indices (row-major within the window) of the pixels outside the core, in order. */
+/** Number of pixels outside the core: the ones that carry probabilities. */
 function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>): number {
   return tile.width * tile.height - tile.core.width * tile.core.height;
 }
@@ -48,39 +48,39 @@ export function encodeMaskTile(tile: MaskTile, level = 6): Buffer {
   return Buffer.concat([header, deflateSync(body, { level })]);
 }
 
-function gatherSoft(tile: MaskTile, plane: Uint8Array, out: Uint8Array, offset: number): number {
+/**
+ * Calls `run(windowOffset, length)` for each horizontal run of soft pixels (outside the core),
+ * in raster order: the one walk both the encoder and the decoder follow.
+ */
+function forEachSoftRun(tile: Pick<MaskTile, 'width' | 'height' | 'core'>, run: (offset: number, length: number) => void): void {
   const { width, height, core } = tile;
+  const after = core.x + core.width;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     if (y >= core.y && y < core.y + core.height) {
-      out.set(plane.subarray(row, row + core.x), offset);
-      offset += core.x;
-      const after = core.x + core.width;
-      out.set(plane.subarray(row + after, row + width), offset);
-      offset += width - after;
+      if (core.x > 0) run(row, core.x);
+      if (after < width) run(row + after, width - after);
     } else {
-      out.set(plane.subarray(row, row + width), offset);
-      offset += width;
+      run(row, width);
     }
   }
+}
+
+/** Appends the soft pixels of `plane` to `out` from `offset`; returns the next offset. */
+function gatherSoft(tile: MaskTile, plane: Uint8Array, out: Uint8Array, offset: number): number {
+  forEachSoftRun(tile, (from, length) => {
+    out.set(plane.subarray(from, from + length), offset);
+    offset += length;
+  });
   return offset;
 }
 
+/** Fills the soft pixels of `plane` from `body` at `offset`; returns the next offset. */
 function scatterSoft(tile: MaskTile, body: Uint8Array, offset: number, plane: Uint8Array): number {
-  const { width, height, core } = tile;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    if (y >= core.y && y < core.y + core.height) {
-      plane.set(body.subarray(offset, offset + core.x), row);
-      offset += core.x;
-      const after = core.x + core.width;
-      plane.set(body.subarray(offset, offset + width - after), row + after);
-      offset += width - after;
-    } else {
-      plane.set(body.subarray(offset, offset + width), row);
-      offset += width;
-    }
-  }
+  forEachSoftRun(tile, (to, length) => {
+    plane.set(body.subarray(offset, offset + length), to);
+    offset += length;
+  });
   return offset;
 }
 
@@ -129,8 +129,6 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   }
   // rank 0's id is the argmax itself: not stored twice
   const ids0 = tile.softIds[0]!;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) if (!inRect(core, x, y)) ids0[y * width + x] = argmax[y * width + x]!;
-  }
+  forEachSoftRun(tile, (from, length) => ids0.set(argmax.subarray(from, from + length), from));
   return tile;
 }
