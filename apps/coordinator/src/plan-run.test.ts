@@ -59,6 +59,7 @@ describe('planRun and enqueueRun', () => {
     await expect(planRun({ ...request(), sources: { stack: join(root, 'stack'), rgb: join(root, 'stack') } })).rejects.toThrow(/either --stack or --rgb/);
     await expect(planRun({ ...request(), sources: { elevation: join(root, 'stack') } })).rejects.toThrow('a run needs --stack or --rgb');
     await expect(planRun({ ...request(), model: join(root, 'nowhere') })).rejects.toThrow(/nowhere\/model\.json/);
+    await expect(planRun({ ...request(), model: 's3://models/flair' })).rejects.toThrow('--model must be a local folder, mounted at the same path on every worker (got s3://models/flair)');
   });
 
   it('enqueues once, and on resume skips windows already done', async () => {

@@ -48,7 +48,11 @@ export async function planRun(request: RunRequest): Promise<PlannedRun> {
   if (request.sources.rgb && (!request.sources.irc || !request.sources.elevation)) {
     throw new Error('--rgb needs --irc (for NIR) and --elevation (for E) as well');
   }
-  const modelDir = request.model.startsWith('s3://') ? request.model : resolve(request.model);
+  if (/^[a-z0-9]+:\/\//i.test(request.model)) {
+    // workers load the model from the path recorded in the run spec
+    throw new Error(`--model must be a local folder, mounted at the same path on every worker (got ${request.model})`);
+  }
+  const modelDir = resolve(request.model);
   const manifest = await loadModelManifest(modelDir);
   const overlap = request.overlap ?? DEFAULT_OVERLAP;
   const topK = request.topK ?? 2;
