@@ -20,7 +20,7 @@ export async function redisForRun(env: NodeJS.ProcessEnv, note: (msg: string) =>
 /** The parts run separately share one Redis: REDIS_URL is required. */
 export function requireRedisUrl(env: NodeJS.ProcessEnv, command: string): string {
   const url = env.REDIS_URL;
-  if (!url) throw new CliError(`fleet ${command} needs REDIS_URL (the fleet's shared Redis), e.g. REDIS_URL=redis://host:6379`);
+  if (!url) throw new CliError(`needs REDIS_URL, the fleet's shared Redis: set it, e.g. REDIS_URL=redis://host:6379 fleet ${command}`);
   return url;
 }
 

@@ -1,4 +1,4 @@
-import { enqueueRun, planRun, type EnqueueResult, type RunRequest } from '@fleet/coordinator';
+import { enqueueRun, type EnqueueResult, type RunRequest } from '@fleet/coordinator';
 import { FleetQueues, RunState, type RunProgress } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { parseMergerEnv, startMerger, type RunReport } from '@fleet/merger';
@@ -8,6 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CliError } from './cli-error';
+import { planForCli } from './plan-for-cli';
+import { queuePrefix } from './queue-prefix';
 import { redisForRun } from './redis-for-cli';
 
 const FLEET_BIN = resolve(__dirname, '..', 'bin', 'fleet.js');
@@ -33,7 +35,7 @@ export interface PipelineResult {
  */
 export async function runPipeline(request: RunRequest, options: PipelineOptions): Promise<PipelineResult> {
   const note = options.note ?? (() => {});
-  const planned = await planRun(request);
+  const planned = await planForCli(request);
   const runId = planned.spec.runId;
   const logDir = join(tmpdir(), 'fleet-logs', runId);
   mkdirSync(logDir, { recursive: true });
@@ -41,7 +43,7 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
   const log = createLogger('cli');
 
   const redis = await redisForRun(options.env, note);
-  const prefix = options.env.FLEET_QUEUE_PREFIX ?? 'fleet';
+  const prefix = queuePrefix(options.env);
   const connection = createRedisConnection(redis.url);
   const queues = new FleetQueues(connection, prefix);
   const children: ChildProcess[] = [];

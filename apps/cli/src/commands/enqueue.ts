@@ -1,7 +1,9 @@
-import { enqueueRun, planRun } from '@fleet/coordinator';
+import { queuePrefix } from '../queue-prefix';
+import { enqueueRun } from '@fleet/coordinator';
 import { FleetQueues } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
+import { planForCli } from '../plan-for-cli';
 import { parseRunArgs } from '../run-args';
 import { requireRedisUrl } from '../redis-for-cli';
 
@@ -16,9 +18,9 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const url = requireRedisUrl(process.env, 'enqueue');
-  const planned = await planRun(request);
+  const planned = await planForCli(request);
   const connection = createRedisConnection(url);
-  const queues = new FleetQueues(connection, process.env.FLEET_QUEUE_PREFIX ?? 'fleet');
+  const queues = new FleetQueues(connection, queuePrefix());
   try {
     const result = await enqueueRun(connection, queues, planned.spec, planned.windowsPerBlock, createLogger('coordinator'));
     process.stdout.write(`${JSON.stringify({ ...result, windows: planned.spec.windowCount, blocks: planned.spec.blocks.length })}\n`);

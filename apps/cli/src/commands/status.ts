@@ -1,3 +1,4 @@
+import { queuePrefix } from '../queue-prefix';
 import { RunState } from '@fleet/jobs';
 import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
@@ -8,8 +9,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
   if (!runId) throw new CliError('usage: fleet status <run-id>');
   const connection = createRedisConnection(requireRedisUrl(process.env, 'status'));
   try {
-    const progress = await new RunState(connection, process.env.FLEET_QUEUE_PREFIX ?? 'fleet', runId).progress();
-    if (!progress) throw new CliError(`no run ${runId} in this Redis (prefix ${process.env.FLEET_QUEUE_PREFIX ?? 'fleet'})`, 1);
+    const progress = await new RunState(connection, queuePrefix(), runId).progress();
+    if (!progress) throw new CliError(`no run ${runId} in this Redis (prefix ${queuePrefix()})`, 1);
     process.stdout.write(`${JSON.stringify(progress)}\n`);
     return 0;
   } finally {
