@@ -2,11 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { argmaxClassIds, inferWholeImage } from '../../packages/model/src';
-import { openGeoTiff } from '../../packages/raster/src';
 import { RunState } from '../../packages/jobs/src';
 import { createRedisConnection, findExecutable, startPrivateRedis, type PrivateRedis } from '../../packages/redis/src';
 import { runFleet, startFleet, stopFleet, type FleetProcess } from '../support/fleet-process';
+import { checkBlock, wholeMosaicArgmax } from '../support/map-check';
 import { writePerPixelModel } from '../support/model-fixture';
 import { ORIGIN, RES, writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
 
@@ -28,14 +27,7 @@ describe('pipeline end to end (separate processes)', () => {
     root = mkdtempSync(join(tmpdir(), 'fleet-e2e-'));
     redis = await startPrivateRedis();
     mosaic = await writeStackMosaic(join(root, 'stack'), 3, 2, 400, 300, ['D-2-1']);
-    const model = writePerPixelModel(join(root, 'model'), 7);
-    const input = new Uint8Array(5 * mosaic.width * mosaic.height);
-    mosaic.planes.forEach((p, b) => input.set(p, b * p.length));
-    const logits = await inferWholeImage(model.onnx, model.manifest, input, mosaic.width, mosaic.height);
-    expected = argmaxClassIds(logits, 19, model.manifest);
-    mosaic.covered.forEach((c, i) => {
-      if (!c) expected[i] = 0;
-    });
+    expected = await wholeMosaicArgmax(mosaic, writePerPixelModel(join(root, 'model'), 7));
   });
 
   afterAll(async () => {
@@ -79,20 +71,11 @@ describe('pipeline end to end (separate processes)', () => {
     expect(await Promise.all(procs.splice(0).map(stopFleet))).toEqual([0, 0, 0]);
 
     // every block: the input dalle's grid, the whole-mosaic argmax inside it
-    let mismatches = 0;
     for (const d of mosaic.dalles) {
-      const file = await openGeoTiff(join(out, 'blocks', `${d.name}.tif`));
-      expect([file.width, file.height, file.epsg, file.noData]).toEqual([d.width, d.height, 2154, 0]);
-      expect(file.geoTransform).toEqual([ORIGIN[0] + d.x * RES, RES, 0, ORIGIN[1] - d.y * RES, 0, -RES]);
-      const [classes] = await file.readWindow({ x: 0, y: 0, width: d.width, height: d.height });
-      await file.close();
-      for (let y = 0; y < d.height; y++) {
-        for (let x = 0; x < d.width; x++) {
-          if (classes![y * d.width + x] !== expected[(d.y + y) * mosaic.width + d.x + x]) mismatches++;
-        }
-      }
+      const block = await checkBlock(join(out, 'blocks', `${d.name}.tif`), d, mosaic.width, expected);
+      expect([d.name, block.width, block.height, block.epsg, block.noData, block.mismatches]).toEqual([d.name, d.width, d.height, 2154, 0, 0]);
+      expect(block.geoTransform).toEqual([ORIGIN[0] + d.x * RES, RES, 0, ORIGIN[1] - d.y * RES, 0, -RES]);
     }
-    expect(mismatches).toBe(0);
     expect(existsSync(join(out, 'blocks', 'D-2-1.tif'))).toBe(false);
 
     const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));

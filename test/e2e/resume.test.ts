@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { argmaxClassIds, inferWholeImage } from '../../packages/model/src';
 import { openGeoTiff } from '../../packages/raster/src';
-import { FleetQueues, RunState } from '../../packages/jobs/src';
+import { Worker } from 'bullmq';
+import { FleetQueues, QUEUES, RunState } from '../../packages/jobs/src';
 import { createRedisConnection } from '../../packages/redis/src';
 import { runFleet, startFleet, stopFleet, type FleetProcess } from '../support/fleet-process';
 import { writePerPixelModel } from '../support/model-fixture';
@@ -18,6 +19,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * run must resume from the done bitmap, enqueue only what is left, retry the killed worker's
  * window once its lock expires, and finish with every window counted exactly once and a map
  * equal to the whole-mosaic argmax.
+ *
+ * How long the killed worker's window waits: its lock (FLEET_LOCK_MS=5000 here) must expire,
+ * and then BullMQ's stalled-job check must see the job twice (once to mark it, once to move it
+ * back to wait) at least `stalledInterval` apart. `fleet worker` leaves that at BullMQ's
+ * default of 30 s, and the check is shared by every worker of a queue (a key with that TTL),
+ * so a SIGKILLed window comes back 30 to 60 s after its worker started checking. To keep the
+ * test near 30 s, the test runs the one part of a BullMQ worker that recovers stalled jobs
+ * (Worker.startStalledCheckTimer, no processor: it takes no job) with a 1 s interval.
  */
 describe('resuming a run after a worker is killed', () => {
   let root: string;
@@ -27,11 +36,14 @@ describe('resuming a run after a worker is killed', () => {
   const connection = createRedisConnection(testRedisUrl());
   const prefix = uniquePrefix('resume');
   const queues = new FleetQueues(connection, prefix);
+  let stalledChecker: Worker | undefined;
+  const checkerConnection = createRedisConnection(testRedisUrl());
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'fleet-resume-'));
-    // 1400 x 1400 px: windows at 0, 384, 768, 888 on each axis -> 16 windows, 4 blocks
-    mosaic = await writeStackMosaic(join(root, 'stack'), 2, 2, 700, 700);
+    // 800 x 800 px with --overlap 384 (a 128 px step): windows at 0, 128, 256, 288 on each
+    // axis -> 16 windows, 4 blocks, on few pixels (the fixture writer is slow under jest)
+    mosaic = await writeStackMosaic(join(root, 'stack'), 2, 2, 400, 400);
     const model = writePerPixelModel(join(root, 'model'), 13);
     const input = new Uint8Array(5 * mosaic.width * mosaic.height);
     mosaic.planes.forEach((p, b) => input.set(p, b * p.length));
@@ -39,6 +51,8 @@ describe('resuming a run after a worker is killed', () => {
   });
 
   afterAll(async () => {
+    await stalledChecker?.close();
+    checkerConnection.disconnect();
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(procs.map((p) => p.exited));
     await queues.close();
@@ -47,11 +61,11 @@ describe('resuming a run after a worker is killed', () => {
   });
 
   it('enqueues only the remaining windows and finishes with each window done once', async () => {
-    // one window at a time, a short lock: the killed worker's window is retried ~5 s after the
-    // kill plus one BullMQ stalled-job check (every 30 s by default)
+    // one window at a time (so a kill lands mid-run), and a 5 s lock so that the killed
+    // worker's window is free to be recovered soon after the kill (see the note above)
     const env = { REDIS_URL: testRedisUrl(), FLEET_QUEUE_PREFIX: prefix, FLEET_BATCH_SIZE: '1', FLEET_CONCURRENCY: '1', FLEET_THREADS: '1', FLEET_LOCK_MS: '5000' };
     const out = join(root, 'out');
-    const args = ['--stack', mosaic.dir, '--model', join(root, 'model'), '--out', out];
+    const args = ['--stack', mosaic.dir, '--model', join(root, 'model'), '--out', out, '--overlap', '384'];
 
     const first = await runFleet(['enqueue', ...args], env);
     expect([first.code, first.stderr]).toEqual([0, '']);
@@ -91,12 +105,17 @@ describe('resuming a run after a worker is killed', () => {
 
     const started = Date.now();
     procs.push(startFleet(['worker'], env), startFleet(['merger'], env));
+    stalledChecker = new Worker(QUEUES.infer, null, { connection: checkerConnection, prefix, autorun: false, stalledInterval: 1000 });
+    let recovered = 0;
+    stalledChecker.on('stalled', () => recovered++);
+    await stalledChecker.startStalledCheckTimer();
     const finishBy = Date.now() + 60_000;
     while ((await state.progress())?.status !== 'done') {
       if (Date.now() > finishBy) throw new Error(`run did not finish: ${JSON.stringify(await state.progress())}\n${procs.map((p) => p.stderr()).join('\n')}`);
       await sleep(200);
     }
     const resumeSeconds = (Date.now() - started) / 1000;
+    await stalledChecker.close();
     expect(await Promise.all(procs.slice(1).map(stopFleet))).toEqual([0, 0]);
 
     // each window counted exactly once, whatever was inferred twice
@@ -122,6 +141,6 @@ describe('resuming a run after a worker is killed', () => {
       }
     }
     expect(mismatches).toBe(0);
-    console.log(`resume: killed at ${atKill.done}/16 windows, resubmitted ${resumed.submitted}, resumed run took ${resumeSeconds.toFixed(1)} s`);
+    console.log(`resume: killed at ${atKill.done}/16 windows, resubmitted ${resumed.submitted}, ${counts.active} left active, ${recovered} recovered by the test's stalled check, resumed run took ${resumeSeconds.toFixed(1)} s`);
   }, 120_000);
 });

@@ -4,10 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { argmaxClassIds, inferWholeImage } from '../../packages/model/src';
-import { openGeoTiff } from '../../packages/raster/src';
 import { S3Store, s3OptionsFromEnv } from '../../packages/storage/src';
 import { runFleet } from '../support/fleet-process';
+import { checkBlock, wholeMosaicArgmax } from '../support/map-check';
 import { writePerPixelModel } from '../support/model-fixture';
 import { ORIGIN, RES, writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
 
@@ -52,9 +51,7 @@ describe('fleet run with inputs and output on S3', () => {
 
     mosaic = await writeStackMosaic(join(root, 'stack'), 2, 2, 300, 300);
     const model = writePerPixelModel(join(root, 'model'), 11);
-    const input = new Uint8Array(5 * mosaic.width * mosaic.height);
-    mosaic.planes.forEach((p, b) => input.set(p, b * p.length));
-    expected = argmaxClassIds(await inferWholeImage(model.onnx, model.manifest, input, mosaic.width, mosaic.height), 19, model.manifest);
+    expected = await wholeMosaicArgmax(mosaic, model);
 
     // the SDK takes credentials from the environment only (never from store options)
     for (const [name, value] of Object.entries(s3Env())) {
@@ -118,22 +115,13 @@ describe('fleet run with inputs and output on S3', () => {
 
       // every block, fetched back from the bucket: the dalle's grid and the whole-mosaic argmax
       mkdirSync(join(root, 'fetched'));
-      let mismatches = 0;
       for (const d of mosaic.dalles) {
         const local = join(root, 'fetched', `${d.name}.tif`);
         writeFileSync(local, await out.get(`blocks/${d.name}.tif`));
-        const file = await openGeoTiff(local);
-        expect([file.width, file.height, file.epsg, file.noData]).toEqual([d.width, d.height, 2154, 0]);
-        expect(file.geoTransform).toEqual([ORIGIN[0] + d.x * RES, RES, 0, ORIGIN[1] - d.y * RES, 0, -RES]);
-        const [classes] = await file.readWindow({ x: 0, y: 0, width: d.width, height: d.height });
-        await file.close();
-        for (let y = 0; y < d.height; y++) {
-          for (let x = 0; x < d.width; x++) {
-            if (classes![y * d.width + x] !== expected[(d.y + y) * mosaic.width + d.x + x]) mismatches++;
-          }
-        }
+        const block = await checkBlock(local, d, mosaic.width, expected);
+        expect([d.name, block.width, block.height, block.epsg, block.noData, block.mismatches]).toEqual([d.name, d.width, d.height, 2154, 0, 0]);
+        expect(block.geoTransform).toEqual([ORIGIN[0] + d.x * RES, RES, 0, ORIGIN[1] - d.y * RES, 0, -RES]);
       }
-      expect(mismatches).toBe(0);
     } finally {
       await out.close();
     }
