@@ -17,6 +17,11 @@ export const workerEnvShape = {
   FLEET_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
   /** BullMQ lock duration (ms): longer than the slowest batch; renewed at half this. */
   FLEET_LOCK_MS: z.coerce.number().int().min(5_000).default(60_000),
+  /**
+   * How often BullMQ looks for jobs whose worker died (lock expired) and hands them back.
+   * A SIGKILLed worker's windows return within about lock + 2 x this interval.
+   */
+  FLEET_STALLED_MS: z.coerce.number().int().min(1_000).default(30_000),
 };
 
 export type WorkerEnv = z.infer<z.ZodObject<typeof workerEnvShape>>;

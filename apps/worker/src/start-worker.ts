@@ -62,6 +62,7 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
       prefix: env.FLEET_QUEUE_PREFIX,
       concurrency: env.FLEET_CONCURRENCY ?? env.FLEET_BATCH_SIZE * 2,
       lockDuration: env.FLEET_LOCK_MS,
+      stalledInterval: env.FLEET_STALLED_MS,
       autorun: true,
     },
   );
