@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { argmaxClassIds, inferWholeImage } from '../../packages/model/src';
 import { openGeoTiff, writeGeoTiff } from '../../packages/raster/src';
 import { runFleet } from '../support/fleet-process';
+import { wholeMosaicArgmax } from '../support/map-check';
 import { writePerPixelModel } from '../support/model-fixture';
 import { ORIGIN, RES, writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
 import { testRedisUrl, uniquePrefix } from '../support/redis';
@@ -55,10 +55,7 @@ describe('fleet run with a corrupt input dalle', () => {
     root = mkdtempSync(join(tmpdir(), 'fleet-fail-'));
     // 1200 x 300 px: windows at x = 0, 384, 688 (512 wide); D-3-0 is only read by the third
     mosaic = await writeStackMosaic(join(root, 'stack'), 4, 1, 300, 300);
-    const model = writePerPixelModel(join(root, 'model'), 5);
-    const input = new Uint8Array(5 * mosaic.width * mosaic.height);
-    mosaic.planes.forEach((p, b) => input.set(p, b * p.length));
-    expected = argmaxClassIds(await inferWholeImage(model.onnx, model.manifest, input, mosaic.width, mosaic.height), 19, model.manifest);
+    expected = await wholeMosaicArgmax(mosaic, writePerPixelModel(join(root, 'model'), 5));
     cutTileData(join(mosaic.dir, 'D-3-0.tif'));
   });
 

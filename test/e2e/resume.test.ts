@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { argmaxClassIds, inferWholeImage } from '../../packages/model/src';
 import { openGeoTiff } from '../../packages/raster/src';
 import { Worker } from 'bullmq';
 import { FleetQueues, QUEUES, RunState } from '../../packages/jobs/src';
 import { createRedisConnection } from '../../packages/redis/src';
 import { runFleet, startFleet, stopFleet, type FleetProcess } from '../support/fleet-process';
+import { wholeMosaicArgmax } from '../support/map-check';
 import { writePerPixelModel } from '../support/model-fixture';
 import { writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
 import { testRedisUrl, uniquePrefix } from '../support/redis';
@@ -44,10 +44,7 @@ describe('resuming a run after a worker is killed', () => {
     // 800 x 800 px with --overlap 384 (a 128 px step): windows at 0, 128, 256, 288 on each
     // axis -> 16 windows, 4 blocks, on few pixels (the fixture writer is slow under jest)
     mosaic = await writeStackMosaic(join(root, 'stack'), 2, 2, 400, 400);
-    const model = writePerPixelModel(join(root, 'model'), 13);
-    const input = new Uint8Array(5 * mosaic.width * mosaic.height);
-    mosaic.planes.forEach((p, b) => input.set(p, b * p.length));
-    expected = argmaxClassIds(await inferWholeImage(model.onnx, model.manifest, input, mosaic.width, mosaic.height), 19, model.manifest);
+    expected = await wholeMosaicArgmax(mosaic, writePerPixelModel(join(root, 'model'), 13));
   });
 
   afterAll(async () => {
