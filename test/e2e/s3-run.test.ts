@@ -18,7 +18,7 @@ interface LoggedRequest {
 
 /**
  * `fleet run` with inputs and output on S3: a real s3rver as its own process (the request
- * log of test/support/s3-server-logged-main.js), the CLI as a process with only S3_* / AWS_*
+ * log of test/support/s3-server-main.js --log), the CLI as a process with only S3_* / AWS_*
  * in its environment and no REDIS_URL (it starts its own redis-server and two worker
  * processes). The blocks fetched back from the bucket must equal the whole-mosaic argmax,
  * and the workers must read input dalles by Range requests only.
@@ -43,7 +43,7 @@ describe('fleet run with inputs and output on S3', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'fleet-s3-'));
     writeFileSync(requestLog(), '');
-    server = spawn(process.execPath, [join(__dirname, '..', 'support', 's3-server-logged-main.js'), '--log', requestLog(), '--bucket', 'fleet'], {
+    server = spawn(process.execPath, [join(__dirname, '..', 'support', 's3-server-main.js'), '--log', requestLog(), '--bucket', 'fleet'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const [line] = (await once(createInterface({ input: server.stdout! }), 'line')) as [string];

@@ -8,7 +8,7 @@
  * requires `startS3rver` from here so the s3rver settings live in one place.
  *
  * As a process:
- *   node test/support/s3-server-main.js [--port N] [--dir PATH] [--bucket NAME]...
+ *   node test/support/s3-server-main.js [--port N] [--dir PATH] [--bucket NAME]... [--log FILE]
  * prints one JSON line on stdout once listening:
  *   {"port":N,"endpoint":"http://127.0.0.1:N","directory":"..."}
  * and stops on SIGTERM / SIGINT, or when its parent process dies (so a crashed test run
@@ -78,7 +78,7 @@ async function stopS3rver(server) {
 }
 
 function parseArgs(argv) {
-  const options = { port: 0, directory: undefined, buckets: [] };
+  const options = { port: 0, directory: undefined, buckets: [], log: undefined };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -92,6 +92,8 @@ function parseArgs(argv) {
       options.directory = path.resolve(value);
     } else if (flag === '--bucket') {
       options.buckets.push(value);
+    } else if (flag === '--log') {
+      options.log = path.resolve(value);
     } else {
       throw new Error(`unknown argument ${flag}`);
     }
@@ -106,12 +108,22 @@ async function main() {
   const directory = options.directory ?? fs.mkdtempSync(path.join(os.tmpdir(), 's3rver-'));
   fs.mkdirSync(directory, { recursive: true });
   const { server, port } = await startS3rver({ ...options, directory });
+  // --log FILE: one JSON line per HTTP request, so end-to-end tests can check how the fleet
+  // talks to S3 (e.g. that input dalles are only read with Range requests)
+  const log = options.log === undefined ? undefined : fs.openSync(options.log, 'a');
+  if (log !== undefined) {
+    server.httpServer.on('request', (request) => {
+      const range = request.headers.range;
+      fs.writeSync(log, `${JSON.stringify({ method: request.method, url: request.url, ...(range === undefined ? {} : { range }) })}\n`);
+    });
+  }
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await stopS3rver(server);
+    if (log !== undefined) fs.closeSync(log);
     if (ownsDirectory) fs.rmSync(directory, { recursive: true, force: true });
     process.exit(0);
   };
