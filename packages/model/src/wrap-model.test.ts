@@ -29,7 +29,7 @@ describe('wrapModel', () => {
     const wrapped = wrapModel(randomConvModel({ channels: 5, logits: 5, kernel: 1 }), manifest, { k: 2, source: 'm.onnx' });
     // expose the user graph's (renamed) input, the normalised tensor, as an extra output
     const probe = edited(wrapped.bytes, (m) => {
-      m.graph!.output.push({ name: `${USER_PREFIX}input`, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } });
+      (m.graph as onnx.GraphProto).output.push({ name: `${USER_PREFIX}input`, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } });
     });
     const pixels = new Uint8Array(5 * 256);
     for (let b = 0; b < 5; b++) for (let v = 0; v < 256; v++) pixels[b * 256 + v] = v;
@@ -45,7 +45,7 @@ describe('wrapModel', () => {
   it("keeps the user's names apart under a prefix, its batch dimension, and declares uint8 in and out", () => {
     const wrapped = wrapModel(randomConvModel({ channels: 5, logits: 19, batch: 1 }), manifest, { k: 2, source: 'm.onnx' });
     const model = onnx.ModelProto.decode(wrapped.bytes);
-    const g = model.graph!;
+    const g = model.graph as onnx.GraphProto;
     expect(g.input.map((v) => v.name)).toEqual(['pixels']);
     expect(g.output.map((v) => v.name)).toEqual(['class_id', 'top_probs', 'top_ids']);
     expect(g.input[0]!.type!.tensorType!.elemType).toBe(onnx.TensorProto.DataType.UINT8);
@@ -53,7 +53,7 @@ describe('wrapModel', () => {
     expect(wrapped.logitCount).toBe(19);
     const userNodes = g.node.filter((n) => n.opType === 'Conv' || n.opType === 'Identity');
     expect(userNodes.length).toBe(2);
-    for (const n of userNodes) for (const name of [...n.input, ...n.output]) expect(name.startsWith(USER_PREFIX)).toBe(true);
+    for (const n of userNodes) for (const name of [...(n.input ?? []), ...(n.output ?? [])]) expect(name.startsWith(USER_PREFIX)).toBe(true);
     expect(g.initializer.filter((t) => !t.name!.startsWith(USER_PREFIX)).map((t) => t.name).sort()).toEqual(
       ['fleet/255', 'fleet/class_ids', 'fleet/class_logits', 'fleet/k', 'fleet/mean', 'fleet/std'],
     );
@@ -76,7 +76,7 @@ describe('wrapModel', () => {
 
   it('casts to and from a float16 model', async () => {
     const half = edited(randomConvModel({ channels: 5, logits: 5, kernel: 1 }), (m) => {
-      const g = m.graph!;
+      const g = m.graph as onnx.GraphProto;
       const F16 = onnx.TensorProto.DataType.FLOAT16;
       // the float16 model: its input and output are float16; inside, it computes in float32
       g.node.unshift({ opType: 'Cast', input: ['input16'], output: ['input'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
@@ -103,11 +103,11 @@ describe('wrapModel', () => {
       /m\.onnx: input "input" is fixed to 64x64 but dir\/model\.json patch is 32/,
     );
     const twoInputs = edited(model, (m) => {
-      m.graph!.input.push({ name: 'mask', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } });
+      (m.graph as onnx.GraphProto).input.push({ name: 'mask', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } });
     });
     expect(() => wrapModel(twoInputs, manifest, { k: 2, source: 'm.onnx' })).toThrow(/m\.onnx: the graph has inputs besides "input" \(mask\)/);
     const ints = edited(model, (m) => {
-      m.graph!.input[0]!.type!.tensorType!.elemType = onnx.TensorProto.DataType.INT32;
+      (m.graph as onnx.GraphProto).input[0]!.type!.tensorType!.elemType = onnx.TensorProto.DataType.INT32;
     });
     expect(() => wrapModel(ints, manifest, { k: 2, source: 'm.onnx' })).toThrow(/m\.onnx: input "input" must be float32 or float16/);
     expect(() => wrapModel(model, parseModelManifest(testManifest({ input: 'x' })), { k: 2, source: 'm.onnx' })).toThrow(
