@@ -158,6 +158,22 @@ describe('InferenceEngine', () => {
     await expect(InferenceEngine.load(dir, { warmup: false })).rejects.toThrow(/model\.onnx: output "logits" has 10 logits but .*model\.json classes use logit 17/);
   });
 
+  it('runs a graph with a symbolic logit axis once at load even without warm-up, and refuses too few logits then', async () => {
+    const symbolic = (logits: number): Uint8Array => {
+      const model = onnx.ModelProto.decode(randomConvModel({ channels: 5, logits }));
+      (model.graph as onnx.GraphProto).output[0]!.type!.tensorType!.shape!.dim![1] = { dimParam: 'L' };
+      return onnx.ModelProto.encode(model).finish();
+    };
+    const manifest = testManifest({ classes: [{ logit: 17, id: 18, name: 'greenhouse', color: '#9999ff' }] });
+    const few = await writeModelFolder(symbolic(10), manifest);
+    await expect(InferenceEngine.load(few, { warmup: false })).rejects.toThrow(/model\.onnx: the warm-up run failed: .*Gather/);
+    const enough = await writeModelFolder(symbolic(19), manifest);
+    const engine = await InferenceEngine.load(enough, { warmup: false, topK: 1 });
+    expect(engine.logitCount).toBeUndefined();
+    expect([...new Set((await engine.infer(randomPatch(5, PATCH, 1))).classIds)]).toEqual([18]);
+    await engine.close();
+  });
+
   it('refuses tensor names the graph does not have, corrupt files, and inputs of the wrong size', async () => {
     const bad = await writeModelFolder(identityModel(), testManifest({ output: 'probs' }));
     await expect(InferenceEngine.load(bad)).rejects.toThrow(/model\.json: output: "probs" is not a graph output/);

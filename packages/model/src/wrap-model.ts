@@ -1,5 +1,5 @@
 import { onnx } from 'onnx-proto';
-import type { ModelManifest } from './model-manifest';
+import { requiredLogits, type ModelManifest } from './model-manifest';
 
 /**
  * Wraps a user's model.onnx into the graph the workers run, so the accelerator does the
@@ -169,7 +169,7 @@ export function wrapModel(userOnnx: Uint8Array, manifest: ModelManifest, options
   const outDims = output.dims;
   if (outDims && outDims.length !== 4) throw new Error(`${source}: output "${outputName}" must be [N, L, H, W], got [${outDims.join(', ')}]`);
   const logitCount = typeof outDims?.[1] === 'number' ? outDims[1] : undefined;
-  const needed = Math.max(...manifest.classes.map((c) => c.logit)) + 1;
+  const needed = requiredLogits(manifest);
   if (logitCount !== undefined && logitCount < needed) {
     throw new Error(`${source}: output "${outputName}" has ${logitCount} logits but ${jsonSource} classes use logit ${needed - 1} (needs at least ${needed})`);
   }
