@@ -126,8 +126,12 @@ export class InferenceEngine {
     const warmupBatch = (options.warmup ?? true) ? batchSize : wrapped.logitCount === undefined ? (fixedBatch ?? 1) : undefined;
     const dims = (n: number): number[] => [n, manifest.bands.length, manifest.patch, manifest.patch];
 
-    // A copy owns exactly the model's bytes, so it can be transferred to the thread.
-    const model = new Uint8Array(wrapped.bytes).buffer;
+    // Transferred to the thread, so it must be a buffer of exactly the model's bytes: copied only if it is not.
+    const { bytes } = wrapped;
+    const model =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+        ? bytes.buffer
+        : new Uint8Array(bytes).buffer;
     const { thread: started, provider } = await InferenceThread.start(
       {
         model,
