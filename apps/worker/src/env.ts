@@ -13,6 +13,11 @@ export const workerEnvShape = {
   FLEET_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(4),
   /** onnxruntime intra-op threads; 0 = its default (one per core). */
   FLEET_THREADS: z.coerce.number().int().min(0).max(1024).default(0),
+  /**
+   * Run one zero batch when a model is loaded, so the first real batch does not pay for memory
+   * allocation and kernel tuning (minutes with TensorRT). Default true.
+   */
+  FLEET_WARMUP: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** Window jobs held at once: enough to fill the next batch while one runs. Default 2 x batch. */
   FLEET_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
   /** BullMQ lock duration (ms): longer than the slowest batch; renewed at half this. */

@@ -1,20 +1,22 @@
 import { InferenceEngine, type InferenceOptions } from '@fleet/model';
 
 /**
- * One inference session per model per process, created on first use: sessions are costly
- * (weights, memory arenas, GPU context) and shared by every run that uses the model.
+ * One inference session per (model, top-k) per process, created on first use: sessions are
+ * costly (weights, memory arenas, GPU context, a thread) and shared by every run that uses the
+ * model with that k. k is part of the key because the wrapped graph computes the top-k itself.
  */
 export class ModelEngines {
   private readonly engines = new Map<string, Promise<InferenceEngine>>();
 
-  constructor(private readonly options: InferenceOptions) {}
+  constructor(private readonly options: Omit<InferenceOptions, 'topK'>) {}
 
-  get(location: string): Promise<InferenceEngine> {
-    let engine = this.engines.get(location);
+  get(location: string, topK: number): Promise<InferenceEngine> {
+    const key = JSON.stringify([location, topK]);
+    let engine = this.engines.get(key);
     if (!engine) {
-      engine = InferenceEngine.load(location, this.options);
-      engine.catch(() => this.engines.delete(location));
-      this.engines.set(location, engine);
+      engine = InferenceEngine.load(location, { ...this.options, topK });
+      engine.catch(() => this.engines.delete(key));
+      this.engines.set(key, engine);
     }
     return engine;
   }

@@ -29,6 +29,7 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
     provider: env.FLEET_PROVIDER,
     batchSize: env.FLEET_BATCH_SIZE,
     intraOpThreads: env.FLEET_THREADS,
+    warmup: env.FLEET_WARMUP,
     onWarning: (msg) => log.warn(msg),
   });
   const processor = new WindowProcessor(contexts, engines, queues, log);

@@ -2,7 +2,7 @@ import { exclusiveCore, windowAt } from '@fleet/grid';
 import { FleetQueues, jobIds, outputKeys, type JobPayload, type WindowOutcome } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
 import type { ModelBand } from '@fleet/raster';
-import { encodeMaskTile, logitsToMaskTile } from '@fleet/tiles';
+import { encodeMaskTileAsync, maskTileFromOutputs } from '@fleet/tiles';
 import type { ModelEngines } from './model-engines';
 import { padToPatch } from './pad-to-patch';
 import type { RunContexts } from './run-context';
@@ -34,7 +34,7 @@ export class WindowProcessor {
     if (planned.x !== w.x || planned.y !== w.y || planned.width !== w.width || planned.height !== w.height) {
       throw Object.assign(new Error(`window ${w.id} of run ${runId} does not match the run's plan`), { permanent: true });
     }
-    const engine = await this.engines.get(ctx.spec.model.location);
+    const engine = await this.engines.get(ctx.spec.model.location, ctx.spec.topK);
     const manifest = engine.manifest;
 
     const t0 = performance.now();
@@ -46,19 +46,19 @@ export class WindowProcessor {
       return { outcome: 'skipped', tileBytes: 0, readyBlocks };
     }
 
-    const logits = await engine.infer(padToPatch(read.planes, w.width, w.height, manifest.patch));
+    // the wait includes time queued behind other windows' batches, not only this batch's run
+    const outputs = await engine.infer(padToPatch(read.planes, w.width, w.height, manifest.patch));
     const t2 = performance.now();
-    const tile = logitsToMaskTile({
-      logits,
+    const tile = maskTileFromOutputs({
+      ...outputs,
       patch: manifest.patch,
-      classes: manifest.classes,
+      k: engine.topK,
       width: w.width,
       height: w.height,
       core: exclusiveCore(ctx.plan, planned),
       valid: read.validCount === w.width * w.height ? undefined : read.valid,
-      k: ctx.spec.topK,
     });
-    const bytes = encodeMaskTile(tile);
+    const bytes = await encodeMaskTileAsync(tile);
     const t3 = performance.now();
     await ctx.output.put(outputKeys.maskTile(runId, w.id), bytes);
     const t4 = performance.now();

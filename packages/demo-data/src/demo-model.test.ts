@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { argmaxClassIds, InferenceEngine, parseModelManifest } from '@fleet/model';
+import { InferenceEngine, parseModelManifest } from '@fleet/model';
 import { cutPatch } from './band-stack';
 import { buildDemoModel, writeDemoModel } from './demo-model';
 import { generateLandscape } from './landscape';
@@ -35,14 +35,14 @@ describe('demo model', () => {
     expect(engine.logitCount).toBe(19);
     const corners: Array<[number, number]> = [];
     for (let y = 0; y < SIZE; y += PATCH) for (let x = 0; x < SIZE; x += PATCH) corners.push([x, y]);
-    const logits = await Promise.all(corners.map(([x, y]) => engine.infer(cutPatch(planes, SIZE, SIZE, x, y, PATCH))));
+    const outputs = await Promise.all(corners.map(([x, y]) => engine.infer(cutPatch(planes, SIZE, SIZE, x, y, PATCH))));
     const stats = engine.stats();
     await engine.close();
 
     let agree = 0;
     const perClass = new Map<number, [number, number]>();
     corners.forEach(([x0, y0], i) => {
-      const ids = argmaxClassIds(logits[i]!, 19, engine.manifest);
+      const ids = outputs[i]!.classIds;
       for (let y = 0; y < PATCH; y++) {
         for (let x = 0; x < PATCH; x++) {
           const t = truth[(y0 + y) * SIZE + x0 + x]!;

@@ -38,8 +38,7 @@ describe('per-pixel model', () => {
     for (let y0 = -100; y0 < H; y0 += 300) {
       for (let x0 = -100; x0 < W; x0 += 300) {
         jobs.push(
-          engine.infer(cutPatch(planes, W, H, x0, y0, PATCH)).then((logits) => {
-            const ids = argmaxClassIds(logits, 19, model.manifest);
+          engine.infer(cutPatch(planes, W, H, x0, y0, PATCH)).then(({ classIds: ids }) => {
             for (let y = Math.max(0, y0); y < Math.min(H, y0 + PATCH); y++) {
               for (let x = Math.max(0, x0); x < Math.min(W, x0 + PATCH); x++) merged[y * W + x] = ids[(y - y0) * PATCH + x - x0]!;
             }

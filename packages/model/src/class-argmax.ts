@@ -5,7 +5,8 @@ import type { ModelManifest } from './model-manifest';
  * Logits the manifest leaves out (FLAIR-INC's switched-off classes) can never win, which is how
  * the model contract masks them. Ties go to the class listed first.
  *
- * @param logits `[L][pixels]` planes, as `InferenceEngine.infer` returns them.
+ * @param logits `[L][pixels]` planes, as `inferWholeImage` returns them (the engine computes its
+ *   class ids in the wrapped graph, see wrap-model.ts; this is the independent reference).
  * @param logitCount L.
  */
 export function argmaxClassIds(logits: Float32Array, logitCount: number, manifest: Pick<ModelManifest, 'classes'>): Uint8Array {

@@ -3,9 +3,11 @@ import type { ModelManifest } from './model-manifest';
 import { normalisationTables, normaliseInto } from './normalisation';
 
 /**
- * Runs a model once over a whole image of any size, with the same normalisation as
- * `InferenceEngine`. For reference results in tests: with a context-free (1x1) model the
- * patch-by-patch pipeline must reproduce this exactly. Needs a graph with symbolic H and W.
+ * Runs a user's model (not the wrapped graph) once over a whole image of any size and returns
+ * its raw logits. For reference results in tests: with a context-free (1x1) model the
+ * patch-by-patch pipeline must reproduce its argmax exactly. The inputs are normalised with
+ * `normalisationTables`, bit-identical to the wrapped graph's in-graph normalisation, so the
+ * model sees the same floats. Needs a graph with symbolic H and W.
  *
  * @param input band-separate raw planes `[bands][height][width]` in manifest band order.
  * @returns float32 logits `[L][height][width]`.

@@ -1,3 +1,3 @@
 export * from './mask-tile';
 export * from './mask-tile-codec';
-export * from './logits-to-mask';
+export * from './patch-outputs-to-mask';

@@ -1,4 +1,5 @@
-import { deflateSync, inflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflate, deflateSync, inflateSync } from 'node:zlib';
 import type { MaskTile } from './mask-tile';
 
 const MAGIC = 0x544d4c46; // "FLMT" little-endian
@@ -28,6 +29,33 @@ function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>): numb
  * Node's zlib is the native library, not a JavaScript port.
  */
 export function encodeMaskTile(tile: MaskTile, level = 6): Buffer {
+  return Buffer.concat([tileHeader(tile), deflateSync(tileBody(tile), { level })]);
+}
+
+const deflateAsync = promisify(deflate);
+
+/**
+ * The same bytes as `encodeMaskTile`, compressed on libuv's thread pool: a worker encodes a tile
+ * per window, and deflating ~0.5 MB on the main thread would hold up its event loop meanwhile.
+ */
+export async function encodeMaskTileAsync(tile: MaskTile, level = 6): Promise<Buffer> {
+  const header = tileHeader(tile);
+  return Buffer.concat([header, await deflateAsync(tileBody(tile), { level })]);
+}
+
+function tileHeader(tile: MaskTile): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt8(VERSION, 4);
+  header.writeUInt8(tile.k, 5);
+  [tile.width, tile.height, tile.core.x, tile.core.y, tile.core.width, tile.core.height].forEach((v, i) =>
+    header.writeUInt16LE(v, 6 + 2 * i),
+  );
+  return header;
+}
+
+/** The uncompressed planes, in the order the layout above gives. */
+function tileBody(tile: MaskTile): Uint8Array {
   const n = tile.width * tile.height;
   const soft = softPixelCount(tile);
   const body = new Uint8Array(n + soft * (2 * tile.k - 1));
@@ -38,14 +66,7 @@ export function encodeMaskTile(tile: MaskTile, level = 6): Buffer {
   for (const plane of planes) {
     offset = gatherSoft(tile, plane, body, offset);
   }
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt8(VERSION, 4);
-  header.writeUInt8(tile.k, 5);
-  [tile.width, tile.height, tile.core.x, tile.core.y, tile.core.width, tile.core.height].forEach((v, i) =>
-    header.writeUInt16LE(v, 6 + 2 * i),
-  );
-  return Buffer.concat([header, deflateSync(body, { level })]);
+  return body;
 }
 
 /**

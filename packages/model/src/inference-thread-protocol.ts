@@ -1,0 +1,52 @@
+/**
+ * Messages between InferenceEngine (main thread) and inference-thread.js (the thread that owns
+ * the onnxruntime session). Buffers travel as transferred ArrayBuffers: moved, never copied.
+ */
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';
+
+/** `workerData` of the thread. */
+export interface ThreadInit {
+  /** The wrapped model's bytes (transferred). */
+  model: ArrayBuffer;
+  /** model.onnx path, for error messages. */
+  source: string;
+  /** Providers to try, best first. */
+  providers: ExecutionProvider[];
+  /** onnxruntime intra-op threads; 0 = its default. */
+  intraOpThreads: number;
+  /** Dims of a zero batch to run once before reporting ready; absent = no warm-up. */
+  warmupDims?: number[];
+}
+
+export interface RunRequest {
+  type: 'run';
+  id: number;
+  /** uint8 `[n][C][H][W]` raw pixels (transferred). */
+  pixels: ArrayBuffer;
+  dims: number[];
+}
+
+export interface CloseRequest {
+  type: 'close';
+}
+
+export type ToThread = RunRequest | CloseRequest;
+
+export interface RunOutputs {
+  /** uint8 [n][H][W]. */
+  classIds: ArrayBuffer;
+  /** uint8 [n][k][H][W]. */
+  topProbs: ArrayBuffer;
+  topIds: ArrayBuffer;
+  classIdsDims: number[];
+  topDims: number[];
+}
+
+export type FromThread =
+  | { type: 'warning'; message: string }
+  | { type: 'ready'; provider: ExecutionProvider }
+  | { type: 'load-failed'; message: string }
+  | ({ type: 'result'; id: number; runMs: number } & RunOutputs)
+  | { type: 'run-failed'; id: number; message: string }
+  | { type: 'closed' };
