@@ -126,7 +126,7 @@ describe('fleet prepare with REDIS_URL and a separate fleet preparer', () => {
         expect(enqueued.code).toBe(0);
         expect(JSON.parse(enqueued.stdout)).toEqual({ dalles: 3, skipped: 0, enqueued: 3 });
       }
-      expect(await queue.getJobCounts('waiting', 'active', 'completed')).toEqual({ waiting: 3, active: 0, completed: 0 });
+      expect(await queue.getJobCounts('waiting', 'active', 'completed')).toMatchObject({ waiting: 3, active: 0, completed: 0 });
 
       const preparer = startFleet(['preparer'], { ...env, FLEET_GDAL_THREADS: '1' });
       const deadline = Date.now() + 90_000;
@@ -134,7 +134,7 @@ describe('fleet prepare with REDIS_URL and a separate fleet preparer', () => {
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(await stopFleet(preparer)).toBe(0);
-      expect(await queue.getJobCounts('waiting', 'completed', 'failed')).toEqual({ waiting: 0, completed: 3, failed: 0 });
+      expect(await queue.getJobCounts('waiting', 'completed', 'failed')).toMatchObject({ waiting: 0, completed: 3, failed: 0 });
       for (const d of DALLES) expectFaithfulCog(join(src, d.key), join(out, cogOf(d.key)));
 
       const again = await runFleet(['prepare', '--src', src, '--out', out], env);
@@ -144,7 +144,7 @@ describe('fleet prepare with REDIS_URL and a separate fleet preparer', () => {
       rmSync(join(out, cogOf(DALLES[0]!.key)));
       const redo = await runFleet(['prepare', '--src', src, '--out', out], env);
       expect(JSON.parse(redo.stdout)).toEqual({ dalles: 3, skipped: 2, enqueued: 1 });
-      expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 1 });
+      expect(await queue.getJobCounts('waiting')).toMatchObject({ waiting: 1 });
     } finally {
       await queue.obliterate({ force: true });
       await queue.close();

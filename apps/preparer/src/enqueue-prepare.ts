@@ -1,15 +1,8 @@
 import { jobIds, type FleetQueues, type JobPayload } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
 import { openStore } from '@fleet/storage';
-import { listDalles, type Dalle } from './dalle-listing';
+import type { Dalle, DalleSource } from './dalle-listing';
 import { isPrepared } from './prepared-record';
-
-export interface PrepareRequest {
-  /** A .jp2 file, a folder of them, or an s3:// prefix. */
-  source: string;
-  /** A folder or s3:// prefix for the COGs. */
-  output: string;
-}
 
 export interface PrepareJob {
   jobId: string;
@@ -28,15 +21,15 @@ export interface EnqueuedPrepare {
 }
 
 /**
- * Lists the source's dalles, leaves out those already converted from their current version,
+ * Takes the source's dalles (listDalles), leaves out those already converted from their current version,
  * and adds one job per remaining dalle under a deterministic id: enqueueing twice adds nothing
  * while the first job is waiting or running. A finished job under the same id (its COG since
  * deleted, or a failure being tried again) is removed first, since BullMQ ignores an add
  * whose id it still holds.
  */
-export async function enqueuePrepare(queues: FleetQueues, request: PrepareRequest, log: Logger): Promise<EnqueuedPrepare> {
-  const { store: source, dalles } = await listDalles(request.source);
-  const output = openStore(request.output);
+export async function enqueuePrepare(queues: FleetQueues, listed: DalleSource, outputLocation: string, log: Logger): Promise<EnqueuedPrepare> {
+  const { store: source, dalles } = listed;
+  const output = openStore(outputLocation);
   try {
     const skipped: Dalle[] = [];
     const jobs: PrepareJob[] = [];
@@ -55,6 +48,6 @@ export async function enqueuePrepare(queues: FleetQueues, request: PrepareReques
     log.info({ source: source.location, output: output.location, dalles: dalles.length, skipped: skipped.length, enqueued: jobs.length }, 'prepare enqueued');
     return { source: source.location, output: output.location, total: dalles.length, skipped, jobs };
   } finally {
-    await Promise.all([source.close(), output.close()]);
+    await output.close();
   }
 }

@@ -1,6 +1,6 @@
 import { FleetQueues } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
-import { assertGdalTranslate, enqueuePrepare, type EnqueuedPrepare } from '@fleet/preparer';
+import { assertGdalTranslate, enqueuePrepare, listDalles, type DalleSource, type EnqueuedPrepare } from '@fleet/preparer';
 import { createRedisConnection } from '@fleet/redis';
 import { SingleBar } from 'cli-progress';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -53,16 +53,30 @@ export async function prepareCommand(argv: string[]): Promise<number> {
   // checked here too, so a machine without GDAL fails in one line before starting anything
   if (!enqueueOnly) await assertGdalTranslate().catch((err: Error) => Promise.reject(new CliError(err.message, 1)));
 
-  const note = (m: string) => process.stderr.write(`${m}\n`);
-  const redis = await redisForRun(process.env, note);
   const prefix = queuePrefix();
+  // listed before Redis is touched, so a wrong --src fails at once as an input problem
+  let listed: DalleSource;
+  try {
+    listed = await listDalles(v.src);
+  } catch (err) {
+    if (mayBeTransient(err)) throw err;
+    throw new CliError(err instanceof Error ? err.message : String(err), 2);
+  }
+  const note = (m: string) => process.stderr.write(`${m}\n`);
+  let redis;
+  try {
+    redis = await redisForRun(process.env, note);
+  } catch (err) {
+    await listed.store.close();
+    throw err;
+  }
   const connection = createRedisConnection(redis.url);
   const queues = new FleetQueues(connection, prefix);
   const children: ChildProcess[] = [];
   try {
     let enqueued: EnqueuedPrepare;
     try {
-      enqueued = await enqueuePrepare(queues, { source: v.src, output: v.out }, createLogger('prepare'));
+      enqueued = await enqueuePrepare(queues, listed, v.out, createLogger('prepare'));
     } catch (err) {
       if (mayBeTransient(err)) throw err;
       throw new CliError(err instanceof Error ? err.message : String(err), 2);
@@ -100,7 +114,7 @@ export async function prepareCommand(argv: string[]): Promise<number> {
     await Promise.all(children.map((c) => stopChild(c)));
     await queues.close();
     connection.disconnect();
-    await redis.stop();
+    await Promise.all([redis.stop(), listed.store.close()]);
   }
 }
 
