@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeGeoTiff } from '../../packages/raster/src';
@@ -21,6 +21,7 @@ describe('fleet run on prepared dalles', () => {
       { name: '92-2024-0645-6865', x: 645_000, y: 6_865_000 },
       { name: '92-2024-0646-6865', x: 645_051.2, y: 6_865_000 },
     ];
+    mkdirSync(join(root, 'elevation'));
     for (const [i, d] of grid.entries()) {
       await writeJp2Dalle(join(root, 'rvb', `${d.name}.jp2`), { x: d.x, y: d.y, seed: i });
       await writeJp2Dalle(join(root, 'irc', `${d.name}.jp2`), { x: d.x, y: d.y, seed: 10 + i });
