@@ -130,7 +130,7 @@ describe('fleet prepare with REDIS_URL and a separate fleet preparer', () => {
 
       const preparer = startFleet(['preparer'], { ...env, FLEET_GDAL_THREADS: '1' });
       const deadline = Date.now() + 90_000;
-      while ((await queue.getJobCounts('completed')).completed < 3 && Date.now() < deadline && preparer.child.exitCode === null) {
+      while (((await queue.getJobCounts('completed')).completed ?? 0) < 3 && Date.now() < deadline && preparer.child.exitCode === null) {
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(await stopFleet(preparer)).toBe(0);

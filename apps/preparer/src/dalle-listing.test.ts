@@ -28,6 +28,9 @@ describe('listDalles', () => {
     writeFileSync(join(dir, 'src', 'readme.txt'), 'not a dalle');
     writeFileSync(join(dir, 'src', 'c.tif'), 'not a dalle either');
     mkdirSync(join(dir, 'empty'));
+    mkdirSync(join(dir, 'clash'));
+    writeFileSync(join(dir, 'clash', 'a.jp2'), 'a');
+    writeFileSync(join(dir, 'clash', 'a.JP2'), 'A');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -49,5 +52,9 @@ describe('listDalles', () => {
 
   it('rejects a folder without dalles, naming it', async () => {
     await expect(listDalles(join(dir, 'empty'))).rejects.toThrow(`${join(dir, 'empty')}: no .jp2 dalle found`);
+  });
+
+  it('rejects two dalles that would make the same COG', async () => {
+    await expect(listDalles(join(dir, 'clash'))).rejects.toThrow(`${join(dir, 'clash')}: a.JP2 and a.jp2 would both become a.tif`);
   });
 });

@@ -45,6 +45,13 @@ export async function listDalles(location: string): Promise<DalleSource> {
       dalles.push({ sourceKey, sourceVersion: versionOf(head), outputKey: cogKeyFor(sourceKey) });
     }
     if (dalles.length === 0) throw new Error(`${location}: no .jp2 dalle found`);
+    const byOutput = new Map<string, string>();
+    for (const d of dalles) {
+      const other = byOutput.get(d.outputKey);
+      // "a.jp2" and "a.JP2" side by side would both become "a.tif", each overwriting the other
+      if (other !== undefined) throw new Error(`${location}: ${other} and ${d.sourceKey} would both become ${d.outputKey}`);
+      byOutput.set(d.outputKey, d.sourceKey);
+    }
     return { store, dalles };
   } catch (err) {
     await store.close();
