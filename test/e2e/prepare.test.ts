@@ -100,6 +100,12 @@ describe('fleet prepare on a local folder (private redis-server)', () => {
     expect([noOut.code, noOut.stderr.trim()]).toEqual([2, 'fleet prepare: --out <dir|s3://...> is required']);
   }, 60_000);
 
+  it('fails with the reason when every preparer exits early', async () => {
+    const result = await runFleet(['prepare', '--src', src, '--out', join(root, 'never')], { FLEET_GDAL_THREADS: '0' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/fleet prepare: all preparers exited before the dalles were converted \(preparer 0: fleet preparer: invalid environment: FLEET_GDAL_THREADS: .+\); logs in \S+/);
+  }, 60_000);
+
   it('says how to install GDAL when gdal_translate is missing', async () => {
     const prepare = await runFleet(['prepare', '--src', src, '--out', join(root, 'x')], { PATH: '/nonexistent' });
     expect([prepare.code, prepare.stderr.trim()]).toEqual([1, 'fleet prepare: gdal_translate not found on PATH: install GDAL, e.g. sudo apt-get install gdal-bin']);

@@ -62,6 +62,12 @@ export async function prepareCommand(argv: string[]): Promise<number> {
     if (mayBeTransient(err)) throw err;
     throw new CliError(err instanceof Error ? err.message : String(err), 2);
   }
+  const logDir = join(tmpdir(), 'fleet-logs', `prepare-${Date.now()}`);
+  if (!enqueueOnly) {
+    // JSON logs go to files while the progress bar owns the terminal
+    mkdirSync(logDir, { recursive: true });
+    process.env.LOG_FILE ??= join(logDir, 'prepare.log');
+  }
   const note = (m: string) => process.stderr.write(`${m}\n`);
   let redis;
   try {
@@ -87,8 +93,6 @@ export async function prepareCommand(argv: string[]): Promise<number> {
     }
     let outcome: Outcome = { converted: 0, skippedByJob: 0, failed: [] };
     if (enqueued.jobs.length > 0) {
-      const logDir = join(tmpdir(), 'fleet-logs', `prepare-${Date.now()}`);
-      mkdirSync(logDir, { recursive: true });
       const threads = process.env.FLEET_GDAL_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / workers)));
       for (let i = 0; i < workers; i++) {
         children.push(
