@@ -2,14 +2,13 @@ import { FleetQueues } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { assertGdalTranslate, enqueuePrepare, listDalles, type DalleSource, type EnqueuedPrepare } from '@fleet/preparer';
 import { createRedisConnection } from '@fleet/redis';
-import { SingleBar } from 'cli-progress';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli-error';
 import { mayBeTransient } from '../plan-for-cli';
+import { convertWithLocalPreparers } from '../prepare-pipeline';
 import { queuePrefix } from '../queue-prefix';
 import { redisForRun } from '../redis-for-cli';
 import { intOption } from '../run-args';
@@ -19,15 +18,6 @@ export const PREPARE_USAGE = `fleet prepare --src <file.jp2|dir|s3://...> --out 
   with gdal_translate, one queue job per dalle; dalles already converted and unchanged are
   skipped. With REDIS_URL it only enqueues (for \`fleet preparer\` processes); without, it
   starts a private redis-server and N preparers and waits with a progress bar.`;
-
-const FLEET_BIN = resolve(__dirname, '..', '..', 'bin', 'fleet.js');
-
-interface Outcome {
-  converted: number;
-  /** Found converted when its job ran (another prepare got there first). */
-  skippedByJob: number;
-  failed: Array<{ key: string; error: string }>;
-}
 
 export async function prepareCommand(argv: string[]): Promise<number> {
   let parsed;
@@ -78,7 +68,6 @@ export async function prepareCommand(argv: string[]): Promise<number> {
   }
   const connection = createRedisConnection(redis.url);
   const queues = new FleetQueues(connection, prefix);
-  const children: ChildProcess[] = [];
   try {
     let enqueued: EnqueuedPrepare;
     try {
@@ -91,19 +80,7 @@ export async function prepareCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify({ dalles: enqueued.total, skipped: enqueued.skipped.length, enqueued: enqueued.jobs.length })}\n`);
       return 0;
     }
-    let outcome: Outcome = { converted: 0, skippedByJob: 0, failed: [] };
-    if (enqueued.jobs.length > 0) {
-      const threads = process.env.FLEET_GDAL_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / workers)));
-      for (let i = 0; i < workers; i++) {
-        children.push(
-          spawn(process.execPath, [FLEET_BIN, 'preparer'], {
-            env: { ...process.env, REDIS_URL: redis.url, FLEET_QUEUE_PREFIX: prefix, FLEET_GDAL_THREADS: threads, LOG_FILE: join(logDir, `preparer-${i}.log`) },
-            stdio: ['ignore', 'ignore', 'pipe'],
-          }),
-        );
-      }
-      outcome = await waitForJobs(queues, enqueued, children, logDir);
-    }
+    const outcome = await convertWithLocalPreparers(queues, enqueued, { workers, redisUrl: redis.url, prefix, logDir });
     const skipped = enqueued.skipped.length + outcome.skippedByJob;
     process.stdout.write(
       `${enqueued.total} dalle(s): ${outcome.converted} converted, ${skipped} already prepared (skipped), ${outcome.failed.length} failed\n` +
@@ -115,63 +92,8 @@ export async function prepareCommand(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    await Promise.all(children.map((c) => stopChild(c)));
     await queues.close();
     connection.disconnect();
     await Promise.all([redis.stop(), listed.store.close()]);
   }
-}
-
-/** Polls each job's state until all are completed or failed, drawing a progress bar. */
-async function waitForJobs(queues: FleetQueues, enqueued: EnqueuedPrepare, children: ChildProcess[], logDir: string): Promise<Outcome> {
-  const childErrors: string[] = [];
-  children.forEach((c, i) => c.stderr?.on('data', (d) => childErrors.push(`preparer ${i}: ${String(d).trim()}`)));
-  const bar = new SingleBar({
-    stream: process.stderr,
-    format: 'dalles {bar} {value}/{total} | ETA {eta_formatted}',
-    barsize: 30,
-    hideCursor: process.stderr.isTTY === true,
-    noTTYOutput: true,
-    notTTYSchedule: 3000,
-  });
-  bar.start(enqueued.jobs.length, 0);
-  const outcome: Outcome = { converted: 0, skippedByJob: 0, failed: [] };
-  const pending = new Map(enqueued.jobs.map((j) => [j.jobId, j.dalle.sourceKey]));
-  try {
-    while (pending.size > 0) {
-      for (const [jobId, key] of [...pending]) {
-        const job = await queues.prepare.getJob(jobId);
-        const state = job ? await job.getState() : 'unknown';
-        if (state === 'completed') {
-          if ((job?.returnvalue as { status?: string } | undefined)?.status === 'skipped') outcome.skippedByJob++;
-          else outcome.converted++;
-        } else if (state === 'failed') {
-          outcome.failed.push({ key, error: job?.failedReason ?? 'unknown error' });
-        } else {
-          continue;
-        }
-        pending.delete(jobId);
-      }
-      bar.update(enqueued.jobs.length - pending.size);
-      if (pending.size === 0) break;
-      if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) {
-        const why = childErrors.at(-1) ?? `exit codes ${children.map((c) => c.exitCode ?? c.signalCode).join(', ')}`;
-        throw new CliError(`all preparers exited before the dalles were converted (${why}); logs in ${logDir}`, 1);
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  } finally {
-    bar.stop();
-  }
-  return outcome;
-}
-
-/** SIGTERM (graceful: the preparer finishes its dalle), then SIGKILL after 30 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
 }
