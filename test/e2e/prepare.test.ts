@@ -157,5 +157,28 @@ describe('fleet prepare with REDIS_URL and a separate fleet preparer', () => {
       connection.disconnect();
     }
   }, 180_000);
-});
 
+  it('finishes the dalle in hand on SIGTERM, then exits 0', async () => {
+    const src = join(root, 'big');
+    const out = join(root, 'big-cog');
+    // large enough that one gdal_translate thread takes a few seconds
+    await writeJp2Dalle(join(src, 'big.jp2'), { x: X0, y: Y0, size: 1536 });
+    const env = { REDIS_URL: testRedisUrl(), FLEET_QUEUE_PREFIX: uniquePrefix('prepare-term') };
+    const connection = createRedisConnection(env.REDIS_URL);
+    const queue = new Queue('fleet-prepare', { connection, prefix: env.FLEET_QUEUE_PREFIX });
+    try {
+      expect((await runFleet(['prepare', '--src', src, '--out', out], env)).code).toBe(0);
+      const preparer = startFleet(['preparer'], { ...env, FLEET_GDAL_THREADS: '1' });
+      const deadline = Date.now() + 30_000;
+      while (((await queue.getJobCounts('active')).active ?? 0) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(existsSync(join(out, 'big.tif'))).toBe(false);
+      expect(await stopFleet(preparer)).toBe(0);
+      expect(await queue.getJobCounts('active', 'completed', 'failed')).toMatchObject({ active: 0, completed: 1, failed: 0 });
+      expect(gdalInfo(join(out, 'big.tif'))).toMatchObject({ layout: 'COG', size: [1536, 1536] });
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      connection.disconnect();
+    }
+  }, 180_000);
+});
