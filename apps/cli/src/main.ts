@@ -2,7 +2,8 @@ import { CliError } from './cli-error';
 import { demoCommand, DEMO_USAGE } from './commands/demo';
 import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue';
 import { runCommand, RUN_USAGE } from './commands/run';
-import { mergerCommand, workerCommand } from './commands/serve';
+import { prepareCommand, PREPARE_USAGE } from './commands/prepare';
+import { mergerCommand, preparerCommand, workerCommand } from './commands/serve';
 import { statusCommand } from './commands/status';
 
 const USAGE = `fleet: FLAIR-INC land-cover maps of whole départements on a fleet of workers
@@ -14,6 +15,10 @@ ${ENQUEUE_USAGE}
 fleet worker        infer windows from REDIS_URL's queue until SIGTERM (FLEET_PROVIDER, FLEET_BATCH_SIZE, FLEET_THREADS)
 fleet merger        merge finished blocks and finalise runs until SIGTERM
 fleet status <run>  windows done/skipped/failed and blocks merged, as JSON
+
+${PREPARE_USAGE}
+
+fleet preparer      convert dalles from REDIS_URL's prepare queue until SIGTERM (FLEET_GDAL_THREADS, FLEET_PREPARE_CONCURRENCY)
 
 ${DEMO_USAGE}`;
 
@@ -30,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
         return await workerCommand();
       case 'merger':
         return await mergerCommand();
+      case 'prepare':
+        return await prepareCommand(rest);
+      case 'preparer':
+        return await preparerCommand();
       case 'status':
         return await statusCommand(rest);
       case 'demo':

@@ -17,7 +17,7 @@ export async function planForCli(request: RunRequest): Promise<PlannedRun> {
 
 const TRANSIENT_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|ENETUNREACH)$/;
 
-function mayBeTransient(err: unknown): boolean {
+export function mayBeTransient(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   // AWS SDK errors carry $metadata; Node socket errors a code such as ECONNREFUSED
   if ('$metadata' in err) return true;

@@ -86,7 +86,7 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
 }
 
 /** SIGTERM (graceful: the worker finishes what it holds), then SIGKILL after 30 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { blockIdSchema, runIdSchema } from './run-spec';
 import type { JobName } from './queue-names';
@@ -23,6 +24,18 @@ export const JOB_SCHEMAS = {
   }),
   'merge-block': z.object({ runId: runIdSchema, blockId: blockIdSchema }),
   'finalize-run': z.object({ runId: runIdSchema }),
+  'prepare-dalle': z.object({
+    /** Store holding the source dalle: a folder or s3://bucket/prefix. */
+    source: z.string().min(1),
+    /** The dalle's key in `source` (".jp2", any case). */
+    sourceKey: z.string().min(1),
+    /** The source's version when enqueued (store etag, else size): recorded with the COG. */
+    sourceVersion: z.string().min(1),
+    /** Store the COG goes to. */
+    output: z.string().min(1),
+    /** The COG's key in `output` (the source key with ".tif"). */
+    outputKey: z.string().min(1),
+  }),
 } satisfies { [K in JobName]: z.ZodType };
 
 export type JobPayload<K extends JobName> = z.infer<(typeof JOB_SCHEMAS)[K]>;
@@ -48,4 +61,10 @@ export const jobIds = {
   window: (runId: string, windowId: string) => `${runId}.w.${windowId}`,
   block: (runId: string, blockId: string) => `${runId}.b.${blockId}`,
   finalize: (runId: string) => `${runId}.final`,
+  /**
+   * One per dalle version and destination: a changed dalle (new etag) gets a new job while
+   * an unchanged one maps to the job already queued. Hashed because keys may hold ':'.
+   */
+  dalle: (p: { source: string; sourceKey: string; sourceVersion: string; output: string; outputKey: string }) =>
+    `prep.${createHash('sha256').update(JSON.stringify([p.source, p.sourceKey, p.sourceVersion, p.output, p.outputKey])).digest('hex').slice(0, 32)}`,
 };

@@ -7,6 +7,8 @@ export const QUEUES = {
   infer: 'fleet-infer',
   /** One job per output block, then one per run to finalise. Taken by mergers. */
   merge: 'fleet-merge',
+  /** One job per source dalle to convert (JPEG 2000 to COG). Taken by preparers. */
+  prepare: 'fleet-prepare',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -16,6 +18,7 @@ export const JOB_QUEUE = {
   'infer-window': QUEUES.infer,
   'merge-block': QUEUES.merge,
   'finalize-run': QUEUES.merge,
+  'prepare-dalle': QUEUES.prepare,
 } as const;
 
 export type JobName = keyof typeof JOB_QUEUE;

@@ -11,20 +11,25 @@ export const JOB_OPTIONS: { [K in JobName]: JobsOptions } = {
   'infer-window': { attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 } },
   'merge-block': { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
   'finalize-run': { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+  // kept a day once complete, so `fleet prepare` can report each dalle's outcome
+  'prepare-dalle': { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
 };
 
 /** The fleet's queues, opened once per process. */
 export class FleetQueues {
   readonly infer: Queue;
   readonly merge: Queue;
+  readonly prepare: Queue;
 
   constructor(connection: ConnectionOptions, readonly prefix: string) {
     this.infer = new Queue(QUEUES.infer, { connection, prefix });
     this.merge = new Queue(QUEUES.merge, { connection, prefix });
+    this.prepare = new Queue(QUEUES.prepare, { connection, prefix });
   }
 
   private queueFor(name: JobName): Queue {
     const q: QueueName = JOB_QUEUE[name];
+    if (q === QUEUES.prepare) return this.prepare;
     return q === QUEUES.infer ? this.infer : this.merge;
   }
 
@@ -45,6 +50,6 @@ export class FleetQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.infer.close(), this.merge.close()]);
+    await Promise.all([this.infer.close(), this.merge.close(), this.prepare.close()]);
   }
 }

@@ -1,5 +1,6 @@
 import { createLogger } from '@fleet/logging';
 import { parseMergerEnv, startMerger } from '@fleet/merger';
+import { parsePreparerEnv, startPreparer } from '@fleet/preparer';
 import { parseWorkerEnv, startWorker } from '@fleet/worker';
 import { requireRedisUrl } from '../redis-for-cli';
 
@@ -7,7 +8,7 @@ import { requireRedisUrl } from '../redis-for-cli';
  * Runs a long-lived part (worker or merger) until SIGTERM/SIGINT, then shuts down gracefully:
  * stop taking jobs, finish the ones in hand, close connections, exit 0.
  */
-async function serve(name: 'worker' | 'merger', shutdownMs: number, start: () => Promise<{ close(): Promise<void> }>): Promise<number> {
+async function serve(name: 'worker' | 'merger' | 'preparer', shutdownMs: number, start: () => Promise<{ close(): Promise<void> }>): Promise<number> {
   const log = createLogger(name);
   const running = await start();
   await new Promise<void>((resolve) => {
@@ -39,4 +40,10 @@ export function mergerCommand(): Promise<number> {
   const env = parseMergerEnv();
   const url = requireRedisUrl(process.env, 'merger');
   return serve('merger', env.FLEET_SHUTDOWN_MS, () => startMerger(url, env));
+}
+
+export function preparerCommand(): Promise<number> {
+  const env = parsePreparerEnv();
+  const url = requireRedisUrl(process.env, 'preparer');
+  return serve('preparer', env.FLEET_SHUTDOWN_MS, () => startPreparer(url, env));
 }
