@@ -26,9 +26,10 @@ export interface SurfaceGrid {
 
 /** The surface grid of a north-up raster with geotransform `surface`, on the image grid `image`. */
 export function surfaceGridOn(image: GeoTransform, surface: GeoTransform): SurfaceGrid {
+  // `+ 0` turns the -0 of 0 / negative pixel height into 0
   return {
-    x: (surface[0] - image[0]) / image[1],
-    y: (surface[3] - image[3]) / image[5],
+    x: (surface[0] - image[0]) / image[1] + 0,
+    y: (surface[3] - image[3]) / image[5] + 0,
     stepX: surface[1] / image[1],
     stepY: surface[5] / image[5],
   };
