@@ -167,7 +167,7 @@ describe('fleet usage and input errors', () => {
 
   it('--rgb without --irc', async () => {
     expect(await refused(['run', '--rgb', stack, '--elevation', stack, '--model', model, '--out', join(root, 'o')])).toBe(
-      'fleet run: --rgb needs --irc (for NIR) and --elevation (for E) as well\n',
+      'fleet run: --rgb needs --irc (for NIR) and --elevation, or --dsm with --dtm (for E), as well\n',
     );
   });
 

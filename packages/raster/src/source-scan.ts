@@ -68,7 +68,6 @@ function noGeoTiffMessage(location: string, role: SourceRoleName, keys: readonly
   if (jp2 > 0) {
     return `no GeoTIFF found in ${location} (--${role}): it holds ${jp2} JPEG 2000 (.jp2) file(s); convert them to GeoTIFF first (fleet prepare)`;
   }
-  return keys.length === 0
-    ? `no GeoTIFF found in ${location} (--${role}): the folder or prefix is empty or does not exist`
-    : `no GeoTIFF found in ${location} (--${role}): none of its ${keys.length} file(s) is a .tif/.tiff`;
+  // an empty or missing folder/prefix: the location itself says it all
+  return keys.length === 0 ? `no GeoTIFF found in ${location}` : `no GeoTIFF found in ${location} (--${role}): none of its ${keys.length} file(s) is a .tif/.tiff`;
 }

@@ -62,7 +62,7 @@ describe('source discovery', () => {
   });
 
   it('says so when a source holds no GeoTIFF, and hints at conversion for JPEG 2000 deliveries', async () => {
-    await expect(scan('missing')).rejects.toThrow(`no GeoTIFF found in ${join(root, 'missing')} (--rgb): the folder or prefix is empty or does not exist`);
+    await expect(scan('missing')).rejects.toThrow(new Error(`no GeoTIFF found in ${join(root, 'missing')}`));
     mkdirSync(join(root, 'jp2'));
     writeFileSync(join(root, 'jp2', '92-2024-0645-6865-LA93-0M20-E080.jp2'), 'x');
     await expect(scan('jp2', 'irc')).rejects.toThrow(`no GeoTIFF found in ${join(root, 'jp2')} (--irc): it holds 1 JPEG 2000 (.jp2) file(s); convert them to GeoTIFF first (fleet prepare)`);
