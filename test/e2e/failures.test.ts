@@ -184,7 +184,9 @@ describe('fleet usage and input errors', () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
     writeFileSync(join(empty, 'README.txt'), 'no imagery here');
-    expect(await refused(['run', '--stack', empty, '--model', model, '--out', join(root, 'o')])).toBe(`fleet run: no GeoTIFF found in ${empty}\n`);
+    expect(await refused(['run', '--stack', empty, '--model', model, '--out', join(root, 'o')])).toBe(
+      `fleet run: no GeoTIFF found in ${empty} (--stack): none of its 1 file(s) is a .tif/.tiff\n`,
+    );
   });
 
   it('a dalle off the mosaic grid, naming the file', async () => {
