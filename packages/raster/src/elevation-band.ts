@@ -82,24 +82,16 @@ export function bilinearAtPixelCentres(src: Float32Array, rect: PixelRect, grid:
     for (let x = 0; x < window.width; x++) {
       const c0 = cols.i0[x]!;
       const wx = cols.w1[x]!;
-      // a neighbour with zero weight does not count, so a surface on the image grid is read exactly
-      let sum = 0;
-      let ok = true;
-      for (const [dc, dr, w] of [
-        [0, 0, (1 - wx) * (1 - wy)],
-        [1, 0, wx * (1 - wy)],
-        [0, 1, (1 - wx) * wy],
-        [1, 1, wx * wy],
-      ] as const) {
-        if (w === 0) continue;
-        const v = at(c0 + dc, r0 + dr);
-        if (Number.isNaN(v)) {
-          ok = false;
-          break;
-        }
-        sum += w * v;
-      }
-      out[y * window.width + x] = ok ? sum : Number.NaN;
+      // a neighbour with zero weight does not count, so a surface on the image grid is read
+      // exactly; written out (not looped over a weight table) as it runs for every image pixel
+      const w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy;
+      const v00 = w00 === 0 ? 0 : at(c0, r0);
+      const v10 = w10 === 0 ? 0 : at(c0 + 1, r0);
+      const v01 = w01 === 0 ? 0 : at(c0, r0 + 1);
+      const v11 = w11 === 0 ? 0 : at(c0 + 1, r0 + 1);
+      // NaN propagates through the sum: any weighted neighbour without data makes the sample NaN
+      const sum = w00 * v00 + w10 * v10 + w01 * v01 + w11 * v11;
+      out[y * window.width + x] = sum;
     }
   }
   return out;
