@@ -12,6 +12,7 @@ export interface GdalRasterOptions {
   width: number;
   height: number;
   geoTransform: readonly number[];
+  /** 0: no CRS at all. */
   epsg: number;
   /** GDAL data type name: Byte, UInt16, Int16, Float32, Float64. */
   type: string;
@@ -36,7 +37,7 @@ o = json.load(open(sys.argv[1]))
 raw = np.fromfile(sys.argv[2], dtype='<f8').reshape(o['bands'], o['height'], o['width'])
 mem = gdal.GetDriverByName('MEM').Create('', o['width'], o['height'], o['bands'], gdal.GetDataTypeByName(o['type']))
 mem.SetGeoTransform(o['geoTransform'])
-mem.SetProjection('EPSG:%d' % o['epsg'])
+if o['epsg']: mem.SetProjection('EPSG:%d' % o['epsg'])
 for b in range(o['bands']):
     band = mem.GetRasterBand(b + 1)
     band.WriteArray(raw[b])

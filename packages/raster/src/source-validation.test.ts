@@ -104,6 +104,13 @@ describe('source validation', () => {
     await expect(layOut(['rgb', 'rgb'], ['irc', 'irc'])).rejects.toThrow(`${join(root, 'irc', 'a.tif')}: CRS EPSG:3857 is not Lambert-93`);
   });
 
+  it('rejects a file with no CRS, and a rotated one', async () => {
+    writeGdalRaster(join(root, 'nocrs', 'a.tif'), { width: 16, height: 16, geoTransform: [X0, RES, 0, Y0, 0, -RES], epsg: 0, type: 'Byte' }, [0, 1, 2].map(() => new Uint8Array(256)));
+    await expect(layOut(['nocrs', 'rgb'])).rejects.toThrow(`${join(root, 'nocrs', 'a.tif')}: no EPSG code in its GeoKeys: the CRS is unknown, Lambert-93 (EPSG:2154) is required`);
+    writeGdalRaster(join(root, 'rot', 'a.tif'), { width: 16, height: 16, geoTransform: [X0, RES, 0.01, Y0, 0.01, -RES], epsg: 2154, type: 'Byte' }, [0, 1, 2].map(() => new Uint8Array(256)));
+    await expect(layOut(['rot', 'rgb'])).rejects.toThrow(`${join(root, 'rot', 'a.tif')}: only north-up rasters are supported (rotated or flipped geotransform)`);
+  });
+
   it('accepts RGF93 v2b (EPSG:9794) next to RGF93 v1 (EPSG:2154): the same projection', async () => {
     await dalle(join(root, 'rgb', 'a.tif'), 0, 32);
     await dalle(join(root, 'irc', 'a.tif'), 0, 32, { epsg: 9794 });
