@@ -167,7 +167,7 @@ describe('fleet usage and input errors', () => {
 
   it('--rgb without --irc', async () => {
     expect(await refused(['run', '--rgb', stack, '--elevation', stack, '--model', model, '--out', join(root, 'o')])).toBe(
-      'fleet run: --rgb needs --irc (for NIR) and --elevation (for E) as well\n',
+      'fleet run: --rgb needs --irc (for NIR) and --elevation, or --dsm with --dtm (for E), as well\n',
     );
   });
 
@@ -184,7 +184,9 @@ describe('fleet usage and input errors', () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
     writeFileSync(join(empty, 'README.txt'), 'no imagery here');
-    expect(await refused(['run', '--stack', empty, '--model', model, '--out', join(root, 'o')])).toBe(`fleet run: no GeoTIFF found in ${empty}\n`);
+    expect(await refused(['run', '--stack', empty, '--model', model, '--out', join(root, 'o')])).toBe(
+      `fleet run: no GeoTIFF found in ${empty} (--stack): none of its 1 file(s) is a .tif/.tiff\n`,
+    );
   });
 
   it('a dalle off the mosaic grid, naming the file', async () => {

@@ -8,6 +8,8 @@ export const RUN_OPTIONS = {
   rgb: { type: 'string' },
   irc: { type: 'string' },
   elevation: { type: 'string' },
+  dsm: { type: 'string' },
+  dtm: { type: 'string' },
   model: { type: 'string' },
   out: { type: 'string' },
   overlap: { type: 'string' },
@@ -36,9 +38,10 @@ export function parseRunArgs(argv: string[]): { request: RunRequest; workers: nu
   if (v.help) return { request: undefined as never, workers: 0, help: true };
   if (!v.model) throw new CliError('--model <dir> is required');
   if (!v.out) throw new CliError('--out <dir|s3://...> is required');
-  if (!v.stack && !v.rgb) throw new CliError('give --stack <file|dir|s3://...>, or --rgb, --irc and --elevation');
+  if (!v.stack && !v.rgb) throw new CliError('give --stack <file|dir|s3://...>, or --rgb, --irc and --elevation (or --dsm and --dtm)');
+  if (v.elevation && (v.dsm || v.dtm)) throw new CliError('--elevation and --dsm/--dtm exclude each other: give a ready E band or the surfaces to compute it from');
   const sources: RunRequest['sources'] = {};
-  for (const role of ['stack', 'rgb', 'irc', 'elevation'] as const) if (v[role]) sources[role] = v[role];
+  for (const role of ['stack', 'rgb', 'irc', 'elevation', 'dsm', 'dtm'] as const) if (v[role]) sources[role] = v[role];
   const request: RunRequest = { sources, model: v.model, output: v.out };
   const overlap = intOption('overlap', v.overlap, 0);
   const blockSize = intOption('block-size', v['block-size'], 1);

@@ -1,8 +1,10 @@
-import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FleetQueues, RunState } from '@fleet/jobs';
+import { FleetQueues, RunState, runSpecSchema } from '@fleet/jobs';
+import { writeGeoTiff } from '@fleet/raster';
 import { createRedisConnection } from '@fleet/redis';
+import { writeGdalRaster } from '../../../test/support/gdal-raster';
 import { writePerPixelModel } from '../../../test/support/model-fixture';
 import { writeStackMosaic } from '../../../test/support/mosaic-fixture';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
@@ -55,12 +57,42 @@ describe('planRun and enqueueRun', () => {
   });
 
   it('rejects incomplete or contradictory sources with a clear message', async () => {
-    await expect(planRun({ ...request(), sources: { rgb: join(root, 'stack') } })).rejects.toThrow('--rgb needs --irc (for NIR) and --elevation (for E) as well');
+    await expect(planRun({ ...request(), sources: { rgb: join(root, 'stack') } })).rejects.toThrow('--rgb needs --irc (for NIR) and --elevation, or --dsm with --dtm (for E), as well');
+    await expect(planRun({ ...request(), sources: { rgb: join(root, 'stack'), irc: join(root, 'stack'), dsm: join(root, 'stack') } })).rejects.toThrow('--dsm and --dtm go together: E = (DSM - DTM) * 5 needs both');
+    await expect(planRun({ ...request(), sources: { rgb: join(root, 'stack'), irc: join(root, 'stack'), elevation: join(root, 'stack'), dsm: join(root, 'stack'), dtm: join(root, 'stack') } })).rejects.toThrow(
+      '--elevation and --dsm/--dtm exclude each other: give a ready E band or the surfaces to compute it from',
+    );
+    await expect(planRun({ ...request(), sources: { stack: join(root, 'stack'), dsm: join(root, 'stack'), dtm: join(root, 'stack') } })).rejects.toThrow('--stack already holds E (band 5): drop --elevation/--dsm/--dtm');
     await expect(planRun({ ...request(), sources: { stack: join(root, 'stack'), rgb: join(root, 'stack') } })).rejects.toThrow(/either --stack or --rgb/);
     await expect(planRun({ ...request(), sources: { elevation: join(root, 'stack') } })).rejects.toThrow('a run needs --stack or --rgb');
     await expect(planRun({ ...request(), model: join(root, 'nowhere') })).rejects.toThrow(/nowhere\/model\.json/);
     await expect(planRun({ ...request(), model: 's3://models/flair' })).rejects.toThrow('--model must be a local folder, mounted at the same path on every worker (got s3://models/flair)');
   });
+
+  it('carries --dsm/--dtm into the run spec, each surface on its own grid', async () => {
+    const dir = join(root, 'surfaces');
+    const gt = [645000, 0.2, 0, 6865000, 0, -0.2];
+    for (const [role, bands] of [['rgb', 3], ['irc', 3]] as const) {
+      mkdirSync(join(dir, role, 'D092'), { recursive: true });
+      await writeGeoTiff(join(dir, role, 'D092', '92-2024-0645-6865-LA93-0M20-E080.tif'), { width: 100, height: 50, bands, epsg: 2154, tileSize: 64, geoTransform: gt as never }, Array.from({ length: bands }, () => new Uint8Array(5000).fill(9)));
+    }
+    writeGdalRaster(join(dir, 'dsm', 'mns.tif'), { width: 100, height: 50, geoTransform: gt, epsg: 2154, type: 'Float32' }, [new Float32Array(5000).fill(120)]);
+    writeGdalRaster(join(dir, 'dtm', 'RGEALTI_0645_6866.tif'), { width: 30, height: 20, geoTransform: [644995, 1, 0, 6865005, 0, -1], epsg: 2154, type: 'Float32', noData: -99999 }, [new Float32Array(600).fill(100)]);
+    const sources = { rgb: join(dir, 'rgb'), irc: join(dir, 'irc'), dsm: join(dir, 'dsm'), dtm: join(dir, 'dtm') };
+    const { spec } = await planRun({ ...request(), sources });
+    expect(runSpecSchema.parse(spec)).toEqual(spec);
+    expect(spec.blocks.map((b) => b.id)).toEqual(['92-2024-0645-6865-LA93-0M20-E080']);
+    expect(spec.sources.map((s) => [s.role, s.dalles.map((d) => [d.uri, d.x, d.y, d.width, d.height, d.noData, d.grid])])).toEqual([
+      ['rgb', [['D092/92-2024-0645-6865-LA93-0M20-E080.tif', 0, 0, 100, 50, undefined, undefined]]],
+      ['irc', [['D092/92-2024-0645-6865-LA93-0M20-E080.tif', 0, 0, 100, 50, undefined, undefined]]],
+      ['dsm', [['mns.tif', 0, 0, 100, 50, undefined, { x: 0, y: 0, stepX: 1, stepY: 1 }]]],
+      ['dtm', [['RGEALTI_0645_6866.tif', 0, 0, 30, 20, -99999, { x: -25, y: -25, stepX: 5, stepY: 5 }]]],
+    ]);
+
+    // a DTM in another CRS is rejected before anything is enqueued, naming the file
+    writeGdalRaster(join(dir, 'dtm-wgs', 'a.tif'), { width: 30, height: 20, geoTransform: [2.3, 0.0001, 0, 48.8, 0, -0.0001], epsg: 4326, type: 'Float32' }, [new Float32Array(600)]);
+    await expect(planRun({ ...request(), sources: { ...sources, dtm: join(dir, 'dtm-wgs') } })).rejects.toThrow(`${join(dir, 'dtm-wgs', 'a.tif')}: CRS EPSG:4326 is not Lambert-93`);
+  }, 60_000);
 
   it('enqueues once, and on resume skips windows already done', async () => {
     const prefix = uniquePrefix('enqueue');

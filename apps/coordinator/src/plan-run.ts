@@ -35,19 +35,26 @@ export interface PlannedRun {
 /** Default overlap: see README "Why 128 px of overlap". */
 export const DEFAULT_OVERLAP = 128;
 
+/** Which sources go together: the model needs R, G, B, NIR and E from exactly one place each. */
+export function checkRoles(sources: RunRequest['sources']): void {
+  const roles = (Object.keys(sources) as SourceRole[]).filter((r) => sources[r] !== undefined);
+  if (sources.stack && (sources.rgb || sources.irc)) throw new Error('give either --stack or --rgb/--irc/--elevation, not both');
+  if (!roles.some((r) => PRIMARY_ROLES.includes(r))) throw new Error('a run needs --stack or --rgb');
+  if (sources.elevation && (sources.dsm || sources.dtm)) throw new Error('--elevation and --dsm/--dtm exclude each other: give a ready E band or the surfaces to compute it from');
+  if (sources.stack && (sources.elevation || sources.dsm || sources.dtm)) throw new Error('--stack already holds E (band 5): drop --elevation/--dsm/--dtm');
+  if (Boolean(sources.dsm) !== Boolean(sources.dtm)) throw new Error('--dsm and --dtm go together: E = (DSM - DTM) * 5 needs both');
+  if (sources.rgb && (!sources.irc || !(sources.elevation || sources.dsm))) {
+    throw new Error('--rgb needs --irc (for NIR) and --elevation, or --dsm with --dtm (for E), as well');
+  }
+}
+
 /**
  * Turns a request into a run: scans the sources' headers (never pixel data), lays the dalles
  * on one grid, plans windows and blocks. Validation errors name the file and the problem.
  */
 export async function planRun(request: RunRequest): Promise<PlannedRun> {
   const roles = Object.keys(request.sources) as SourceRole[];
-  if (request.sources.stack && (request.sources.rgb || request.sources.irc)) {
-    throw new Error('give either --stack or --rgb/--irc/--elevation, not both');
-  }
-  if (!roles.some((r) => PRIMARY_ROLES.includes(r))) throw new Error('a run needs --stack or --rgb');
-  if (request.sources.rgb && (!request.sources.irc || !request.sources.elevation)) {
-    throw new Error('--rgb needs --irc (for NIR) and --elevation (for E) as well');
-  }
+  checkRoles(request.sources);
   if (/^[a-z0-9]+:\/\//i.test(request.model)) {
     // workers load the model from the path recorded in the run spec
     throw new Error(`--model must be a local folder, mounted at the same path on every worker (got ${request.model})`);

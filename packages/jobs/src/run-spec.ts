@@ -14,10 +14,21 @@ export const dalleSchema = z.object({
   ...rect,
   bands: z.number().int().positive(),
   noData: z.number().optional(),
+  /** 0-based alpha band (RGBA deliveries): 0 there means no data. */
+  alphaBand: z.number().int().nonnegative().optional(),
+  /** Image index of the file's internal GDAL mask (NewSubfileType=4): 0 there means no data. */
+  maskImage: z.number().int().positive().optional(),
+  /**
+   * DSM/DTM dalles only: where the source's own pixel grid lies on the mosaic grid (image
+   * pixels of its top-left corner, and its pixel size in image pixels); the dalle's x/y/width/
+   * height are then in that grid's pixels.
+   */
+  grid: z.object({ x: z.number(), y: z.number(), stepX: z.number().positive(), stepY: z.number().positive() }).optional(),
 });
 export type Dalle = z.infer<typeof dalleSchema>;
 
-export const sourceRoles = ['stack', 'rgb', 'irc', 'elevation'] as const;
+/** dsm/dtm: float surfaces E is computed from (E = clip(round((DSM - DTM) * 5), 0, 255)). */
+export const sourceRoles = ['stack', 'rgb', 'irc', 'elevation', 'dsm', 'dtm'] as const;
 export type SourceRole = (typeof sourceRoles)[number];
 
 export const sourceSchema = z.object({

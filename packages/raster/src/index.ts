@@ -11,10 +11,14 @@ export { registerZlibDeflateDecoder, ZlibDeflateDecoder } from './zlib-deflate-d
 export { buildMosaicVrt } from './vrt-writer';
 export type { MosaicVrtBlock, MosaicVrtOptions } from './vrt-writer';
 export { storeRangeReader, openStoredRaster } from './stored-raster';
-export { SOURCE_ROLES, PRIMARY_ROLES } from './source-roles';
+export { SOURCE_ROLES, PRIMARY_ROLES, SURFACE_ROLES } from './source-roles';
 export type { SourceRoleName, ModelBand } from './source-roles';
 export { layOutMosaic } from './mosaic-layout';
 export type { ScannedFile, ScannedSource, LaidOutDalle, MosaicLayout } from './mosaic-layout';
-export { scanSource } from './source-scan';
+export { scanSource, geotiffKeys } from './source-scan';
+export { inspectMasks, DatasetMask } from './dataset-mask';
+export type { MaskInfo } from './dataset-mask';
+export { surfaceGridOn, surfaceRectFor, bilinearAtPixelCentres, elevationFromSurfaces, markSurfaceNoData } from './elevation-band';
+export type { SurfaceGrid } from './elevation-band';
 export { MosaicReader } from './mosaic-reader';
 export type { MosaicSource, MosaicWindow } from './mosaic-reader';

@@ -1,5 +1,7 @@
 import { intersectRects, type PixelRect } from '@fleet/grid';
 import type { ObjectStore } from '@fleet/storage';
+import { DatasetMask } from './dataset-mask';
+import { bilinearAtPixelCentres, elevationFromSurfaces, markSurfaceNoData, surfaceRectFor } from './elevation-band';
 import type { RasterFile } from './geotiff-reader';
 import type { LaidOutDalle } from './mosaic-layout';
 import { PRIMARY_ROLES, SOURCE_ROLES, type ModelBand, type SourceRoleName } from './source-roles';
@@ -13,40 +15,59 @@ export interface MosaicSource {
 
 export interface MosaicWindow {
   /** One uint8 plane per requested model band, window-sized. */
-  planes: Uint8Array[];
-  /** 1 where a primary dalle covers the pixel with data, 0 elsewhere. */
+  planes: Uint8Array<ArrayBufferLike>[];
+  /** 1 where every source the window reads has data, 0 elsewhere. */
   valid: Uint8Array;
   validCount: number;
 }
 
+interface Closable {
+  close(): Promise<void>;
+}
+
 /**
  * Reads model windows from a mosaic of dalles in several sources, opening each file once
- * (bounded cache) and reading only the tiles a window touches. Pixels outside every primary
- * dalle, or equal to the dalle's nodata value in all its bands, are invalid.
+ * (bounded cache) and reading only the tiles a window touches.
+ *
+ * A pixel is valid only where the primary source (stack/rgb) and every other source the
+ * model's bands come from have data: inside one of their dalles, not equal to the dalle's
+ * nodata value in all its bands, not 0 in its alpha band, not masked by its internal mask.
+ * A class computed from a missing band would look like a real one, so such pixels become
+ * nodata in the map instead (a département's edge where one product stops earlier).
+ *
+ * E comes from a stack or elevation source; failing those, when the model asks for E and
+ * --dsm/--dtm were given, it is computed as clip(round((DSM - DTM) * 5), 0, 255) from both
+ * surfaces resampled bilinearly onto the window (see elevation-band.ts).
  */
 export class MosaicReader {
-  private readonly open = new Map<string, Promise<RasterFile>>();
+  private readonly open = new Map<string, Promise<Closable>>();
 
   constructor(private readonly sources: readonly MosaicSource[], private readonly maxOpenFiles = 64) {}
 
   async read(window: PixelRect, bandOrder: readonly ModelBand[]): Promise<MosaicWindow> {
     const n = window.width * window.height;
-    const planes = bandOrder.map(() => new Uint8Array(n));
-    const valid = new Uint8Array(n);
+    const planes: Uint8Array<ArrayBufferLike>[] = bandOrder.map(() => new Uint8Array(n));
+    const valid = new Uint8Array(n).fill(1);
+    const provided = new Set<ModelBand>();
     for (const source of this.sources) {
-      const mapping = SOURCE_ROLES[source.role].bands as Partial<Record<ModelBand, number>>;
+      const role = SOURCE_ROLES[source.role];
+      if (!role.onMosaicGrid) continue;
+      const mapping = role.bands as Partial<Record<ModelBand, number>>;
       const wanted = bandOrder.map((b, i) => [i, mapping[b]] as const).filter((p): p is readonly [number, number] => p[1] !== undefined);
-      const primary = PRIMARY_ROLES.includes(source.role);
-      if (wanted.length === 0 && !primary) continue;
-      for (const dalle of source.dalles) {
-        const clip = intersectRects(window, dalle);
-        if (!clip) continue;
-        const file = await this.file(source, dalle);
-        const local = { x: clip.x - dalle.x, y: clip.y - dalle.y, width: clip.width, height: clip.height };
-        const bandsToRead = primary ? Array.from({ length: SOURCE_ROLES[source.role].minBands }, (_, i) => i) : wanted.map((w) => w[1]);
-        const read = await file.readWindow(local, { bands: bandsToRead });
-        for (const [planeIndex, band] of wanted) copyInto(planes[planeIndex]!, window, read[bandsToRead.indexOf(band)]!, clip);
-        if (primary) markValid(valid, window, read, clip, dalle.noData);
+      wanted.forEach(([i]) => provided.add(bandOrder[i]!));
+      if (wanted.length === 0 && !PRIMARY_ROLES.includes(source.role)) continue;
+      const has = await this.readOnGrid(source, window, planes, wanted);
+      for (let i = 0; i < n; i++) valid[i] = valid[i]! & has[i]!;
+    }
+    const e = bandOrder.indexOf('E');
+    if (e >= 0 && !provided.has('E')) {
+      const dsm = this.sources.find((s) => s.role === 'dsm');
+      const dtm = this.sources.find((s) => s.role === 'dtm');
+      if (dsm && dtm) {
+        const [top, ground] = await Promise.all([this.readSurface(dsm, window), this.readSurface(dtm, window)]);
+        const computed = elevationFromSurfaces(top, ground);
+        planes[e] = computed.e;
+        for (let i = 0; i < n; i++) valid[i] = valid[i]! & computed.valid[i]!;
       }
     }
     let validCount = 0;
@@ -54,8 +75,62 @@ export class MosaicReader {
     return { planes, valid, validCount };
   }
 
-  private file(source: MosaicSource, dalle: LaidOutDalle): Promise<RasterFile> {
-    const id = `${source.store.location}\u0000${dalle.uri}`;
+  /** Copies the wanted bands of one on-grid source into `planes`; returns where it has data. */
+  private async readOnGrid(source: MosaicSource, window: PixelRect, planes: Uint8Array[], wanted: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array> {
+    const has = new Uint8Array(window.width * window.height);
+    const imageBands = SOURCE_ROLES[source.role].minBands;
+    for (const dalle of source.dalles) {
+      const clip = intersectRects(window, dalle);
+      if (!clip) continue;
+      const local = { x: clip.x - dalle.x, y: clip.y - dalle.y, width: clip.width, height: clip.height };
+      // every image band, not only the wanted ones: nodata means "nodata in all bands", and
+      // pixel-interleaved tiles cost the same to decode for one band or all
+      const bands = Array.from({ length: imageBands }, (_, i) => i);
+      if (dalle.alphaBand !== undefined) bands.push(dalle.alphaBand);
+      const file = (await this.cached(source, dalle.uri, () => openStoredRaster(source.store, dalle.uri))) as RasterFile;
+      const read = await file.readWindow(local, { bands });
+      for (const [planeIndex, band] of wanted) copyInto(planes[planeIndex]!, window, read[band]!, clip);
+      const mask = dalle.maskImage === undefined ? undefined : await this.readMask(source, dalle, local);
+      const alpha = dalle.alphaBand === undefined ? undefined : read[imageBands]!;
+      markData(has, window, read.slice(0, imageBands), clip, dalle.noData, alpha, mask);
+    }
+    return has;
+  }
+
+  /** A DSM or DTM sampled at the window's pixel centres, NaN where it has no data. */
+  private async readSurface(source: MosaicSource, window: PixelRect): Promise<Float32Array> {
+    const grid = source.dalles[0]?.grid;
+    if (!grid) throw new Error(`--${source.role} source ${source.store.location} has no grid in the run spec (planned by an older coordinator?)`);
+    const rect = surfaceRectFor(window, grid);
+    const values = new Float32Array(rect.width * rect.height).fill(Number.NaN);
+    for (const dalle of source.dalles) {
+      const clip = intersectRects(rect, dalle);
+      if (!clip) continue;
+      const local = { x: clip.x - dalle.x, y: clip.y - dalle.y, width: clip.width, height: clip.height };
+      const file = (await this.cached(source, dalle.uri, () => openStoredRaster(source.store, dalle.uri))) as RasterFile;
+      const [samples] = await file.readWindowFloat(local, { bands: [0] });
+      markSurfaceNoData(samples!, dalle.noData);
+      if (dalle.maskImage !== undefined) {
+        const mask = await this.readMask(source, dalle, local);
+        mask.forEach((m, i) => {
+          if (!m) samples![i] = Number.NaN;
+        });
+      }
+      for (let r = 0; r < clip.height; r++) {
+        values.set(samples!.subarray(r * clip.width, (r + 1) * clip.width), (clip.y - rect.y + r) * rect.width + (clip.x - rect.x));
+      }
+    }
+    return bilinearAtPixelCentres(values, rect, grid, window);
+  }
+
+  private async readMask(source: MosaicSource, dalle: LaidOutDalle, local: PixelRect): Promise<Uint8Array> {
+    const mask = (await this.cached(source, `${dalle.uri}\u0000mask`, () => DatasetMask.open(source.store, dalle.uri, dalle.maskImage!))) as DatasetMask;
+    return mask.read(local);
+  }
+
+  /** An open file (or mask) from the LRU cache, opened on first use. */
+  private cached(source: MosaicSource, name: string, open: () => Promise<Closable>): Promise<Closable> {
+    const id = `${source.store.location}\u0000${name}`;
     let file = this.open.get(id);
     if (file) {
       // refresh LRU position
@@ -63,7 +138,7 @@ export class MosaicReader {
       this.open.set(id, file);
       return file;
     }
-    file = openStoredRaster(source.store, dalle.uri);
+    file = open();
     file.catch(() => this.open.delete(id));
     this.open.set(id, file);
     if (this.open.size > this.maxOpenFiles) {
@@ -89,13 +164,24 @@ function copyInto(plane: Uint8Array, window: PixelRect, src: Uint8Array, clip: P
   }
 }
 
-function markValid(valid: Uint8Array, window: PixelRect, bands: Uint8Array[], clip: PixelRect, noData: number | undefined): void {
+/** Sets `has` to 1 for the clip's pixels that hold data (see MosaicReader). */
+function markData(
+  has: Uint8Array,
+  window: PixelRect,
+  bands: Uint8Array[],
+  clip: PixelRect,
+  noData: number | undefined,
+  alpha: Uint8Array | undefined,
+  mask: Uint8Array | undefined,
+): void {
   for (let r = 0; r < clip.height; r++) {
     const dst = (clip.y - window.y + r) * window.width + (clip.x - window.x);
     for (let c = 0; c < clip.width; c++) {
       const i = r * clip.width + c;
-      const isNoData = noData !== undefined && bands.every((b) => b[i] === noData);
-      if (!isNoData) valid[dst + c] = 1;
+      if (alpha && alpha[i] === 0) continue;
+      if (mask && mask[i] === 0) continue;
+      if (noData !== undefined && bands.every((b) => b[i] === noData)) continue;
+      has[dst + c] = 1;
     }
   }
 }

@@ -54,14 +54,15 @@ describe('mosaic layout and reader', () => {
       for (let x = 0; x < win.width; x++) {
         const mx = win.x + x, my = win.y + y, i = y * win.width + x;
         const inside = mx < 200 && my < 200;
-        expect(got.valid[i]).toBe(inside ? 1 : 0);
+        const missingE = mx >= 100 && my >= 100;
+        // no E there: a class computed without it would pass for a real one, so no data
+        expect(got.valid[i]).toBe(inside && !missingE ? 1 : 0);
         for (let b = 0; b < 5; b++) {
-          const missingE = b === 4 && mx >= 100 && my >= 100;
-          expect([b, mx, my, got.planes[b]![i]]).toEqual([b, mx, my, inside && !missingE ? value(b, mx, my) : 0]);
+          expect([b, mx, my, got.planes[b]![i]]).toEqual([b, mx, my, inside && !(b === 4 && missingE) ? value(b, mx, my) : 0]);
         }
       }
     }
-    expect(got.validCount).toBe(50 * 80);
+    expect(got.validCount).toBe(50 * 40);
     await reader.close();
   });
 
@@ -85,7 +86,7 @@ describe('mosaic layout and reader', () => {
     const b = join(root, 'b');
     await dalle(b, 'ok.tif', 0, 0, 50, [0, 1, 2]);
     await dalle(b, 'wgs.tif', 1, 0, 50, [0, 1, 2], { epsg: 32631 });
-    await expect(scanSource(new LocalStore(b), 'rgb').then((s) => layOutMosaic([s]))).rejects.toThrow(/wgs\.tif: CRS EPSG:32631 differs from EPSG:2154/);
+    await expect(scanSource(new LocalStore(b), 'rgb').then((s) => layOutMosaic([s]))).rejects.toThrow(/wgs\.tif: CRS EPSG:32631 is not Lambert-93/);
 
     const c = join(root, 'c');
     await dalle(c, 'two.tif', 0, 0, 50, [0, 1]);

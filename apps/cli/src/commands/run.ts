@@ -4,7 +4,7 @@ import { parseRunArgs } from '../run-args';
 import { runPipeline } from '../run-pipeline';
 import { printRunSummary } from '../run-summary';
 
-export const RUN_USAGE = `fleet run --stack <file|dir|s3://...> | --rgb <..> --irc <..> --elevation <..>
+export const RUN_USAGE = `fleet run --stack <file|dir|s3://...> | --rgb <..> --irc <..> (--elevation <..> | --dsm <..> --dtm <..>)
           --model <dir> --out <dir|s3://...> [--workers N] [--overlap PX]
           [--block-size PX] [--top-k K] [--run-id ID]
   Plans the mosaic, enqueues its windows, runs N workers and the merger, and waits with a
