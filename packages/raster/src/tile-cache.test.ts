@@ -248,7 +248,19 @@ describe('decoded-tile cache', () => {
     });
   });
 
-  it('rejects a negative budget', () => {
+  it('shrinks to a new budget at once, and rejects a negative one', async () => {
+    await withTempDir(async (dir) => {
+      const { path } = await writeSample(dir);
+      const cache = new TileCache(64 * 1024 * 1024);
+      const file = await openGeoTiff(path, { tileCache: cache });
+      await file.readWindow({ x: 0, y: 0, width: 384, height: 256 });
+      expect(cache.stats().entries).toBe(6);
+      cache.resize(2 * TILE_BYTES);
+      expect(cache.stats()).toMatchObject({ entries: 2, bytes: 2 * TILE_BYTES });
+      expect(cache.maxBytes).toBe(2 * TILE_BYTES);
+      expect(() => cache.resize(Number.NaN)).toThrow('tile cache budget must be >= 0 bytes, got NaN');
+      await file.close();
+    });
     expect(() => new TileCache(-1)).toThrow('tile cache budget must be >= 0 bytes, got -1');
   });
 });

@@ -32,9 +32,21 @@ export class TileCache {
   private hits = 0;
   private misses = 0;
 
+  private budget: number;
+
   /** @param maxBytes budget for decoded blocks held, across all files; 0 disables caching. */
-  constructor(readonly maxBytes: number) {
-    if (!Number.isFinite(maxBytes) || maxBytes < 0) throw new RangeError(`tile cache budget must be >= 0 bytes, got ${maxBytes}`);
+  constructor(maxBytes: number) {
+    this.budget = checkBudget(maxBytes);
+  }
+
+  get maxBytes(): number {
+    return this.budget;
+  }
+
+  /** Changes the budget (e.g. from a worker's settings), evicting down to it at once. */
+  resize(maxBytes: number): void {
+    this.budget = checkBudget(maxBytes);
+    this.evictToBudget();
   }
 
   /** A fresh owner id for one open file: its keys are its own, and `release` drops them at close. */
@@ -64,10 +76,7 @@ export class TileCache {
     value.catch(() => {
       if (this.entries.get(id) === entry) this.remove(id, entry);
     });
-    for (const [oldId, old] of this.entries) {
-      if (this.held <= this.maxBytes) break;
-      this.remove(oldId, old);
-    }
+    this.evictToBudget();
     return value;
   }
 
@@ -80,10 +89,22 @@ export class TileCache {
     return { hits: this.hits, misses: this.misses, bytes: this.held, entries: this.entries.size };
   }
 
+  private evictToBudget(): void {
+    for (const [id, entry] of this.entries) {
+      if (this.held <= this.budget) break;
+      this.remove(id, entry);
+    }
+  }
+
   private remove(id: string, entry: Entry): void {
     this.entries.delete(id);
     this.held -= entry.bytes;
   }
+}
+
+function checkBudget(maxBytes: number): number {
+  if (!Number.isFinite(maxBytes) || maxBytes < 0) throw new RangeError(`tile cache budget must be >= 0 bytes, got ${maxBytes}`);
+  return maxBytes;
 }
 
 /**
