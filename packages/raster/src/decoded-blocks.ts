@@ -123,6 +123,13 @@ function newPlane(image: GeoTIFFImage, sample: number, length: number): SamplePl
 function splitSamples(image: GeoTIFFImage, data: ArrayBufferLike, samples: number[], pixels: number): Array<SamplePlane | undefined> {
   const planes: Array<SamplePlane | undefined> = [];
   const separate = image.planarConfiguration === 2;
+  const only = samples[0]!;
+  if (samples.length === 1 && (separate || image.getSamplesPerPixel() === 1) && image.getSampleByteSize(only) === 1) {
+    // One byte-sized sample per block (single-band dalles, band-separate files): the decoded
+    // bytes are the plane already.
+    planes[only] = image.getSampleFormat(only) === 2 ? new Int8Array(data, 0, pixels) : new Uint8Array(data, 0, pixels);
+    return planes;
+  }
   const bytesPerPixel = separate ? image.getSampleByteSize(samples[0]!) : image.getBytesPerPixel();
   let offset = 0;
   for (let s = 0; s < image.getSamplesPerPixel(); s++) {

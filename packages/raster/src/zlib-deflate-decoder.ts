@@ -13,12 +13,25 @@ const inflate = promisify(inflateCallback);
  */
 export class ZlibDeflateDecoder extends BaseDecoder {
   override async decodeBlock(buffer: ArrayBufferLike): Promise<ArrayBufferLike> {
-    const out = await inflate(new Uint8Array(buffer));
+    // One output chunk the size of a whole block: with zlib's default 16 KiB chunks a 256 px
+    // RGB tile takes 12 round trips to the thread pool and a concat, about 3x the CPU.
+    const out = await inflate(new Uint8Array(buffer), { chunkSize: blockBytes(this.parameters) });
     // geotiff.js views the result from byte 0: hand back an ArrayBuffer of exactly the data.
     return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength
       ? out.buffer
       : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
   }
+}
+
+const MIN_CHUNK = 64 * 1024;
+const MAX_CHUNK = 16 * 1024 * 1024;
+
+/** Decoded size of a full block, from the parameters geotiff.js gives every decoder. */
+function blockBytes(p: BaseDecoder['parameters']): number {
+  const bits = Array.isArray(p.bitsPerSample) || ArrayBuffer.isView(p.bitsPerSample) ? Array.from(p.bitsPerSample as ArrayLike<number>) : [Number(p.bitsPerSample)];
+  const bytesPerPixel = p.planarConfiguration === 2 ? (bits[0] ?? 8) / 8 : bits.reduce((a, b) => a + b, 0) / 8;
+  const size = Math.ceil(p.tileWidth * p.tileHeight * bytesPerPixel);
+  return Number.isFinite(size) ? Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, size)) : MIN_CHUNK;
 }
 
 let registered = false;
