@@ -39,18 +39,24 @@ export interface PipelineContext {
  * window, pad, infer, postprocess, encode, upload. Left out: the Redis bookkeeping
  * (RunState.completeWindow, merge enqueueing), which is not the worker's compute path.
  * The stage split is exact only when windows run one at a time: `sessionRun` comes from
- * the engine's counter, and with several windows in a batch, the infer wall time of each
- * includes its neighbours' normalisation.
+ * the engine's counter, and with several windows in flight each stage's time includes
+ * work done for the others meanwhile.
  */
-export async function processWindow(ctx: PipelineContext, w: PlannedWindow, times: StageTimes): Promise<void> {
-  const t0 = performance.now();
+export async function processWindow(ctx: PipelineContext, w: PlannedWindow, times: PipelineTimes): Promise<void> {
+  const clock = new StageClock();
   const read = await ctx.reader.read(w, modelBands(ctx.engine) as readonly ModelBand[]);
-  const t1 = performance.now();
+  clock.lap(times, 'read');
   if (read.validCount === 0) throw new Error(`bench window ${w.id} has no data: the bench mosaic should cover every window`);
   const padded = padToPatch(read.planes, w.width, w.height, patchSize(ctx.engine));
   const runBefore = sessionRunMs(ctx.engine);
   const output = await inferPatch(ctx.engine, padded);
-  const t2 = performance.now();
+  // session.run is inside the infer lap: its own time (the engine's counter) is moved out.
+  const run = sessionRunMs(ctx.engine) - runBefore;
+  clock.lap(times, 'preprocess');
+  times.wall.preprocess -= run;
+  times.cpu.preprocess -= run;
+  times.wall.sessionRun += run;
+  times.cpu.sessionRun += run;
   const tile = postprocess(ctx.engine, output, {
     width: w.width,
     height: w.height,
@@ -58,18 +64,42 @@ export async function processWindow(ctx: PipelineContext, w: PlannedWindow, time
     valid: read.validCount === w.width * w.height ? undefined : read.valid,
     topK: ctx.topK,
   });
-  const t3 = performance.now();
+  clock.lap(times, 'postprocess');
   const bytes = encodeMaskTile(tile);
-  const t4 = performance.now();
+  clock.lap(times, 'encode');
   await ctx.output.put(outputKeys.maskTile(ctx.runId, w.id), bytes);
-  const t5 = performance.now();
-  const run = sessionRunMs(ctx.engine) - runBefore;
-  times.read += t1 - t0;
-  times.sessionRun += run;
-  times.preprocess += t2 - t1 - run;
-  times.postprocess += t3 - t2;
-  times.encode += t4 - t3;
-  times.upload += t5 - t4;
+  clock.lap(times, 'upload');
+  times.finishedAt.push(performance.now());
+}
+
+/** Wall and process-CPU time per stage, summed over windows, and when each window finished. */
+export interface PipelineTimes {
+  wall: StageTimes;
+  /**
+   * Process CPU (all threads: libuv's inflate and file I/O included) while the stage ran.
+   * Meaningful only one window at a time; session.run's share is its wall time, which with
+   * one intra-op thread is its CPU time.
+   */
+  cpu: StageTimes;
+  finishedAt: number[];
+}
+
+export function newTimes(): PipelineTimes {
+  return { wall: zeroStages(), cpu: zeroStages(), finishedAt: [] };
+}
+
+class StageClock {
+  private wall = performance.now();
+  private cpu = process.cpuUsage();
+
+  lap(times: PipelineTimes, stage: keyof StageTimes): void {
+    const wall = performance.now();
+    const cpu = process.cpuUsage();
+    times.wall[stage] += wall - this.wall;
+    times.cpu[stage] += (cpu.user - this.cpu.user + cpu.system - this.cpu.system) / 1000;
+    this.wall = wall;
+    this.cpu = cpu;
+  }
 }
 
 /**
@@ -80,7 +110,7 @@ export async function runConcurrently(
   ctx: PipelineContext,
   windows: readonly PlannedWindow[],
   concurrency: number,
-  times: StageTimes,
+  times: PipelineTimes,
 ): Promise<number> {
   let next = 0;
   const started = performance.now();
