@@ -299,4 +299,13 @@ describe('zlib deflate decoder', () => {
       expect(Buffer.compare(Buffer.from(out as ArrayBuffer), Buffer.from(data))).toBe(0);
     }
   });
+
+  it('inflates a block larger than its one-chunk estimate (strip heights, wrong tags) exactly', async () => {
+    // 16x16 uint8 blocks make a 64 KiB output chunk; this block is 3 chunks and a bit.
+    const decoder = await getDecoder(8, { tileWidth: 16, tileHeight: 16, predictor: 1, bitsPerSample: [8], planarConfiguration: 1 });
+    const data = syntheticPlanes(450, 450, 1, 9)[0]!;
+    const compressed = deflateSync(data);
+    const out = await decoder.decode(compressed.buffer.slice(compressed.byteOffset, compressed.byteOffset + compressed.length));
+    expect(Buffer.compare(Buffer.from(out as ArrayBuffer), Buffer.from(data))).toBe(0);
+  });
 });

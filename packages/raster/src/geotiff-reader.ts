@@ -5,6 +5,8 @@ import { LocalFileReader } from './local-file-reader';
 import { RasterError } from './raster-error';
 import type { RangeReader } from './range-reader';
 import { RangeReaderClient } from './range-reader-client';
+import { DecodedBlocks, type SamplePlane } from './decoded-blocks';
+import { sharedTileCache, type TileCache } from './tile-cache';
 import { registerZlibDeflateDecoder } from './zlib-deflate-decoder';
 
 registerZlibDeflateDecoder();
@@ -50,23 +52,31 @@ export interface RasterFile extends RasterHeader {
   close(): Promise<void>;
 }
 
+export interface OpenGeoTiffOptions {
+  /**
+   * Where decoded tiles are kept while windows that need them are read; closing the file
+   * drops its tiles. Default: sharedTileCache, one byte budget for the whole process.
+   */
+  tileCache?: TileCache;
+}
+
 /**
  * Opens the first image of a GeoTIFF for windowed reads: a local path, or a RangeReader for
  * a remote object. Throws RasterError (naming the file) when it is not a TIFF, is truncated
  * or corrupt, or has no georeferencing; reader I/O errors pass through unchanged.
  */
-export async function openGeoTiff(source: string | RangeReader): Promise<RasterFile> {
+export async function openGeoTiff(source: string | RangeReader, options: OpenGeoTiffOptions = {}): Promise<RasterFile> {
   const local = typeof source === 'string' ? new LocalFileReader(source) : undefined;
   const reader = local ?? (source as RangeReader);
   try {
-    return await openWith(reader, async () => local?.close());
+    return await openWith(reader, options, async () => local?.close());
   } catch (err) {
     await local?.close().catch(() => undefined);
     throw err;
   }
 }
 
-async function openWith(reader: RangeReader, release: () => Promise<void>): Promise<RasterFile> {
+async function openWith(reader: RangeReader, options: OpenGeoTiffOptions, release: () => Promise<void>): Promise<RasterFile> {
   const name = reader.name;
   const size = await reader.size();
   if (size < 8) throw new RasterError(name, `not a TIFF file (only ${size} bytes)`);
@@ -88,6 +98,8 @@ async function openWith(reader: RangeReader, release: () => Promise<void>): Prom
     return bands ?? all;
   };
 
+  const blocks = await DecodedBlocks.open(image, options.tileCache ?? sharedTileCache).catch(fail('unsupported compression'));
+
   const readInto = async <T extends Uint8Array | Float32Array>(
     window: PixelRect,
     bands: number[],
@@ -95,22 +107,24 @@ async function openWith(reader: RangeReader, release: () => Promise<void>): Prom
   ): Promise<T[]> => {
     const clip = intersectRects(window, { x: 0, y: 0, width: header.width, height: header.height });
     if (!clip || bands.length === 0) return planes;
-    const rasters = await image
-      .readRasters({
-        window: [clip.x, clip.y, clip.x + clip.width, clip.y + clip.height],
-        samples: bands,
-        interleave: false,
-      })
-      .catch(fail(`cannot read window ${JSON.stringify(window)}`));
-    bands.forEach((_, i) => {
-      const src = rasters[i] as ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> };
-      const dst = planes[i]!;
-      for (let r = 0; r < clip.height; r++) {
-        const row = src.subarray(r * clip.width, (r + 1) * clip.width);
-        // TypedArray.set converts between element types (e.g. int16 -> float32).
-        dst.set(row, (clip.y - window.y + r) * window.width + (clip.x - window.x));
+    const bw = blocks.blockWidth;
+    const bh = blocks.blockHeight;
+    const copies: Array<Promise<void>> = [];
+    for (let by = Math.floor(clip.y / bh); by * bh < clip.y + clip.height; by++) {
+      for (let bx = Math.floor(clip.x / bw); bx * bw < clip.x + clip.width; bx++) {
+        const samples = blocks.bandSeparate ? bands : [bands[0]!];
+        for (const sample of samples) {
+          copies.push(blocks.get(bx, by, sample).then((block) => {
+            const part = intersectRects(clip, { x: bx * bw, y: by * bh, width: block.width, height: block.height })!;
+            bands.forEach((band, i) => {
+              const src = block.planes[band];
+              if (src) copyRows(src, block.width, { x: part.x - bx * bw, y: part.y - by * bh }, planes[i]!, window, part);
+            });
+          }));
+        }
       }
-    });
+    }
+    await Promise.all(copies).catch(fail(`cannot read window ${JSON.stringify(window)}`));
     return planes;
   };
 
@@ -137,6 +151,7 @@ async function openWith(reader: RangeReader, release: () => Promise<void>): Prom
       return readInto(window, bands, planes);
     },
     async close() {
+      blocks.release();
       await tiff.close();
       await release();
     },
@@ -188,6 +203,22 @@ async function checkBlocksWithinFile(name: string, image: GeoTIFFImage, fileSize
   }
   if (end > fileSize) {
     throw new RasterError(name, `truncated file: image data runs to byte ${end} but the file is ${fileSize} bytes long`);
+  }
+}
+
+/** Copies `part` (image coordinates) from a block plane into a window plane, row by row. */
+function copyRows(
+  src: SamplePlane,
+  blockWidth: number,
+  at: { x: number; y: number },
+  dst: Uint8Array | Float32Array,
+  window: PixelRect,
+  part: PixelRect,
+): void {
+  for (let r = 0; r < part.height; r++) {
+    const from = (at.y + r) * blockWidth + at.x;
+    // TypedArray.set converts between element types (e.g. int16 -> float32).
+    dst.set(src.subarray(from, from + part.width), (part.y - window.y + r) * window.width + (part.x - window.x));
   }
 }
 

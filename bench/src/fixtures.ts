@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { buildPerPixelModel, generateLandscape } from '@fleet/demo-data';
+import { layOutMosaic, scanSource, writeGeoTiff, type MosaicLayout, type SourceRoleName } from '@fleet/raster';
+import { LocalStore } from '@fleet/storage';
+
+const run = promisify(execFile);
+
+/** Where generated models and mosaics are kept between runs (ignored by git). */
+export const CACHE_DIR = resolve(__dirname, '..', '.cache');
+const REPO = resolve(__dirname, '..', '..');
+
+/**
+ * The FLAIR-INC architecture with random weights (U-Net/ResNet-34, 5 -> 19, ~97 MB), written
+ * once by tools/flair-export with the system python that has torch.
+ */
+export async function flairShapedModel(): Promise<string> {
+  const dir = join(CACHE_DIR, 'flair-random-seed42');
+  if (existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'model.json'))) return dir;
+  process.stderr.write(`exporting a random-weight FLAIR-INC model to ${dir} (tools/flair-export)...\n`);
+  try {
+    await run('/usr/bin/python3', ['-m', 'flair_export', '--random', '--seed', '42', '--out', dir], {
+      cwd: REPO,
+      env: { ...process.env, PYTHONPATH: join(REPO, 'tools', 'flair-export') },
+    });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    throw new Error(`tools/flair-export failed (needs /usr/bin/python3 with python3-torch and python3-onnx): ${stderr.trim() || String(err)}`);
+  }
+  return dir;
+}
+
+/** The context-free 1x1-convolution model (packages/demo-data): session.run costs next to nothing. */
+export async function trivialModel(): Promise<string> {
+  const dir = join(CACHE_DIR, 'per-pixel-seed7');
+  if (existsSync(join(dir, 'model.json'))) return dir;
+  const { onnx, manifest } = buildPerPixelModel(7);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'model.onnx'), onnx);
+  await writeFile(join(dir, 'model.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return dir;
+}
+
+export interface BenchMosaic {
+  layout: MosaicLayout;
+  stores: Map<SourceRoleName, LocalStore>;
+}
+
+const RES = 0.2;
+const ORIGIN_X = 645_000;
+const ORIGIN_Y = 6_865_000;
+
+/**
+ * `dalles` x `dalles` BD ORTHO-like deliveries (RGB, IRC = NIR,R,G, and elevation E as
+ * separate GeoTIFFs, Deflate, 256 px tiles, like `fleet demo`), laid out as the coordinator
+ * does (scanSource + layOutMosaic).
+ */
+export async function benchMosaic(dalles: number, dallePx: number): Promise<BenchMosaic> {
+  const dir = join(CACHE_DIR, `mosaic-${dalles}x${dalles}-${dallePx}`);
+  if (!existsSync(join(dir, 'complete'))) {
+    process.stderr.write(`writing a ${dalles}x${dalles} mosaic of ${dallePx} px dalles to ${dir}...\n`);
+    await rm(dir, { recursive: true, force: true });
+    const partial = `${dir}.partial`;
+    await rm(partial, { recursive: true, force: true });
+    await writeDalles(partial, dalles, dallePx);
+    await writeFile(join(partial, 'complete'), '');
+    await rename(partial, dir);
+  }
+  const roles: SourceRoleName[] = ['rgb', 'irc', 'elevation'];
+  const stores = new Map(roles.map((r) => [r, new LocalStore(join(dir, r))] as const));
+  const scanned = [];
+  for (const role of roles) scanned.push(await scanSource(stores.get(role)!, role));
+  return { layout: layOutMosaic(scanned), stores };
+}
+
+async function writeDalles(dir: string, dalles: number, dallePx: number): Promise<void> {
+  const size = dalles * dallePx;
+  const { planes } = generateLandscape({ width: size, height: size, seed: 2154 });
+  for (const role of ['rgb', 'irc', 'elevation']) await mkdir(join(dir, role), { recursive: true });
+  for (let r = 0; r < dalles; r++) {
+    for (let c = 0; c < dalles; c++) {
+      const x = ORIGIN_X + c * dallePx * RES;
+      const y = ORIGIN_Y - r * dallePx * RES;
+      const name = `BENCH-2024-${x}-${y}-LA93-0M20.tif`;
+      const crop = (plane: Uint8Array) => {
+        const out = new Uint8Array(dallePx * dallePx);
+        for (let row = 0; row < dallePx; row++) {
+          const from = (r * dallePx + row) * size + c * dallePx;
+          out.set(plane.subarray(from, from + dallePx), row * dallePx);
+        }
+        return out;
+      };
+      const base = { width: dallePx, height: dallePx, tileSize: 256, geoTransform: [x, RES, 0, y, 0, -RES] as const, epsg: 2154 };
+      await writeGeoTiff(join(dir, 'rgb', name), { ...base, bands: 3, photometric: 'rgb' }, [crop(planes.R), crop(planes.G), crop(planes.B)]);
+      await writeGeoTiff(join(dir, 'irc', name), { ...base, bands: 3 }, [crop(planes.NIR), crop(planes.R), crop(planes.G)]);
+      await writeGeoTiff(join(dir, 'elevation', name), { ...base, bands: 1 }, [crop(planes.E)]);
+    }
+  }
+}

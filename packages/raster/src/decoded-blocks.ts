@@ -1,0 +1,154 @@
+import { getDecoder, type BaseDecoder, type GeoTIFFImage } from 'geotiff';
+import type { TileCache } from './tile-cache';
+
+/** One sample of a decoded block in native byte order, blockWidth x blockHeight values. */
+export type SamplePlane = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+/** One decoded tile or strip, split into one plane per sample it holds. */
+export interface DecodedBlock {
+  width: number;
+  height: number;
+  /** Indexed by sample; pixel-interleaved blocks hold every sample, band-separate ones one. */
+  planes: Array<SamplePlane | undefined>;
+}
+
+/**
+ * Decoded tiles (or strips) of one image, fetched and decoded once while the shared
+ * TileCache keeps them.
+ *
+ * Why this hook: geotiff.js's getTileOrStrip does the fetching and decoding (every
+ * compression it knows, the predictor, sparse blocks), so we keep it, and replace only what
+ * does not fit a worker reading overlapping windows:
+ * - its own `cache` option keeps every decoded block of the image forever (no bound), and
+ *   fetches the compressed bytes again before it even looks in that cache;
+ * - readRasters copies each value through a DataView call, about 1.3 M calls for a
+ *   512x512x5 window; split into planes once per block, a window is assembled with row
+ *   copies (TypedArray.set).
+ * Reading tiles entirely by hand (offsets, range fetch, inflate, predictor) would have given
+ * the same for Deflate only and lost LZW, JPEG, PackBits and the rest. Deflate runs on
+ * node's async zlib (ZlibDeflateDecoder), off the event loop.
+ */
+export class DecodedBlocks {
+  private constructor(
+    private readonly image: GeoTIFFImage,
+    private readonly decoder: BaseDecoder,
+    private readonly cache: TileCache,
+    private readonly owner: number,
+  ) {}
+
+  static async open(image: GeoTIFFImage, cache: TileCache): Promise<DecodedBlocks> {
+    const dir = image.getFileDirectory();
+    const compression = (dir.getValue('Compression') as number | undefined) ?? 1;
+    const decoder = await getDecoder(compression, await decoderParameters(image));
+    return new DecodedBlocks(image, decoder, cache, cache.newOwner());
+  }
+
+  get blockWidth(): number {
+    return this.image.getTileWidth();
+  }
+
+  get blockHeight(): number {
+    return this.image.getTileHeight();
+  }
+
+  /** Whether each block holds one sample (PlanarConfiguration 2) rather than all of them. */
+  get bandSeparate(): boolean {
+    return this.image.planarConfiguration === 2;
+  }
+
+  /** Block (bx, by), holding `sample` (band-separate files) or every sample. */
+  get(bx: number, by: number, sample: number): Promise<DecodedBlock> {
+    const image = this.image;
+    const blockSample = this.bandSeparate ? sample : 0;
+    const height = image.getBlockHeight(by);
+    const samples = this.bandSeparate ? [sample] : Array.from({ length: image.getSamplesPerPixel() }, (_, i) => i);
+    const bytes = samples.reduce((sum, s) => sum + planeBytesPerValue(image, s), 0) * this.blockWidth * height;
+    return this.cache.get(this.owner, `${bx},${by},${blockSample}`, bytes, async () => {
+      const tile = await image.getTileOrStrip(bx, by, blockSample, this.decoder);
+      const pixels = this.blockWidth * height;
+      const expected = pixels * (this.bandSeparate ? image.getSampleByteSize(sample) : image.getBytesPerPixel());
+      if (tile.data.byteLength < expected) {
+        throw new Error(`corrupt ${image.isTiled ? 'tile' : 'strip'} (${bx}, ${by}): it decodes to ${tile.data.byteLength} bytes, ${expected} expected`);
+      }
+      return { width: this.blockWidth, height, planes: splitSamples(image, tile.data, samples, pixels) };
+    });
+  }
+
+  /** Drops this image's blocks from the cache. */
+  release(): void {
+    this.cache.release(this.owner);
+  }
+}
+
+/**
+ * The parameters geotiff.js's decoder registry derives from the directory (its
+ * defaultDecoderParameterFn, plus the extra tags of its JPEG, LERC and WebP entries):
+ * the registry keeps that function to itself, so it is restated here.
+ */
+async function decoderParameters(image: GeoTIFFImage) {
+  const dir = image.getFileDirectory();
+  const tiled = dir.hasTag('TileOffsets');
+  return {
+    tileWidth: Number(await dir.loadValue(tiled ? 'TileWidth' : 'ImageWidth')),
+    tileHeight: Number(tiled ? await dir.loadValue('TileLength') : (await dir.loadValue('RowsPerStrip')) || (await dir.loadValue('ImageLength'))),
+    planarConfiguration: (await dir.loadValue('PlanarConfiguration')) as number,
+    bitsPerSample: (await dir.loadValue('BitsPerSample')) as number[],
+    predictor: ((await dir.loadValue('Predictor')) as number | undefined) || 1,
+    ...(dir.hasTag('JPEGTables') ? { JPEGTables: await dir.loadValue('JPEGTables') } : {}),
+    ...(dir.hasTag('LercParameters') ? { LercParameters: await dir.loadValue('LercParameters') } : {}),
+    samplesPerPixel: image.getSamplesPerPixel(),
+  };
+}
+
+/** Bytes per value of the plane a sample is split into (float16 widens to float32). */
+function planeBytesPerValue(image: GeoTIFFImage, sample: number): number {
+  const bits = image.getBitsPerSample(sample);
+  if (image.getSampleFormat(sample) === 3) return bits === 64 ? 8 : 4;
+  return bits <= 8 ? 1 : bits <= 16 ? 2 : 4;
+}
+
+function newPlane(image: GeoTIFFImage, sample: number, length: number): SamplePlane {
+  const format = image.getSampleFormat(sample);
+  const bytes = planeBytesPerValue(image, sample);
+  if (format === 3) return bytes === 8 ? new Float64Array(length) : new Float32Array(length);
+  if (format === 2) return bytes === 1 ? new Int8Array(length) : bytes === 2 ? new Int16Array(length) : new Int32Array(length);
+  return bytes === 1 ? new Uint8Array(length) : bytes === 2 ? new Uint16Array(length) : new Uint32Array(length);
+}
+
+/**
+ * Splits a decoded block into native-order planes, reading values exactly as geotiff.js's
+ * readRasters does (same byte offsets, same DataView readers), so cached reads return what
+ * uncached ones did. `data` holds at least `pixels` pixels (checked by the caller). Single-byte samples, the common case, take a plain indexed loop.
+ */
+function splitSamples(image: GeoTIFFImage, data: ArrayBufferLike, samples: number[], pixels: number): Array<SamplePlane | undefined> {
+  const planes: Array<SamplePlane | undefined> = [];
+  const separate = image.planarConfiguration === 2;
+  const only = samples[0]!;
+  if (samples.length === 1 && (separate || image.getSamplesPerPixel() === 1) && image.getSampleByteSize(only) === 1) {
+    // One byte-sized sample per block (single-band dalles, band-separate files): the decoded
+    // bytes are the plane already.
+    planes[only] = image.getSampleFormat(only) === 2 ? new Int8Array(data, 0, pixels) : new Uint8Array(data, 0, pixels);
+    return planes;
+  }
+  const bytesPerPixel = separate ? image.getSampleByteSize(samples[0]!) : image.getBytesPerPixel();
+  let offset = 0;
+  for (let s = 0; s < image.getSamplesPerPixel(); s++) {
+    const size = image.getSampleByteSize(s);
+    if (samples.includes(s)) {
+      const plane = newPlane(image, s, pixels);
+      const sampleOffset = separate ? 0 : offset;
+      if (size === 1) {
+        const bytes = new Uint8Array(data, 0, pixels * bytesPerPixel);
+        for (let i = 0, j = sampleOffset; i < pixels; i++, j += bytesPerPixel) plane[i] = bytes[j]!;
+        // Int8 planes get the bytes' two's-complement value through the typed-array store.
+      } else {
+        const view = new DataView(data as ArrayBuffer);
+        const read = image.getReaderForSample(s);
+        for (let i = 0; i < pixels; i++) plane[i] = read.call(view, i * bytesPerPixel + sampleOffset, image.littleEndian);
+      }
+      planes[s] = plane;
+    }
+    offset += size;
+  }
+  return planes;
+}
