@@ -1,14 +1,13 @@
 /**
  * Every call the benchmark makes into the model engine and the tile postprocessing, in one
- * place: packages/model's InferenceEngine is being changed (uint8 class ids / top-k from an
- * in-graph wrapper, session.run on a worker thread), and when it lands only this file has
- * to follow.
+ * place, so that an engine change only touches this file. The engine runs the wrapped graph
+ * (uint8 in; class ids and top-k out) on its own thread, as the worker does.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PixelRect } from '@fleet/grid';
-import { InferenceEngine, ONNX_FILE } from '@fleet/model';
-import { logitsToMaskTile, type MaskTile } from '@fleet/tiles';
+import { InferenceEngine, ONNX_FILE, type PatchInference } from '@fleet/model';
+import { maskTileFromOutputs, type MaskTile } from '@fleet/tiles';
 import * as ort from 'onnxruntime-node';
 
 export interface EngineSettings {
@@ -18,11 +17,11 @@ export interface EngineSettings {
 }
 
 export type Engine = InferenceEngine;
-/** What the engine hands back for one patch (today: float32 logits [L][patch][patch]). */
-export type EngineOutput = Float32Array;
+/** What the engine hands back for one patch: uint8 class ids and top-k planes. */
+export type EngineOutput = PatchInference;
 
-export function loadEngine(modelDir: string, s: EngineSettings): Promise<Engine> {
-  return InferenceEngine.load(modelDir, { provider: 'cpu', batchSize: s.batchSize, intraOpThreads: s.threads, warmup: true });
+export function loadEngine(modelDir: string, s: EngineSettings & { topK: number }): Promise<Engine> {
+  return InferenceEngine.load(modelDir, { provider: 'cpu', batchSize: s.batchSize, intraOpThreads: s.threads, warmup: true, topK: s.topK });
 }
 
 export function patchSize(engine: Engine): number {
@@ -43,21 +42,20 @@ export function sessionRunMs(engine: Engine): number {
   return engine.stats().runMs;
 }
 
-/** The worker's postprocessing of one window: argmax + top-k probabilities where windows overlap. */
+/** The worker's postprocessing of one window: crop the graph's outputs, keep top-k only where windows overlap. */
 export function postprocess(
   engine: Engine,
   output: EngineOutput,
-  w: { width: number; height: number; core: PixelRect; valid: Uint8Array | undefined; topK: number },
+  w: { width: number; height: number; core: PixelRect; valid: Uint8Array | undefined },
 ): MaskTile {
-  return logitsToMaskTile({
-    logits: output,
+  return maskTileFromOutputs({
+    ...output,
     patch: engine.manifest.patch,
-    classes: engine.manifest.classes,
+    k: engine.topK,
     width: w.width,
     height: w.height,
     core: w.core,
     valid: w.valid,
-    k: w.topK,
   });
 }
 

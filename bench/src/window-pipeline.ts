@@ -2,7 +2,7 @@ import { exclusiveCore, type PlannedWindow, type WindowPlan } from '@fleet/grid'
 import { outputKeys } from '@fleet/jobs';
 import type { ModelBand, MosaicReader } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
-import { encodeMaskTile } from '@fleet/tiles';
+import { encodeMaskTileAsync } from '@fleet/tiles';
 // The worker's own padding step (apps/worker exports only its entry point).
 import { padToPatch } from '../../apps/worker/dist/pad-to-patch';
 import { inferPatch, modelBands, patchSize, postprocess, sessionRunMs, type Engine } from './engine-calls';
@@ -10,7 +10,7 @@ import { inferPatch, modelBands, patchSize, postprocess, sessionRunMs, type Engi
 /** Wall milliseconds per stage, summed over windows. */
 export interface StageTimes {
   read: number;
-  /** padToPatch, plus the engine's time outside session.run (normalisation, batching, output copies). */
+  /** padToPatch, plus the engine's time outside session.run (batching, transfers to and from its thread). */
   preprocess: number;
   /** Inside session.run (from the engine's own counter). */
   sessionRun: number;
@@ -62,10 +62,9 @@ export async function processWindow(ctx: PipelineContext, w: PlannedWindow, time
     height: w.height,
     core: exclusiveCore(ctx.plan, w),
     valid: read.validCount === w.width * w.height ? undefined : read.valid,
-    topK: ctx.topK,
   });
   clock.lap(times, 'postprocess');
-  const bytes = encodeMaskTile(tile);
+  const bytes = await encodeMaskTileAsync(tile);
   clock.lap(times, 'encode');
   await ctx.output.put(outputKeys.maskTile(ctx.runId, w.id), bytes);
   clock.lap(times, 'upload');

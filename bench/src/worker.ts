@@ -172,7 +172,7 @@ async function fullPath(
   concurrency: number,
   outDir: string,
 ): Promise<PathResult> {
-  const engine = await loadEngine(modelDir, settings);
+  const engine = await loadEngine(modelDir, { ...settings, topK: TOP_K });
   const reader = new MosaicReader(mosaic.layout.sources.map((s) => ({ role: s.role, store: mosaic.stores.get(s.role)!, dalles: s.dalles })));
   const ctx: PipelineContext = { runId: 'bench', plan, reader, engine, output: new LocalStore(outDir), topK: TOP_K };
   const times = newTimes();
