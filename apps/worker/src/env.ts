@@ -18,6 +18,11 @@ export const workerEnvShape = {
    * allocation and kernel tuning (minutes with TensorRT). Default true.
    */
   FLEET_WARMUP: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /**
+   * Budget of the decoded source-tile cache (MiB, per process): neighbouring windows overlap
+   * and share source tiles, which are then fetched and inflated once. 0 turns it off.
+   */
+  FLEET_TILE_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(256),
   /** Window jobs held at once: enough to fill the next batch while one runs. Default 2 x batch. */
   FLEET_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
   /** BullMQ lock duration (ms): longer than the slowest batch; renewed at half this. */

@@ -1,5 +1,6 @@
 import { FleetQueues, parsePayload, QUEUES } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
+import { sharedTileCache } from '@fleet/raster';
 import { createRedisConnection } from '@fleet/redis';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { WorkerEnv } from './env';
@@ -23,6 +24,7 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
   const connection = createRedisConnection(redisUrl);
   // BullMQ never closes connections it is given: both are disconnected in close()
   const workerConnection = createRedisConnection(redisUrl);
+  sharedTileCache.resize(env.FLEET_TILE_CACHE_MB * 1024 * 1024);
   const queues = new FleetQueues(connection, env.FLEET_QUEUE_PREFIX);
   const contexts = new RunContexts(connection, env.FLEET_QUEUE_PREFIX);
   const engines = new ModelEngines({
