@@ -66,13 +66,11 @@ describe('fleet run with a corrupt input dalle', () => {
 
   it('fails the windows that read it at once, maps the rest, and says so in one line and in run.json', async () => {
     const out = join(root, 'out');
-    const started = Date.now();
     const result = await runFleet(['run', '--stack', mosaic.dir, '--model', join(root, 'model'), '--out', out, '--workers', '1'], {
       REDIS_URL: testRedisUrl(),
       FLEET_QUEUE_PREFIX: uniquePrefix('corrupt'),
       FLEET_THREADS: '1',
     });
-    const seconds = (Date.now() - started) / 1000;
     logDir = /^logs:\s+(.+)$/m.exec(result.stdout)?.[1];
 
     expect(result.code).toBe(1);
@@ -128,7 +126,6 @@ describe('fleet run with a corrupt input dalle', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ attempt: 1, permanent: true });
     expect(failures[0]!.err).toContain('D-3-0.tif');
-    expect(seconds).toBeLessThan(30);
   }, 90_000);
 });
 
