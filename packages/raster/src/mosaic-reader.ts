@@ -174,14 +174,25 @@ function markData(
   alpha: Uint8Array | undefined,
   mask: Uint8Array | undefined,
 ): void {
+  // Most deliveries declare no nodata, alpha or mask: whole rows are data, no per-pixel test.
+  const everyPixel = alpha === undefined && mask === undefined && noData === undefined;
   for (let r = 0; r < clip.height; r++) {
     const dst = (clip.y - window.y + r) * window.width + (clip.x - window.x);
+    if (everyPixel) {
+      has.fill(1, dst, dst + clip.width);
+      continue;
+    }
     for (let c = 0; c < clip.width; c++) {
       const i = r * clip.width + c;
       if (alpha && alpha[i] === 0) continue;
       if (mask && mask[i] === 0) continue;
-      if (noData !== undefined && bands.every((b) => b[i] === noData)) continue;
+      if (noData !== undefined && isNoDataInAllBands(bands, i, noData)) continue;
       has[dst + c] = 1;
     }
   }
+}
+
+function isNoDataInAllBands(bands: Uint8Array[], i: number, noData: number): boolean {
+  for (let b = 0; b < bands.length; b++) if (bands[b]![i] !== noData) return false;
+  return true;
 }
