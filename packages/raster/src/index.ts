@@ -18,3 +18,8 @@ export type { ScannedFile, ScannedSource, LaidOutDalle, MosaicLayout } from './m
 export { scanSource } from './source-scan';
 export { MosaicReader } from './mosaic-reader';
 export type { MosaicSource, MosaicWindow } from './mosaic-reader';
+export { CogWriter } from './cog-writer';
+export type { CogWriteOptions } from './cog-writer';
+export { writeCog } from './write-cog';
+export { modeDownsample2x2 } from './mode-downsample';
+export { cogLevelSizes } from './cog-layout';
