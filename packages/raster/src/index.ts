@@ -23,3 +23,4 @@ export type { CogWriteOptions } from './cog-writer';
 export { writeCog } from './write-cog';
 export { modeDownsample2x2 } from './mode-downsample';
 export { cogLevelSizes } from './cog-layout';
+export { readClassPreview } from './read-class-preview';
