@@ -144,7 +144,7 @@ describe('merging blocks into COGs, then the run products', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 240_000); // three merges and a finalisation; slow only on a loaded machine
 
   it('keeps the mask tiles when asked, and says so in run.json', async () => {
     const { dir, spec, store, state, windows } = await preparedRun(redis, 'keep');
@@ -156,5 +156,5 @@ describe('merging blocks into COGs, then the run products', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 240_000);
 });
