@@ -17,7 +17,9 @@ describe('readClassPreview', () => {
       const half = modeDownsample2x2(plane, 1300, 900);
       const quarter = modeDownsample2x2(half, 650, 450);
 
+      const opened: LocalFileReader[] = [];
       const counting = (reader: LocalFileReader) => {
+        opened.push(reader);
         let bytes = 0;
         return { reader: { name: reader.name, size: () => reader.size(), read: (o: number, l: number) => { bytes += l; return reader.read(o, l); } }, bytes: () => bytes };
       };
@@ -28,9 +30,12 @@ describe('readClassPreview', () => {
       expect(small.bytes() * 4).toBeLessThan(full.bytes());
 
       // between levels: nearest samples of the next larger image (650x450)
-      const preview = await readClassPreview(new LocalFileReader(path), 400, 300);
+      const between = new LocalFileReader(path);
+      opened.push(between);
+      const preview = await readClassPreview(between, 400, 300);
       expect(preview.length).toBe(400 * 300);
       expect(preview[0]).toBe(half[0]);
+      for (const r of opened) await r.close();
     });
   });
 
@@ -38,8 +43,10 @@ describe('readClassPreview', () => {
     await withTempDir(async (dir) => {
       const path = join(dir, 'not.tif');
       await writeFile(path, 'hello, this is no tiff at all');
-      await expect(readClassPreview(new LocalFileReader(path), 10, 10)).rejects.toThrow(`${path}: cannot read the TIFF header`);
-      await expect(readClassPreview(new LocalFileReader(path), 0, 10)).rejects.toThrow(`${path}: preview size must be positive integers, got 0x10`);
+      const reader = new LocalFileReader(path);
+      await expect(readClassPreview(reader, 10, 10)).rejects.toThrow(`${path}: cannot read the TIFF header`);
+      await expect(readClassPreview(reader, 0, 10)).rejects.toThrow(`${path}: preview size must be positive integers, got 0x10`);
+      await reader.close();
     });
   });
 });
