@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunState } from '../../packages/jobs/src';
 import { createRedisConnection, findExecutable, startPrivateRedis, type PrivateRedis } from '../../packages/redis/src';
 import { runFleet, startFleet, stopFleet, type FleetProcess } from '../support/fleet-process';
 import { checkBlock, wholeMosaicArgmax } from '../support/map-check';
+import { checkRunProducts } from '../support/products-check';
 import { writePerPixelModel } from '../support/model-fixture';
 import { ORIGIN, RES, writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
 
@@ -85,12 +86,22 @@ describe('pipeline end to end (separate processes)', () => {
     const classified = report.classes.reduce((a: number, c: { pixels: number }) => a + c.pixels, 0);
     expect(classified).toBe(covered);
 
+    // per-run products, and the mask tiles gone once merged (FLEET_KEEP_TILES unset)
+    await checkRunProducts((key) => Promise.resolve(readFileSync(join(out, key))), report, { width: 1200, height: 600 });
+    expect(report.maskTiles).toEqual({ removed: true, remaining: 0 });
+    expect(existsSync(join(out, '_work', enqueued.runId, 'tiles')) && readdirSync(join(out, '_work', enqueued.runId, 'tiles')).length).toBeFalsy();
+
     if (findExecutable('gdalinfo')) {
       const info = JSON.parse(execFileSync('gdalinfo', ['-json', join(out, 'mosaic.vrt')], { encoding: 'utf8' }));
       expect(info.size).toEqual([1200, 600]);
       expect(info.geoTransform).toEqual([ORIGIN[0], RES, 0, ORIGIN[1], 0, -RES]);
       expect(info.coordinateSystem.wkt).toMatch(/Lambert-93/);
       expect(info.bands[0].colorTable.entries[1]).toEqual([219, 14, 154, 255]);
+      // every block is a cloud optimized GeoTIFF by GDAL's own validator
+      for (const d of mosaic.dalles) {
+        const cog = execFileSync('/usr/bin/python3', ['-m', 'osgeo_utils.samples.validate_cloud_optimized_geotiff', '--full-check=yes', join(out, 'blocks', `${d.name}.tif`)], { encoding: 'utf8' });
+        expect(cog).toContain('is a valid cloud optimized GeoTIFF');
+      }
     } else {
       console.warn('gdalinfo not on PATH: skipping the GDAL check of mosaic.vrt (CI installs gdal-bin)');
     }

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { S3Store, s3OptionsFromEnv } from '../../packages/storage/src';
 import { runFleet } from '../support/fleet-process';
 import { checkBlock, wholeMosaicArgmax } from '../support/map-check';
+import { checkRunProducts } from '../support/products-check';
 import { writePerPixelModel } from '../support/model-fixture';
 import { ORIGIN, RES, writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
 
@@ -102,13 +103,17 @@ describe('fleet run with inputs and output on S3', () => {
         mosaic.dalles.map((d) => [d.name, false]).sort(),
       );
 
+      // the mask tiles were written (4 PUTs, below) and deleted once their blocks were merged
       const keys = await out.list('');
-      const tiles = keys.filter((k) => k.startsWith(`_work/${report.runId}/tiles/`) && k.endsWith('.tile'));
-      expect(tiles).toHaveLength(4);
-      for (const t of tiles) expect((await out.head(t))!.size).toBeGreaterThan(0);
-      expect(keys.filter((k) => !k.startsWith('_work/')).sort()).toEqual(
-        ['mosaic.vrt', 'run.json', ...mosaic.dalles.map((d) => `blocks/${d.name}.tif`)].sort(),
+      expect(keys.filter((k) => k.startsWith('_work/'))).toEqual([]);
+      expect(report.maskTiles).toEqual({ removed: true, remaining: 0 });
+      expect(keys.sort()).toEqual(
+        [
+          'mosaic.vrt', 'run.json', 'areas.csv', 'areas.json', 'quicklook.png', 'stac/collection.json',
+          ...mosaic.dalles.flatMap((d) => [`blocks/${d.name}.tif`, `stac/items/${d.name}.json`]),
+        ].sort(),
       );
+      await checkRunProducts((key) => out.get(key), report, { width: 600, height: 600 });
       const vrt = (await out.get('mosaic.vrt')).toString('utf8');
       expect(vrt).toContain('rasterXSize="600"');
       for (const d of mosaic.dalles) expect(vrt).toContain(`blocks/${d.name}.tif`);
@@ -137,5 +142,6 @@ describe('fleet run with inputs and output on S3', () => {
     // the run wrote its products with PUTs under out/
     expect(run.some((r) => r.method === 'PUT' && r.url.startsWith('/fleet/out/blocks/'))).toBe(true);
     expect(run.filter((r) => r.method === 'PUT' && r.url.startsWith('/fleet/out/_work/'))).toHaveLength(4);
+    expect(run.filter((r) => r.method === 'DELETE' && r.url.startsWith('/fleet/out/_work/')).length).toBeGreaterThanOrEqual(4);
   }, 120_000);
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFleet } from '../support/fleet-process';
 import { checkBlock, wholeMosaicArgmax } from '../support/map-check';
+import { checkRunProducts } from '../support/products-check';
 import { writePerPixelModel } from '../support/model-fixture';
 import { writeStackMosaic } from '../support/mosaic-fixture';
 
@@ -33,5 +34,8 @@ describe('fleet run on a mosaic smaller than a window', () => {
     expect(report.windows).toMatchObject({ total: 1, done: 1 });
     // one padded 512 px window for 300 x 200 px
     expect(report.computeFactor).toBeCloseTo((512 * 512) / (300 * 200), 2);
+    const products = await checkRunProducts((key) => Promise.resolve(readFileSync(join(out, key))), report, { width: 300, height: 200 });
+    expect(products.quicklook.height).toBeGreaterThanOrEqual(200);
+    expect(report.maskTiles).toEqual({ removed: true, remaining: 0 });
   }, 120_000);
 });

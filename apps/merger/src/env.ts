@@ -10,6 +10,11 @@ export const mergerEnvShape = {
   FLEET_MERGE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Mask tiles fetched in parallel while merging a block. */
   FLEET_MERGE_FETCH: z.coerce.number().int().min(1).max(256).default(8),
+  /**
+   * 1 keeps the intermediate mask tiles; by default (0) a tile is deleted as soon as every
+   * block it feeds is merged, and the rest are swept when the run is finalised.
+   */
+  FLEET_KEEP_TILES: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
   /** BullMQ lock duration (ms) of merge jobs. */
   FLEET_MERGE_LOCK_MS: z.coerce.number().int().min(5_000).default(120_000),
 };

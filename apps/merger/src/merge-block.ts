@@ -1,7 +1,7 @@
 import { BlendAccumulator, WeightTable } from '@fleet/blend';
 import { offsetGeoTransform, planWindows, windowsIntersecting, type Block } from '@fleet/grid';
 import { outputKeys, type BlockResult, type RunSpec, type RunState } from '@fleet/jobs';
-import { GeoTiffWriter } from '@fleet/raster';
+import { CogWriter } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,9 +17,10 @@ export interface MergeBlockOptions {
 }
 
 /**
- * Blends the windows covering one block into a tiled, compressed GeoTIFF with the mosaic's
- * CRS and geotransform and the FLAIR palette, one 512 px output tile at a time (memory does
- * not grow with the block), and counts pixels per class. Deterministic: the same tiles give
+ * Blends the windows covering one block into a Cloud Optimized GeoTIFF (tiled, Deflate,
+ * internal mode overviews) with the mosaic's CRS and geotransform and the FLAIR palette, one
+ * 512 px output tile at a time in row-major order (memory holds about two tile rows, not the
+ * block), and counts pixels per class. Deterministic: the same tiles give
  * the same bytes, so a merge interrupted and redone writes an identical file.
  */
 export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, store: ObjectStore, options: MergeBlockOptions): Promise<BlockResult> {
@@ -36,10 +37,9 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
   const classPixels = new Map<number, number>();
   let failedWindows = 0;
 
-  const writer = await GeoTiffWriter.create(path, {
+  const writer = await CogWriter.create(path, {
     width: block.width,
     height: block.height,
-    bands: 1,
     tileSize: OUTPUT_TILE,
     geoTransform: offsetGeoTransform(spec.mosaic.geoTransform, block.x, block.y),
     epsg: spec.mosaic.epsg,
@@ -50,6 +50,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
       FLAIR_RUN: spec.runId,
       FLAIR_CLASSES: spec.model.classes.map((c) => `${c.id}:${c.name}`).join(';'),
     },
+    bandDescriptions: ['FLAIR land-cover class'],
   });
   try {
     for (let ty = 0; ty < writer.tilesDown; ty++) {

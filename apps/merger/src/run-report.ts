@@ -23,8 +23,15 @@ export interface RunReport {
   bytes: { maskTiles: number; perWindow: number; blocks: number };
   timingsMs: { read: number; infer: number; postprocess: number; upload: number; merge: number };
   classes: ClassArea[];
-  blocks: Array<{ id: string; key: string; bytes: number; incomplete: boolean; failedWindows: number; hectares: Record<string, number> }>;
+  blocks: Array<{ id: string; key: string; bytes: number; incomplete: boolean; failedWindows: number; pixels: Record<string, number>; hectares: Record<string, number> }>;
+  /** Whether the intermediate mask tiles were deleted (FLEET_KEEP_TILES), and how many are left. */
+  maskTiles?: MaskTilesOutcome;
   complete: boolean;
+}
+
+export interface MaskTilesOutcome {
+  removed: boolean;
+  remaining: number;
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
@@ -36,6 +43,7 @@ export function buildRunReport(
   failures: Record<string, string>,
   blocks: readonly BlockResult[],
   finishedAt: Date,
+  maskTiles?: MaskTilesOutcome,
 ): RunReport {
   const gt = spec.mosaic.geoTransform;
   const pixelHa = Math.abs(gt[1] * gt[5]) / 10_000;
@@ -77,8 +85,10 @@ export function buildRunReport(
       bytes: b.bytes,
       incomplete: b.failedWindows > 0,
       failedWindows: b.failedWindows,
+      pixels: b.classPixels,
       hectares: Object.fromEntries(Object.entries(b.classPixels).map(([id, n]) => [id, round2(n * pixelHa)])),
     })),
+    ...(maskTiles ? { maskTiles } : {}),
     complete: s('windows_failed') === 0,
   };
 }

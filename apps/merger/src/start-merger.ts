@@ -6,6 +6,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { MergerEnv } from './env';
 import { finalizeRun } from './finalize-run';
 import { mergeBlock } from './merge-block';
+import { deleteMergedTiles } from './tile-cleanup';
 
 export interface RunningMerger {
   readonly worker: Worker;
@@ -36,16 +37,24 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
       const block = spec.blocks.find((b) => b.id === blockId);
       if (!block) throw new UnrecoverableError(`run ${runId} has no block ${blockId}`);
       const state = stateFor(runId);
-      const result = await mergeBlock(spec, block, state, openStore(spec.output), { fetchParallel: env.FLEET_MERGE_FETCH });
+      const store = openStore(spec.output);
+      const result = await mergeBlock(spec, block, state, store, { fetchParallel: env.FLEET_MERGE_FETCH });
       const remaining = await state.completeBlock(result);
       log.info({ runId, blockId, ms: result.mergeMs, bytes: result.bytes, remaining }, 'block merged');
       if (remaining === 0) await queues.add('finalize-run', { runId }, jobIds.finalize(runId));
+      if (!env.FLEET_KEEP_TILES) {
+        // Not worth failing (and so re-merging) the block for: finalisation sweeps what is left.
+        await deleteMergedTiles(spec, block, state, store).then(
+          (deleted) => log.debug({ runId, blockId, deleted }, 'mask tiles deleted'),
+          (err: unknown) => log.warn({ runId, blockId, err: err instanceof Error ? err.message : String(err) }, 'mask tiles not deleted'),
+        );
+      }
       return result;
     }
     if (job.name === 'finalize-run') {
       const { runId } = parsePayload('finalize-run', job.data);
       const spec = await specFor(runId);
-      const report = await finalizeRun(spec, stateFor(runId), openStore(spec.output));
+      const report = await finalizeRun(spec, stateFor(runId), openStore(spec.output), { keepTiles: env.FLEET_KEEP_TILES });
       log.info({ runId, windows: report.windows, complete: report.complete }, 'run finalised');
       return { complete: report.complete };
     }

@@ -4,7 +4,17 @@
  */
 export const outputKeys = {
   maskTile: (runId: string, windowId: string) => `_work/${runId}/tiles/${windowId}.tile`,
+  /** Prefix of every mask tile of a run (listed to sweep them once the run is merged). */
+  maskTiles: (runId: string) => `_work/${runId}/tiles/`,
   block: (blockId: string) => `blocks/${blockId}.tif`,
   mosaicVrt: 'mosaic.vrt',
   runReport: 'run.json',
+  /** Hectares per class, per block and for the run. */
+  areasCsv: 'areas.csv',
+  areasJson: 'areas.json',
+  /** The whole run downsampled, in the FLAIR palette, with a legend. */
+  quicklook: 'quicklook.png',
+  /** STAC catalogue: a collection for the run, an item per block (hrefs relative to these files). */
+  stacCollection: 'stac/collection.json',
+  stacItem: (blockId: string) => `stac/items/${blockId}.json`,
 };

@@ -99,6 +99,11 @@ export class RunState {
     return Number(remaining);
   }
 
+  /** Ids of the blocks merged so far (a mask tile may go once every block it feeds is here). */
+  async mergedBlocks(): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(this.keys.blocksMerged));
+  }
+
   async blockResults(): Promise<BlockResult[]> {
     const all = await this.redis.hgetall(this.keys.blockResults);
     return Object.values(all).map((v) => JSON.parse(v) as BlockResult);

@@ -26,17 +26,49 @@ export function isGeographicEpsg(epsg: number): boolean {
   return epsg >= 4001 && epsg <= 4999 && epsg !== 4087 && epsg !== 4088;
 }
 
-/** Every tag of the single IFD, given where the tiles landed in the file. */
+/** Every tag of the single IFD (or a COG's full-resolution IFD), given where the tiles landed in the file. */
 export function buildGeoTiffTags(
   o: ResolvedWriteOptions,
+  tileOffsets: ArrayLike<number>,
+  tileByteCounts: ArrayLike<number>,
+): IfdEntry[] {
+  const tags = [...imageTags(o, o.width, o.height, tileOffsets, tileByteCounts), ...geoTags(o)];
+  const xml = gdalMetadataXml(o.metadata, o.bandDescriptions);
+  if (xml !== undefined) tags.push({ tag: 42112, type: TiffType.ASCII, values: xml });
+  if (o.noData !== undefined) tags.push({ tag: 42113, type: TiffType.ASCII, values: String(o.noData) });
+  return tags;
+}
+
+/**
+ * The tags of a reduced-resolution image (an internal overview): its structure and colour
+ * map only, since GDAL takes georeferencing, nodata and metadata from the main image.
+ */
+export function buildOverviewTags(
+  o: ResolvedWriteOptions,
+  width: number,
+  height: number,
+  tileOffsets: ArrayLike<number>,
+  tileByteCounts: ArrayLike<number>,
+): IfdEntry[] {
+  const NEW_SUBFILE_REDUCED_RESOLUTION = 1;
+  return [
+    { tag: 254, type: TiffType.LONG, values: [NEW_SUBFILE_REDUCED_RESOLUTION] },
+    ...imageTags(o, width, height, tileOffsets, tileByteCounts),
+  ];
+}
+
+function imageTags(
+  o: ResolvedWriteOptions,
+  width: number,
+  height: number,
   tileOffsets: ArrayLike<number>,
   tileByteCounts: ArrayLike<number>,
 ): IfdEntry[] {
   const long = o.bigTiff ? TiffType.LONG8 : TiffType.LONG;
   const perBand = (v: number) => new Array<number>(o.bands).fill(v);
   const tags: IfdEntry[] = [
-    { tag: 256, type: TiffType.LONG, values: [o.width] }, // ImageWidth
-    { tag: 257, type: TiffType.LONG, values: [o.height] }, // ImageLength
+    { tag: 256, type: TiffType.LONG, values: [width] }, // ImageWidth
+    { tag: 257, type: TiffType.LONG, values: [height] }, // ImageLength
     { tag: 258, type: TiffType.SHORT, values: perBand(8) }, // BitsPerSample
     { tag: 259, type: TiffType.SHORT, values: [COMPRESSION_ADOBE_DEFLATE] },
     { tag: 262, type: TiffType.SHORT, values: [PHOTOMETRIC[o.photometric]] },
@@ -47,7 +79,6 @@ export function buildGeoTiffTags(
     { tag: 324, type: long, values: tileOffsets },
     { tag: 325, type: long, values: tileByteCounts },
     { tag: 339, type: TiffType.SHORT, values: perBand(1) }, // SampleFormat: unsigned integer
-    ...geoTags(o),
   ];
   const colorBands = o.photometric === 'rgb' ? 3 : 1;
   if (o.bands > colorBands) {
@@ -60,9 +91,6 @@ export function buildGeoTiffTags(
     const values = [0, 1, 2].flatMap((c) => full.map((rgb) => rgb[c]! * 257));
     tags.push({ tag: 320, type: TiffType.SHORT, values });
   }
-  const xml = gdalMetadataXml(o.metadata, o.bandDescriptions);
-  if (xml !== undefined) tags.push({ tag: 42112, type: TiffType.ASCII, values: xml });
-  if (o.noData !== undefined) tags.push({ tag: 42113, type: TiffType.ASCII, values: String(o.noData) });
   return tags;
 }
 

@@ -24,3 +24,9 @@ export { surfaceGridOn, surfaceRectFor, bilinearAtPixelCentres, elevationFromSur
 export type { SurfaceGrid } from './elevation-band';
 export { MosaicReader } from './mosaic-reader';
 export type { MosaicSource, MosaicWindow } from './mosaic-reader';
+export { CogWriter } from './cog-writer';
+export type { CogWriteOptions } from './cog-writer';
+export { writeCog } from './write-cog';
+export { modeDownsample2x2 } from './mode-downsample';
+export { cogLevelSizes } from './cog-layout';
+export { readClassPreview } from './read-class-preview';

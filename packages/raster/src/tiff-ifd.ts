@@ -21,9 +21,9 @@ export interface IfdEntry {
 /**
  * Serialises one little-endian image file directory, with the values that do not fit in
  * an entry placed right after it, as the bytes to write at `ifdOffset` (which must be even).
- * The next-IFD pointer is 0: these files hold a single image.
+ * `nextIfdOffset` chains the next image (a COG's overviews); 0, the default, ends the chain.
  */
-export function encodeIfd(entries: readonly IfdEntry[], ifdOffset: number, bigTiff: boolean): Buffer {
+export function encodeIfd(entries: readonly IfdEntry[], ifdOffset: number, bigTiff: boolean, nextIfdOffset = 0): Buffer {
   if (ifdOffset % 2 !== 0) throw new RangeError(`IFD offset ${ifdOffset} is not word-aligned`);
   const sorted = [...entries].sort((a, b) => a.tag - b.tag);
   const countSize = bigTiff ? 8 : 2;
@@ -67,7 +67,8 @@ export function encodeIfd(entries: readonly IfdEntry[], ifdOffset: number, bigTi
     }
     pos += entrySize;
   });
-  // Next-IFD pointer stays 0 (Buffer.alloc zero-fills).
+  if (bigTiff) out.writeBigUInt64LE(BigInt(nextIfdOffset), pos);
+  else writeLong(out, nextIfdOffset, pos);
   return out;
 }
 

@@ -1,0 +1,143 @@
+/**
+ * Peak memory of writing one big block, to check that merging streams: the merger's RSS must
+ * not grow with the block (the issue: a 25,000 x 25,000 px block well under 1 GB).
+ *
+ *   npm run bench:merge -- writer 25000
+ *     CogWriter alone fed with synthetic class tiles in row-major order: the COG pipeline
+ *     (strips, mode overviews, temp files, assembly) at full size.
+ *   npm run bench:merge -- merge 25000
+ *     The real mergeBlock (Redis run state, mask tiles in a local store, blending, COG) of a
+ *     size x size block; tiles are generated first, the merge runs in a child process whose
+ *     own peak RSS is reported.
+ *
+ * `bench:merge` builds first (this imports the packages' dist); `merge` needs redis-server.
+ */
+import { fork } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlockIndex, exclusiveCore, iterateWindows, planWindows, type PlannedWindow, type WindowPlan } from '@fleet/grid';
+import { outputKeys, RunState, type RunSpec } from '@fleet/jobs';
+import { mergeBlock } from '@fleet/merger';
+import { CogWriter } from '@fleet/raster';
+import { createRedisConnection, startPrivateRedis } from '@fleet/redis';
+import { LocalStore } from '@fleet/storage';
+import { encodeMaskTile, type MaskTile } from '@fleet/tiles';
+
+const TILE = 512;
+/** Blobs of classes 0..13 (0 = nodata) with 1 pixel in 8 speckled, so deflate and the mode have real work. */
+function classAt(x: number, y: number): number {
+  const hash = (Math.imul(x, 73856093) ^ Math.imul(y, 19349663)) >>> 0;
+  if (hash % 8 === 0) return 1 + ((hash >>> 8) % 13);
+  return ((x >> 7) * 7 + (y >> 7) * 13 + ((x ^ y) >> 9)) % 14;
+}
+const mb = (kb: number) => Math.round(kb / 1024);
+
+async function benchWriter(size: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'fleet-bench-'));
+  const path = join(dir, 'block.tif');
+  const started = performance.now();
+  try {
+    const writer = await CogWriter.create(path, { width: size, height: size, tileSize: TILE, geoTransform: [0, 0.2, 0, 0, 0, -0.2], epsg: 2154, noData: 0 });
+    const tile = new Uint8Array(TILE * TILE);
+    for (let ty = 0; ty < writer.tilesDown; ty++) {
+      for (let tx = 0; tx < writer.tilesAcross; tx++) {
+        for (let y = 0; y < TILE; y++) for (let x = 0; x < TILE; x++) tile[y * TILE + x] = classAt(tx * TILE + x, ty * TILE + y);
+        await writer.writeTile(tx, ty, tile);
+      }
+    }
+    await writer.close();
+    const bytes = (await stat(path)).size;
+    console.log(JSON.stringify({ mode: 'writer', size, overviews: writer.overviewCount, fileMB: Math.round(bytes / 2 ** 20), seconds: Math.round((performance.now() - started) / 100) / 10, peakRssMB: mb(process.resourceUsage().maxRSS) }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function maskTile(plan: WindowPlan, w: PlannedWindow): MaskTile {
+  const core = exclusiveCore(plan, w);
+  const argmax = new Uint8Array(w.width * w.height);
+  const probs = new Uint8Array(argmax.length);
+  for (let y = 0; y < w.height; y++) {
+    for (let x = 0; x < w.width; x++) {
+      const i = y * w.width + x;
+      argmax[i] = classAt(w.x + x, w.y + y);
+      const inCore = x >= core.x && x < core.x + core.width && y >= core.y && y < core.y + core.height;
+      probs[i] = inCore || argmax[i] === 0 ? 0 : 255;
+    }
+  }
+  return { width: w.width, height: w.height, core, k: 1, argmax, softIds: [argmax.map((v, i) => (probs[i] ? v : 0))], softProbs: [probs] };
+}
+
+function specFor(size: number, output: string): RunSpec {
+  return {
+    runId: 'bench',
+    createdAt: new Date().toISOString(),
+    mosaic: { width: size, height: size, geoTransform: [0, 0.2, 0, 0, 0, -0.2], epsg: 2154 },
+    sources: [{ role: 'stack', location: '/none', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: size, height: size, bands: 5 }] }],
+    model: { location: '/none', name: 'bench', version: '1', classes: Array.from({ length: 13 }, (_, i) => ({ id: i + 1, name: `class ${i + 1}`, color: '#808080' })) },
+    output,
+    patch: 512,
+    overlap: 128,
+    topK: 1,
+    blocks: [{ id: 'block', x: 0, y: 0, width: size, height: size }],
+    windowCount: 1,
+  };
+}
+
+async function benchMerge(size: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'fleet-bench-'));
+  const redis = await startPrivateRedis();
+  const connection = createRedisConnection(redis.url);
+  try {
+    const spec = specFor(size, dir);
+    const plan = planWindows(size, size, { patch: 512, overlap: 128 });
+    const windows = [...iterateWindows(plan)];
+    const state = new RunState(connection, 'bench', spec.runId);
+    await state.init({ ...spec, windowCount: windows.length }, new Map([['block', windows.length]]));
+    const store = new LocalStore(dir);
+    const index = new BlockIndex(spec.blocks);
+    const generating = performance.now();
+    for (const w of windows) {
+      await store.put(outputKeys.maskTile(spec.runId, w.id), encodeMaskTile(maskTile(plan, w)));
+      await state.completeWindow(w.index, w.id, 'done', index.touching(w));
+    }
+    const generateSeconds = Math.round((performance.now() - generating) / 100) / 10;
+    const child = fork(__filename, ['merge-only', String(size), dir, redis.url], { stdio: 'inherit' });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    if (code !== 0) throw new Error(`merge child exited with ${code}`);
+    console.log(JSON.stringify({ mode: 'merge', size, windows: windows.length, generateSeconds }));
+  } finally {
+    connection.disconnect();
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function mergeOnly(size: number, dir: string, redisUrl: string): Promise<void> {
+  const connection = createRedisConnection(redisUrl);
+  try {
+    const spec = specFor(size, dir);
+    const state = new RunState(connection, 'bench', spec.runId);
+    const started = performance.now();
+    const result = await mergeBlock(spec, spec.blocks[0]!, state, new LocalStore(dir), { fetchParallel: 8 });
+    console.log(JSON.stringify({ mode: 'merge-only', size, fileMB: Math.round(result.bytes / 2 ** 20), seconds: Math.round((performance.now() - started) / 100) / 10, peakRssMB: mb(process.resourceUsage().maxRSS) }));
+  } finally {
+    connection.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const [mode, sizeArg, dir, redisUrl] = process.argv.slice(2);
+  const size = Number(sizeArg);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`usage: merge-rss.js writer|merge <size in px>, got size "${sizeArg}"`);
+  if (mode === 'writer') return benchWriter(size);
+  if (mode === 'merge') return benchMerge(size);
+  if (mode === 'merge-only' && dir && redisUrl) return mergeOnly(size, dir, redisUrl);
+  throw new Error(`usage: merge-rss.js writer|merge <size in px>, got mode "${mode}"`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
