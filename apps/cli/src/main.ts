@@ -3,6 +3,7 @@ import { demoCommand, DEMO_USAGE } from './commands/demo';
 import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue';
 import { runCommand, RUN_USAGE } from './commands/run';
 import { mergerCommand, workerCommand } from './commands/serve';
+import { retryCommand, RETRY_USAGE } from './commands/retry';
 import { statusCommand } from './commands/status';
 
 const USAGE = `fleet: FLAIR-INC land-cover maps of whole départements on a fleet of workers
@@ -13,7 +14,8 @@ ${ENQUEUE_USAGE}
 
 fleet worker        infer windows from REDIS_URL's queue until SIGTERM (FLEET_PROVIDER, FLEET_BATCH_SIZE, FLEET_THREADS)
 fleet merger        merge finished blocks and finalise runs until SIGTERM
-fleet status <run>  windows done/skipped/failed and blocks merged, as JSON
+fleet status <run>  windows done/skipped/failed/pending (per block too) and blocks merged, as JSON
+${RETRY_USAGE}
 
 ${DEMO_USAGE}`;
 
@@ -32,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         return await mergerCommand();
       case 'status':
         return await statusCommand(rest);
+      case 'retry':
+        return await retryCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case undefined:

@@ -4,14 +4,22 @@ import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
 import { requireRedisUrl } from '../redis-for-cli';
 
+/**
+ * `fleet status <run>`: the run's counters plus windows done/skipped/failed/pending per block
+ * and the failed windows' errors, all read from the run state in Redis, so the answer holds
+ * whichever process died.
+ */
 export async function statusCommand(argv: string[]): Promise<number> {
   const runId = argv[0];
   if (!runId) throw new CliError('usage: fleet status <run-id>');
   const connection = createRedisConnection(requireRedisUrl(process.env, 'status'));
   try {
-    const progress = await new RunState(connection, queuePrefix(), runId).progress();
+    const state = new RunState(connection, queuePrefix(), runId);
+    const progress = await state.progress();
     if (!progress) throw new CliError(`no run ${runId} in this Redis (prefix ${queuePrefix()})`, 1);
-    process.stdout.write(`${JSON.stringify(progress)}\n`);
+    const [blocks, failures] = await Promise.all([state.blockProgress(), state.failures()]);
+    const pending = progress.windows - progress.done - progress.skipped - progress.failed;
+    process.stdout.write(`${JSON.stringify({ ...progress, pending, blockWindows: blocks, failures })}\n`);
     return 0;
   } finally {
     connection.disconnect();
