@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Worker } from 'bullmq';
@@ -10,6 +10,7 @@ import { testRedisUrl, uniquePrefix } from '../support/redis';
 import {
   alive,
   cutTileData,
+  DALLE_TIME,
   differingBlocks,
   expectEveryWindowOnce,
   Fleet,
@@ -34,6 +35,7 @@ describe('fleet under process faults', () => {
   let fx: Fixture;
   let out: string;
   let reference: Map<string, Buffer>;
+  let referenceRunId: string;
   const fleets: Fleet[] = [];
   const figures: string[] = [];
 
@@ -62,6 +64,7 @@ describe('fleet under process faults', () => {
     const fleet = scenario('reference');
     const started = Date.now();
     const run = await fleet.enqueue(runArgs(fx, out));
+    referenceRunId = run.runId;
     expect(run).toMatchObject({ created: true, submitted: WINDOWS, windows: WINDOWS, blocks: 4 });
     fleet.start('worker');
     fleet.start('worker');
@@ -228,7 +231,8 @@ describe('fleet under process faults', () => {
     const fleet = scenario('retry');
     const dalle = join(fx.mosaic.dir, 'D-1-1.tif');
     const original = readFileSync(dalle);
-    const { atime, mtime } = statSync(dalle);
+    const atime = DALLE_TIME;
+    const mtime = DALLE_TIME;
     // only its last 128 px tile (mosaic x, y >= 784): read by the one window that reaches
     // the mosaic's bottom-right corner, r3-c3; every other window reads clean tiles
     writeFileSync(dalle, cutTileData(original, [15]));
@@ -237,6 +241,7 @@ describe('fleet under process faults', () => {
     utimesSync(dalle, atime, mtime);
     try {
       const run = await fleet.enqueue(runArgs(fx, out));
+      expect(run.runId).toBe(referenceRunId);
       fleet.start('worker');
       fleet.start('merger');
       const failedRun = await fleet.waitFor(run.runId, (p) => p.status === 'done');
@@ -270,6 +275,9 @@ describe('fleet under process faults', () => {
       const retrySeconds = (Date.now() - retryAt) / 1000;
       await expectEveryWindowOnce(fleet.state(run.runId));
       expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ complete: true, windows: { done: WINDOWS, failed: 0, failures: [] } });
+      for (const d of fx.mosaic.dalles) {
+        expect([d.name, (await checkBlock(join(out, 'blocks', `${d.name}.tif`), d, fx.mosaic.width, fx.expected)).mismatches]).toEqual([d.name, 0]);
+      }
       expect(differingBlocks(reference, readBlocks(out))).toEqual([]);
       // a second retry finds nothing to do
       expect(JSON.parse((await runFleet(['retry', run.runId], fleet.env)).stdout)).toMatchObject({ windows: 0, blocks: [] });
