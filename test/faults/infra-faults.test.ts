@@ -26,6 +26,7 @@ describe('fleet under storage and Redis faults', () => {
   let reference: Map<string, Buffer>;
   const fleets: Fleet[] = [];
   const figures: string[] = [];
+  const savedEnv: Record<string, string | undefined> = {};
 
   const s3Env = () => ({
     ...s3.env,
@@ -81,6 +82,11 @@ describe('fleet under storage and Redis faults', () => {
     redis = await startPrivateRedis({ appendOnly: true, dir: redisDir });
     s3 = await startS3Server();
     await s3.bucket('fleet');
+    // the SDK takes credentials from the environment only (never from store options)
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) {
+      savedEnv[name] = process.env[name];
+      process.env[name] = s3.env[name];
+    }
     proxy = await startFaultProxy(s3.endpoint);
   });
 
@@ -89,6 +95,10 @@ describe('fleet under storage and Redis faults', () => {
     await proxy?.stop();
     await s3?.stop();
     await redis?.stop();
+    for (const [name, value] of Object.entries(savedEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
     console.log(`infrastructure faults:\n  ${figures.join('\n  ')}`);
     rmSync(redisDir, { recursive: true, force: true });
     rmSync(fx.root, { recursive: true, force: true });

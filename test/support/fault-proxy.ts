@@ -60,7 +60,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   };
 
   const server: Server = createServer((req, res) => {
-    const fault = rule?.({ n: count++, method: req.method ?? '', url: req.url ?? '' });
+    const n = count++;
+    const fault = rule?.({ n, method: req.method ?? '', url: req.url ?? '' });
     if (!fault) return forward(req, res);
     if (fault.kind === 'reset') {
       injected.reset = (injected.reset ?? 0) + 1;
