@@ -13,7 +13,7 @@ import { startFleet, runFleet, type FleetProcess } from '../support/fleet-proces
 import { wholeMosaicArgmax } from '../support/map-check';
 import { writePerPixelModel } from '../support/model-fixture';
 import { writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
-import type IORedis from 'ioredis';
+import type { default as IORedis, RedisOptions } from 'ioredis';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,8 +81,9 @@ export class Fleet {
   readonly queues: FleetQueues;
   private started = 0;
 
-  constructor(readonly env: Record<string, string>, readonly logDir: string) {
-    this.connection = createRedisConnection(env.REDIS_URL!);
+  /** `redis`: extra ioredis options of the test's own connection (e.g. a TLS CA). */
+  constructor(readonly env: Record<string, string>, readonly logDir: string, redis: RedisOptions = {}) {
+    this.connection = createRedisConnection(env.REDIS_URL!, redis);
     this.queues = new FleetQueues(this.connection, env.FLEET_QUEUE_PREFIX!);
   }
 
