@@ -92,5 +92,12 @@ describe('fleet on a Redis with AUTH and TLS', () => {
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toMatch(/WRONGPASS|NOAUTH|invalid username-password/i);
     expect(wrong.stderr + wrong.stdout).not.toContain(PASSWORD);
+
+    // nothing listening: a one-line error within seconds, the password redacted, not a hang
+    const nowhere = await freePort();
+    const started = Date.now();
+    const down = await runFleet(['status', 'run-none'], { REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${nowhere}` });
+    expect([down.code, down.stderr]).toEqual([1, `fleet status: cannot reach Redis at redis://:redacted@127.0.0.1:${nowhere}: connect ECONNREFUSED 127.0.0.1:${nowhere}\n`]);
+    expect(Date.now() - started).toBeLessThan(15_000);
   }, 60_000);
 });
