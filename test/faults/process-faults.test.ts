@@ -76,6 +76,7 @@ describe('fleet under process faults', () => {
     await fleet.waitFor(run.runId, (p) => p.status === 'done');
     const seconds = (Date.now() - started) / 1000;
     await expectEveryWindowOnce(fleet.state(run.runId));
+    const stats = await fleet.state(run.runId).stats();
     let malformed = await fleet.queues.infer.getJob('malformed');
     for (let i = 0; i < 100 && !malformed?.failedReason; i++) {
       await sleep(50);
@@ -94,7 +95,8 @@ describe('fleet under process faults', () => {
       const info = JSON.parse(execFileSync('gdalinfo', ['-json', join(out, 'blocks', `${d.name}.tif`)], { encoding: 'utf8' })) as { size: number[] };
       expect(info.size).toEqual([400, 400]);
     }
-    figures.push(`reference: ${WINDOWS} windows, 2 workers + merger, ${seconds.toFixed(1)} s`);
+    const perWindow = (f: string) => ((stats[f] ?? 0) / WINDOWS).toFixed(0);
+    figures.push(`reference: ${WINDOWS} windows, 2 workers + merger, ${seconds.toFixed(1)} s; per window (batches of 2, 1 CPU thread): read ${perWindow('readMs')} ms, infer ${perWindow('inferMs')} ms, post ${perWindow('postMs')} ms, upload ${perWindow('uploadMs')} ms`);
   }, 120_000);
 
   it('worker SIGKILL mid-batch: its windows stall, come back to another worker, nothing lost or doubled', async () => {
