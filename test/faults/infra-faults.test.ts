@@ -88,7 +88,7 @@ describe('fleet under storage and Redis faults', () => {
       process.env[name] = s3.env[name];
     }
     proxy = await startFaultProxy(s3.endpoint);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     for (const f of fleets) await f.close();
@@ -100,8 +100,8 @@ describe('fleet under storage and Redis faults', () => {
       else process.env[name] = value;
     }
     console.log(`infrastructure faults:\n  ${figures.join('\n  ')}`);
-    rmSync(redisDir, { recursive: true, force: true });
-    rmSync(fx.root, { recursive: true, force: true });
+    if (redisDir) rmSync(redisDir, { recursive: true, force: true });
+    if (fx) rmSync(fx.root, { recursive: true, force: true });
   });
 
   it('reference: a fault-free run to S3 through the (idle) proxy', async () => {

@@ -45,7 +45,7 @@ describe('fleet on a Redis with AUTH and TLS', () => {
       if (Date.now() > deadline || server.exitCode !== null) throw new Error(`redis-server with TLS did not start: ${log}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await fleet?.close();
