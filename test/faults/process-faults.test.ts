@@ -152,6 +152,8 @@ describe('fleet under process faults', () => {
     fleet.start('worker');
     fleet.start('worker');
     await fleet.waitFor(run.runId, (p) => p.done === WINDOWS);
+    // a worker records its window, then enqueues the merges it made ready: wait for the last
+    for (let i = 0; i < 400 && (await fleet.queues.merge.getWaitingCount()) < 4; i++) await sleep(25);
     expect(await fleet.queues.merge.getWaitingCount()).toBe(4);
 
     const doomed = fleet.start('merger');
