@@ -238,6 +238,11 @@ describe('fleet under process faults', () => {
     try {
       const run = await fleet.enqueue(runArgs(fx, out));
       expect(run.runId).toBe(referenceRunId);
+      // nothing has run yet: a retry now is refused, since failures are final only at the end
+      const early = await runFleet(['retry', run.runId], fleet.env);
+      expect([early.code, early.stdout, early.stderr]).toEqual([
+        1, '', `fleet retry: run ${run.runId} has not finished (${WINDOWS} window(s) pending, 0/4 blocks merged): retry once fleet status says done\n`,
+      ]);
       fleet.start('worker');
       fleet.start('merger');
       const failedRun = await fleet.waitFor(run.runId, (p) => p.status === 'done');

@@ -6,7 +6,7 @@ import { queuePrefix } from '../queue-prefix';
 import { requireRedisUrl } from '../redis-for-cli';
 
 export const RETRY_USAGE = `fleet retry <run>   re-run only the failed windows of a run (after fixing their input) and
-                    re-merge their blocks; needs a running worker and merger`;
+                    re-merge their blocks, once the run has finished; needs a running worker and merger`;
 
 /**
  * `fleet retry <run>`: the failed windows become pending again (RunState.resetFailed), their
@@ -23,7 +23,14 @@ export async function retryCommand(argv: string[]): Promise<number> {
   const log = createLogger('coordinator');
   try {
     const state = new RunState(connection, prefix, runId);
-    if (!(await state.spec())) throw new CliError(`no run ${runId} in this Redis (prefix ${prefix})`, 1);
+    const progress = await state.progress();
+    if (!progress) throw new CliError(`no run ${runId} in this Redis (prefix ${prefix})`, 1);
+    // a merge still running could record a block after its windows were reset: retry only
+    // once the run is over, when every failure is final and no merge holds a lock
+    if (progress.status !== 'done') {
+      const pending = progress.windows - progress.done - progress.skipped - progress.failed;
+      throw new CliError(`run ${runId} has not finished (${pending} window(s) pending, ${progress.blocksMerged}/${progress.blocks} blocks merged): retry once fleet status says done`, 1);
+    }
     const failed = await state.failedWindows();
     for (const f of failed) await queues.infer.remove(jobIds.window(runId, f.window.id));
     const { reset, blocks } = await state.resetFailed(failed);
