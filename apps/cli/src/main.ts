@@ -3,6 +3,7 @@ import { demoCommand, DEMO_USAGE } from './commands/demo';
 import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue';
 import { runCommand, RUN_USAGE } from './commands/run';
 import { prepareCommand, PREPARE_USAGE } from './commands/prepare';
+import { retryCommand, RETRY_USAGE } from './commands/retry';
 import { mergerCommand, preparerCommand, workerCommand } from './commands/serve';
 import { statusCommand } from './commands/status';
 
@@ -12,9 +13,10 @@ ${RUN_USAGE}
 
 ${ENQUEUE_USAGE}
 
-fleet worker        infer windows from REDIS_URL's queue until SIGTERM (FLEET_PROVIDER, FLEET_BATCH_SIZE, FLEET_THREADS)
+fleet worker        infer windows from REDIS_URL's queue until SIGTERM (FLEET_PROVIDER, FLEET_BATCH_SIZE, FLEET_THREADS, FLEET_WARMUP)
 fleet merger        merge finished blocks and finalise runs until SIGTERM
-fleet status <run>  windows done/skipped/failed and blocks merged, as JSON
+fleet status <run>  windows done/skipped/failed/pending (per block too) and blocks merged, as JSON
+${RETRY_USAGE}
 
 ${PREPARE_USAGE}
 
@@ -41,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
         return await preparerCommand();
       case 'status':
         return await statusCommand(rest);
+      case 'retry':
+        return await retryCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case undefined:

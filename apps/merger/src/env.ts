@@ -17,6 +17,11 @@ export const mergerEnvShape = {
   FLEET_KEEP_TILES: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
   /** BullMQ lock duration (ms) of merge jobs. */
   FLEET_MERGE_LOCK_MS: z.coerce.number().int().min(5_000).default(120_000),
+  /**
+   * How often BullMQ looks for merge jobs whose merger died (lock expired) and hands them
+   * back: a SIGKILLed merger's block returns within about lock + 2 x this interval.
+   */
+  FLEET_MERGE_STALLED_MS: z.coerce.number().int().min(1_000).default(30_000),
 };
 
 export type MergerEnv = z.infer<z.ZodObject<typeof mergerEnvShape>>;

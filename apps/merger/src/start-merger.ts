@@ -66,6 +66,7 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
     prefix: env.FLEET_QUEUE_PREFIX,
     concurrency: env.FLEET_MERGE_CONCURRENCY,
     lockDuration: env.FLEET_MERGE_LOCK_MS,
+    stalledInterval: env.FLEET_MERGE_STALLED_MS,
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'merger error'));
   worker.on('failed', (job, err) => log.error({ job: job?.id, err: err.message }, 'merge job failed'));

@@ -15,6 +15,14 @@ export const s3Env = {
   S3_ENDPOINT: z.string().url().optional(),
   S3_REGION: z.string().optional(),
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
+  /** Attempts per S3 request, first included (the SDK's retry strategy; storage default 8). */
+  S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
+  /** The SDK's retry mode: standard (backoff with full jitter) or adaptive (plus client-side rate limiting). */
+  S3_RETRY_MODE: z.enum(['standard', 'adaptive']).optional(),
+  /** Milliseconds to open a connection before the attempt is retried (storage default 10000). */
+  S3_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(1).optional(),
+  /** Milliseconds a connection may stay silent mid-request before the attempt is retried (storage default 60000). */
+  S3_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(1).optional(),
 };
 
 export const logEnv = {

@@ -53,6 +53,61 @@ describe('RunState', () => {
   });
 });
 
+describe('RunState per-block progress and retry of failed windows', () => {
+  const redis = createRedisConnection(testRedisUrl());
+  afterAll(() => redis.quit());
+
+  // 1000 x 600 px, patch 512, overlap 128: windows at x = 0, 384, 488 and y = 0, 88 (6 windows,
+  // indices row * 3 + col); every window reaches across x = 500, so feeds both blocks
+  const blocksOf = (_col: number) => ['left', 'right'];
+  const windowId = (i: number) => `r${Math.floor(i / 3)}-c${i % 3}`;
+
+  it('counts windows per block, lists failed windows, and resets only failed ones', async () => {
+    const state = new RunState(redis, uniquePrefix('retry'), 'run-a');
+    await state.init({ ...spec, windowCount: 6 }, new Map([['left', 6], ['right', 6]]));
+    expect(await state.blockProgress()).toEqual([
+      { blockId: 'left', windows: 6, done: 0, skipped: 0, failed: 0, pending: 6, merged: false },
+      { blockId: 'right', windows: 6, done: 0, skipped: 0, failed: 0, pending: 6, merged: false },
+    ]);
+    for (const i of [0, 1, 3, 4]) await state.completeWindow(i, windowId(i), 'done', blocksOf(i % 3));
+    await state.completeWindow(2, 'r0-c2', 'skipped', blocksOf(2));
+    expect(await state.completeWindow(5, 'r1-c2', 'failed', blocksOf(2), {}, 'b.tif: unsupported compression')).toEqual(['left', 'right']);
+    const result = { key: 'k', bytes: 1, classPixels: {}, failedWindows: 1, mergeMs: 1 };
+    await state.completeBlock({ ...result, blockId: 'left' });
+    expect(await state.completeBlock({ ...result, blockId: 'right' })).toBe(0);
+    await state.finish({ complete: false });
+    expect(await state.blockProgress()).toEqual([
+      { blockId: 'left', windows: 6, done: 4, skipped: 1, failed: 1, pending: 0, merged: true },
+      { blockId: 'right', windows: 6, done: 4, skipped: 1, failed: 1, pending: 0, merged: true },
+    ]);
+
+    const failed = await state.failedWindows();
+    expect(failed.map((f) => [f.window.id, f.window.index, f.window.x, f.window.y, f.blocks, f.error])).toEqual([
+      ['r1-c2', 5, 488, 88, ['left', 'right'], 'b.tif: unsupported compression'],
+    ]);
+    expect(await state.resetFailed(failed)).toEqual({ reset: 1, blocks: ['left', 'right'] });
+    // a second retry finds nothing failed and changes nothing
+    expect(await state.resetFailed(failed)).toEqual({ reset: 0, blocks: [] });
+    expect(await state.failedWindows()).toEqual([]);
+    expect(await state.progress()).toMatchObject({ status: 'running', done: 4, skipped: 1, failed: 0, blocksMerged: 0 });
+    expect(await state.blockProgress()).toEqual([
+      { blockId: 'left', windows: 6, done: 4, skipped: 1, failed: 0, pending: 1, merged: false },
+      { blockId: 'right', windows: 6, done: 4, skipped: 1, failed: 0, pending: 1, merged: false },
+    ]);
+    expect(await state.blockResults()).toEqual([]);
+
+    // the retried window succeeds: both blocks are ready again, and the run needs both merges
+    expect(await state.completeWindow(5, 'r1-c2', 'done', blocksOf(2))).toEqual(['left', 'right']);
+    expect(await state.completeBlock({ ...result, failedWindows: 0, blockId: 'left' })).toBe(1);
+    expect(await state.completeBlock({ ...result, failedWindows: 0, blockId: 'right' })).toBe(0);
+    expect(await state.stats()).toEqual({ windows_done: 5, windows_skipped: 1, windows_failed: 0 });
+  });
+
+  it('has no block progress for an unknown run', async () => {
+    expect(await new RunState(redis, uniquePrefix('retry'), 'run-none').blockProgress()).toBeUndefined();
+  });
+});
+
 describe('FleetQueues', () => {
   it('validates payloads and ignores a second add of the same job id', async () => {
     const prefix = uniquePrefix('queues');

@@ -1,5 +1,6 @@
+import { BlockIndex, planWindows, windowAt, windowsIntersecting, type PlannedWindow } from '@fleet/grid';
 import type IORedis from 'ioredis';
-import { COMPLETE_BLOCK, COMPLETE_WINDOW, INIT_RUN } from './run-scripts';
+import { COMPLETE_BLOCK, COMPLETE_WINDOW, INIT_RUN, RESET_FAILED } from './run-scripts';
 import { runKeys, runsIndexKey } from './run-keys';
 import { runSpecSchema, type RunSpec } from './run-spec';
 
@@ -27,6 +28,34 @@ export interface RunProgress {
   failed: number;
   blocks: number;
   blocksMerged: number;
+}
+
+/** One block's windows by state, for `fleet status`. */
+export interface BlockProgress {
+  blockId: string;
+  /** Windows that feed this block. */
+  windows: number;
+  /** Windows inferred (outcome done). */
+  done: number;
+  /** Windows with no data at all. */
+  skipped: number;
+  failed: number;
+  /** Windows not finished yet: queued, in a worker's hands, or waiting for a retry. */
+  pending: number;
+  merged: boolean;
+}
+
+/** A failed window as `fleet retry` re-enqueues it. */
+export interface FailedWindow {
+  window: PlannedWindow;
+  /** Blocks it feeds (the same list the coordinator enqueued it with). */
+  blocks: string[];
+  error: string;
+}
+
+/** Bit `i` of a Redis bitmap (Redis numbers bits from the most significant bit of byte 0). */
+function bitAt(bitmap: Buffer, i: number): number {
+  return ((bitmap[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
 }
 
 /**
@@ -145,5 +174,66 @@ export class RunState {
       blocks: parsed.blocks.length,
       blocksMerged: merged,
     };
+  }
+
+  /**
+   * Windows done/skipped/failed/pending per block, from the run's bitmaps (the record that
+   * survives any process's death), in the spec's block order.
+   */
+  async blockProgress(): Promise<BlockProgress[] | undefined> {
+    const spec = await this.spec();
+    if (!spec) return undefined;
+    const k = this.keys;
+    const [done, skipped, failed, merged] = await Promise.all([
+      this.redis.getBuffer(k.windowsDone),
+      this.redis.getBuffer(k.windowsSkipped),
+      this.redis.getBuffer(k.windowsFailed),
+      this.redis.smembers(k.blocksMerged),
+    ]);
+    const mergedSet = new Set(merged);
+    const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+    const empty = Buffer.alloc(0);
+    return spec.blocks.map((block) => {
+      const progress: BlockProgress = { blockId: block.id, windows: 0, done: 0, skipped: 0, failed: 0, pending: 0, merged: mergedSet.has(block.id) };
+      for (const w of windowsIntersecting(plan, block)) {
+        progress.windows++;
+        if (!bitAt(done ?? empty, w.index)) progress.pending++;
+        else if (bitAt(failed ?? empty, w.index)) progress.failed++;
+        else if (bitAt(skipped ?? empty, w.index)) progress.skipped++;
+        else progress.done++;
+      }
+      return progress;
+    });
+  }
+
+  /** The run's failed windows with the blocks they feed and their error, in window order. */
+  async failedWindows(): Promise<FailedWindow[]> {
+    const spec = await this.spec();
+    if (!spec) return [];
+    const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+    const index = new BlockIndex(spec.blocks);
+    const failures = await this.failures();
+    const out: FailedWindow[] = [];
+    for (const [windowId, error] of Object.entries(failures)) {
+      const m = /^r(\d+)-c(\d+)$/.exec(windowId);
+      if (!m) throw new Error(`run ${this.runId}: failure recorded for a malformed window id ${JSON.stringify(windowId)}`);
+      const window = windowAt(plan, Number(m[1]), Number(m[2]));
+      out.push({ window, blocks: index.touching(window), error });
+    }
+    return out.sort((a, b) => a.window.index - b.window.index);
+  }
+
+  /**
+   * Hands failed windows back to the run (see RESET_FAILED): they become pending, their
+   * blocks un-merged. Returns how many windows were reset and which blocks must merge again.
+   */
+  async resetFailed(windows: readonly FailedWindow[]): Promise<{ reset: number; blocks: string[] }> {
+    const k = this.keys;
+    const args = windows.flatMap((f) => [String(f.window.index), f.window.id, String(f.blocks.length), ...f.blocks]);
+    const [reset, ...blocks] = (await this.redis.eval(
+      RESET_FAILED, 9, k.windowsDone, k.windowsFailed, k.stats, k.blockRemaining, k.failures, k.blocksMerged, k.blockResults, k.blocksRemaining, k.status,
+      String(windows.length), ...args,
+    )) as [number, ...string[]];
+    return { reset: Number(reset), blocks };
   }
 }

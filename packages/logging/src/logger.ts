@@ -25,6 +25,12 @@ export const REDACTED_PATHS = [
   '*.authorization',
   'redisUrl',
   '*.redisUrl',
+  // S3 error replies echo the request's key id (InvalidAccessKeyId, SignatureDoesNotMatch),
+  // and the AWS SDK copies every field of the reply onto the error object it throws
+  'AWSAccessKeyId',
+  '*.AWSAccessKeyId',
+  'SignatureProvided',
+  '*.SignatureProvided',
 ];
 
 /** Root logger options. Level from LOG_LEVEL (default "info"). */

@@ -30,4 +30,13 @@ describe('s3OptionsFromEnv', () => {
     );
     expect(() => s3OptionsFromEnv({ S3_ENDPOINT: 'not a url' })).toThrow('S3_ENDPOINT is not a URL: "not a url"');
   });
+
+  it('reads retry and timeout settings, and names the variable when one is malformed', () => {
+    expect(
+      s3OptionsFromEnv({ S3_MAX_ATTEMPTS: '5', S3_RETRY_MODE: 'Adaptive', S3_CONNECTION_TIMEOUT_MS: '2000', S3_SOCKET_TIMEOUT_MS: '3000' }),
+    ).toEqual({ maxAttempts: 5, retryMode: 'adaptive', connectionTimeoutMs: 2000, socketTimeoutMs: 3000 });
+    expect(() => s3OptionsFromEnv({ S3_MAX_ATTEMPTS: '0' })).toThrow('S3_MAX_ATTEMPTS must be a whole number >= 1, got "0"');
+    expect(() => s3OptionsFromEnv({ S3_SOCKET_TIMEOUT_MS: '1.5' })).toThrow('S3_SOCKET_TIMEOUT_MS must be a whole number >= 1, got "1.5"');
+    expect(() => s3OptionsFromEnv({ S3_RETRY_MODE: 'legacy' })).toThrow('S3_RETRY_MODE must be standard or adaptive, got "legacy"');
+  });
 });

@@ -54,6 +54,13 @@ export interface S3StoreOptions {
    */
   maxAttempts?: number;
   /**
+   * The SDK's retry strategy: "standard" (exponential backoff with full jitter, a retry
+   * quota) or "adaptive" (standard plus client-side rate limiting after throttling, for a
+   * fleet that keeps hitting 503 SlowDown on one prefix).
+   * @default "standard"
+   */
+  retryMode?: 'standard' | 'adaptive';
+  /**
    * Milliseconds allowed to open a connection before the attempt fails (and is retried).
    * @default 10000
    */
@@ -120,7 +127,7 @@ export class S3Store implements ObjectStore {
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
       forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
       maxAttempts: positiveInteger('maxAttempts', options.maxAttempts ?? 8),
-      retryMode: 'standard',
+      retryMode: options.retryMode ?? 'standard',
       requestHandler: {
         connectionTimeout: options.connectionTimeoutMs ?? 10_000,
         socketTimeout: options.socketTimeoutMs ?? 60_000,

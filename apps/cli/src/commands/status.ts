@@ -2,16 +2,34 @@ import { queuePrefix } from '../queue-prefix';
 import { RunState } from '@fleet/jobs';
 import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
-import { requireRedisUrl } from '../redis-for-cli';
+import { redactUrl, requireRedisUrl } from '../redis-for-cli';
 
+/**
+ * `fleet status <run>`: the run's counters plus windows done/skipped/failed/pending per block
+ * and the failed windows' errors, all read from the run state in Redis, so the answer holds
+ * whichever process died.
+ */
 export async function statusCommand(argv: string[]): Promise<number> {
   const runId = argv[0];
   if (!runId) throw new CliError('usage: fleet status <run-id>');
-  const connection = createRedisConnection(requireRedisUrl(process.env, 'status'));
+  // a one-shot question: give up after a few reconnects (about 3 s) instead of waiting for
+  // ever like the long-lived processes, so an unreachable Redis is an error, not a hang
+  const url = requireRedisUrl(process.env, 'status');
+  const connection = createRedisConnection(url, {
+    maxRetriesPerRequest: 3,
+    retryStrategy: (times) => (times > 5 ? null : 100 * 2 ** times),
+  });
+  let lastError = '';
+  connection.on('error', (err: Error) => (lastError = err.message));
   try {
-    const progress = await new RunState(connection, queuePrefix(), runId).progress();
+    const state = new RunState(connection, queuePrefix(), runId);
+    const progress = await state.progress().catch((err: Error) => {
+      throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${lastError || err.message}`);
+    });
     if (!progress) throw new CliError(`no run ${runId} in this Redis (prefix ${queuePrefix()})`, 1);
-    process.stdout.write(`${JSON.stringify(progress)}\n`);
+    const [blocks, failures] = await Promise.all([state.blockProgress(), state.failures()]);
+    const pending = progress.windows - progress.done - progress.skipped - progress.failed;
+    process.stdout.write(`${JSON.stringify({ ...progress, pending, blockWindows: blocks, failures })}\n`);
     return 0;
   } finally {
     connection.disconnect();
