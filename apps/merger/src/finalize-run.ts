@@ -36,8 +36,8 @@ export async function finalizeRun(spec: RunSpec, state: RunState, store: ObjectS
   await store.put(outputKeys.mosaicVrt, Buffer.from(vrt));
 
   const keepTiles = options.keepTiles ?? false;
-  if (!keepTiles) await sweepMaskTiles(spec.runId, store);
-  const maskTiles: MaskTilesOutcome = { removed: !keepTiles, remaining: keepTiles ? (await store.list(outputKeys.maskTiles(spec.runId))).length : 0 };
+  const remaining = keepTiles ? (await store.list(outputKeys.maskTiles(spec.runId))).length : await sweepMaskTiles(spec, state, store);
+  const maskTiles: MaskTilesOutcome = { removed: !keepTiles, remaining };
   const report = buildRunReport(spec, await state.stats(), await state.failures(), results, new Date(), maskTiles);
 
   const rows = classAreaRows(report);

@@ -41,7 +41,7 @@ function makeSpec(runId: string, output: string): RunSpec {
 }
 
 /** A run whose every window is done, its tiles in a local store, as the merger finds it. */
-async function preparedRun(redis: ReturnType<typeof createRedisConnection>, name: string) {
+async function preparedRun(redis: ReturnType<typeof createRedisConnection>, name: string, failed: (w: { id: string }) => boolean = () => false) {
   const dir = await mkdtemp(join(tmpdir(), `fleet-merge-${name}-`));
   const spec = makeSpec(`run-${name}`, dir);
   const store = new LocalStore(dir);
@@ -53,6 +53,10 @@ async function preparedRun(redis: ReturnType<typeof createRedisConnection>, name
   for (const w of windows) for (const id of index.touching(w)) perBlock.set(id, (perBlock.get(id) ?? 0) + 1);
   await state.init({ ...spec, windowCount: windows.length }, perBlock);
   for (const w of windows) {
+    if (failed(w)) {
+      await state.completeWindow(w.index, w.id, 'failed', index.touching(w), {}, 'a.tif: corrupt tile');
+      continue;
+    }
     await store.put(outputKeys.maskTile(spec.runId, w.id), encodeMaskTile(syntheticMaskTile(plan, w, classAt)));
     await state.completeWindow(w.index, w.id, 'done', index.touching(w));
   }
@@ -145,6 +149,32 @@ describe('merging blocks into COGs, then the run products', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 240_000); // three merges and a finalisation; slow only on a loaded machine
+
+  it('keeps the tiles an incomplete block needs for fleet retry, and deletes the rest', async () => {
+    const lastWindow = (w: { id: string }) => w.id === 'r1-c3'; // the bottom-right window: only in the right block
+    const { dir, spec, store, state, index, windows } = await preparedRun(redis, 'incomplete', lastWindow);
+    try {
+      const [left, right] = spec.blocks as [RunSpec['blocks'][number], RunSpec['blocks'][number]];
+      expect(windows.filter(lastWindow).map((w) => index.touching(w))).toEqual([['right']]);
+      for (const block of [left, right]) {
+        await state.completeBlock(await mergeBlock(spec, block, state, store, { fetchParallel: 4 }));
+        await deleteMergedTiles(spec, block, state, store);
+      }
+      // the right block is merged but incomplete: every tile it reads stays, left-only ones go
+      const rightTiles = windows.filter((w) => index.touching(w).includes('right') && !lastWindow(w)).map((w) => outputKeys.maskTile(spec.runId, w.id));
+      expect((await tileKeys(store, spec.runId)).sort()).toEqual([...rightTiles].sort());
+      const report = await finalizeRun(spec, state, store);
+      expect(report.complete).toBe(false);
+      expect(report.maskTiles).toEqual({ removed: true, remaining: rightTiles.length });
+      expect((await tileKeys(store, spec.runId)).sort()).toEqual([...rightTiles].sort());
+      // so a retry can merge the block again from the same tiles
+      const before = await readFile(join(dir, 'blocks', 'right.tif'));
+      await mergeBlock(spec, right, state, store, { fetchParallel: 4 });
+      expect((await readFile(join(dir, 'blocks', 'right.tif'))).equals(before)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   it('keeps the mask tiles when asked, and says so in run.json', async () => {
     const { dir, spec, store, state, windows } = await preparedRun(redis, 'keep');

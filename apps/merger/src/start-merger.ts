@@ -38,9 +38,13 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
       if (!block) throw new UnrecoverableError(`run ${runId} has no block ${blockId}`);
       const state = stateFor(runId);
       const store = openStore(spec.output);
-      const result = await mergeBlock(spec, block, state, store, { fetchParallel: env.FLEET_MERGE_FETCH });
-      const remaining = await state.completeBlock(result);
-      log.info({ runId, blockId, ms: result.mergeMs, bytes: result.bytes, remaining }, 'block merged');
+      // A merger that died after recording the block (and maybe deleting tiles it shared)
+      // leaves its job to be delivered again: the block file is already final, so only the
+      // steps after the record are redone (merging again could find those tiles gone).
+      const recorded = (await state.blockResults()).find((r) => r.blockId === blockId);
+      const result = recorded ?? (await mergeBlock(spec, block, state, store, { fetchParallel: env.FLEET_MERGE_FETCH }));
+      const remaining = recorded ? spec.blocks.length - (await state.mergedBlocks()).size : await state.completeBlock(result);
+      log.info({ runId, blockId, ms: result.mergeMs, bytes: result.bytes, remaining, alreadyRecorded: recorded !== undefined }, 'block merged');
       if (remaining === 0) await queues.add('finalize-run', { runId }, jobIds.finalize(runId));
       if (!env.FLEET_KEEP_TILES) {
         // Not worth failing (and so re-merging) the block for: finalisation sweeps what is left.

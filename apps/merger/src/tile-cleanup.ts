@@ -11,21 +11,41 @@ export function windowsFreedBy(plan: WindowPlan, blocks: BlockIndex, block: Bloc
 }
 
 /**
- * Deletes the mask tiles of `block`'s windows that every block has used, once `block` is
- * recorded as merged. Two mergers finishing neighbours at once both read the merged set
- * after recording their own block, so the later one always sees both and deletes the shared
- * tiles. Returns how many tiles were deleted (missing ones, of skipped or failed windows, count too).
+ * Blocks whose merge is final: recorded as merged with no failed window. A block with failed
+ * windows is merged again by `fleet retry`, which needs all its other windows' tiles, so the
+ * tiles it shares are kept until it is complete.
+ */
+async function completeBlocks(state: RunState): Promise<Set<string>> {
+  return new Set((await state.blockResults()).filter((r) => r.failedWindows === 0).map((r) => r.blockId));
+}
+
+/**
+ * Deletes the mask tiles of `block`'s windows that every block has used for good, once
+ * `block` is recorded as merged. Two mergers finishing neighbours at once both read the
+ * merged set after recording their own block, so the later one always sees both and deletes
+ * the shared tiles. Returns how many tiles were deleted (missing ones, of skipped or failed
+ * windows, count too).
  */
 export async function deleteMergedTiles(spec: RunSpec, block: Block, state: RunState, store: ObjectStore): Promise<number> {
   const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
-  const freed = windowsFreedBy(plan, new BlockIndex(spec.blocks), block, await state.mergedBlocks());
+  const freed = windowsFreedBy(plan, new BlockIndex(spec.blocks), block, await completeBlocks(state));
   for (const w of freed) await store.delete(outputKeys.maskTile(spec.runId, w.id));
   return freed.length;
 }
 
-/** Deletes whatever mask tiles of the run are left (all blocks merged); returns how many. */
-export async function sweepMaskTiles(runId: string, store: ObjectStore): Promise<number> {
-  const keys = await store.list(outputKeys.maskTiles(runId));
-  for (const key of keys) await store.delete(key);
-  return keys.length;
+/**
+ * At finalisation: deletes the run's remaining mask tiles, except those an incomplete block
+ * still needs for `fleet retry`; returns how many are kept.
+ */
+export async function sweepMaskTiles(spec: RunSpec, state: RunState, store: ObjectStore): Promise<number> {
+  const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+  const complete = await completeBlocks(state);
+  const needed = new Set<string>();
+  for (const block of spec.blocks) {
+    if (complete.has(block.id)) continue;
+    for (const w of windowsIntersecting(plan, block)) needed.add(outputKeys.maskTile(spec.runId, w.id));
+  }
+  const keys = await store.list(outputKeys.maskTiles(spec.runId));
+  for (const key of keys) if (!needed.has(key)) await store.delete(key);
+  return keys.filter((k) => needed.has(k)).length;
 }
