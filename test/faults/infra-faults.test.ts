@@ -41,7 +41,7 @@ describe('fleet under storage and Redis faults', () => {
   /** Talks to s3rver directly (not through the proxy), for setup and checks. */
   const directStore = () => new S3Store(OUT, s3OptionsFromEnv(s3.env));
 
-  async function scenario(name: string): Promise<Fleet> {
+  async function scenario(name: string, extraEnv: Record<string, string> = {}): Promise<Fleet> {
     proxy.setRule(undefined);
     const store = directStore();
     try {
@@ -51,7 +51,7 @@ describe('fleet under storage and Redis faults', () => {
     }
     const logDir = join(fx.root, 'logs', name);
     mkdirSync(logDir, { recursive: true });
-    const fleet = new Fleet(fleetEnv(redis.url, uniquePrefix(name), s3Env()), logDir);
+    const fleet = new Fleet({ ...fleetEnv(redis.url, uniquePrefix(name), s3Env()), ...extraEnv }, logDir);
     fleets.push(fleet);
     return fleet;
   }
@@ -115,7 +115,8 @@ describe('fleet under storage and Redis faults', () => {
   }, 150_000);
 
   it('S3 503 SlowDown, 500, reset connections and stalled replies: retried with backoff, same blocks', async () => {
-    const fleet = await scenario('s3-faults');
+    // the merger keeps the mask tiles, so that they can be counted below
+    const fleet = await scenario('s3-faults', { FLEET_KEEP_TILES: '1' });
     const before = proxy.requests();
     // about half of the requests to the output fail, each way a few times
     proxy.setRule(({ n, url }) => {
