@@ -3,9 +3,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { buildPerPixelModel, generateLandscape } from '@fleet/demo-data';
-import { layOutMosaic, scanSource, writeGeoTiff, type MosaicLayout, type SourceRoleName } from '@fleet/raster';
+import { buildPerPixelModel } from '@fleet/demo-data';
+import { layOutMosaic, scanSource, type MosaicLayout, type SourceRoleName } from '@fleet/raster';
 import { LocalStore } from '@fleet/storage';
+// the demo's dalle writer (apps/cli exports only its entry point)
+import { writeDemoMosaic } from '../../apps/cli/dist/demo-mosaic';
 
 const run = promisify(execFile);
 
@@ -49,14 +51,10 @@ export interface BenchMosaic {
   stores: Map<SourceRoleName, LocalStore>;
 }
 
-const RES = 0.2;
-const ORIGIN_X = 645_000;
-const ORIGIN_Y = 6_865_000;
-
 /**
  * `dalles` x `dalles` BD ORTHO-like deliveries (RGB, IRC = NIR,R,G, and elevation E as
- * separate GeoTIFFs, Deflate, 256 px tiles, like `fleet demo`), laid out as the coordinator
- * does (scanSource + layOutMosaic).
+ * separate GeoTIFFs, Deflate, 256 px tiles), written by `fleet demo`'s own writer and laid
+ * out as the coordinator does (scanSource + layOutMosaic).
  */
 export async function benchMosaic(dalles: number, dallePx: number): Promise<BenchMosaic> {
   const dir = join(CACHE_DIR, `mosaic-${dalles}x${dalles}-${dallePx}`);
@@ -65,7 +63,7 @@ export async function benchMosaic(dalles: number, dallePx: number): Promise<Benc
     await rm(dir, { recursive: true, force: true });
     const partial = `${dir}.partial`;
     await rm(partial, { recursive: true, force: true });
-    await writeDalles(partial, dalles, dallePx);
+    await writeDemoMosaic(partial, dalles, dallePx, 2154);
     await writeFile(join(partial, 'complete'), '');
     await rename(partial, dir);
   }
@@ -74,29 +72,4 @@ export async function benchMosaic(dalles: number, dallePx: number): Promise<Benc
   const scanned = [];
   for (const role of roles) scanned.push(await scanSource(stores.get(role)!, role));
   return { layout: layOutMosaic(scanned), stores };
-}
-
-async function writeDalles(dir: string, dalles: number, dallePx: number): Promise<void> {
-  const size = dalles * dallePx;
-  const { planes } = generateLandscape({ width: size, height: size, seed: 2154 });
-  for (const role of ['rgb', 'irc', 'elevation']) await mkdir(join(dir, role), { recursive: true });
-  for (let r = 0; r < dalles; r++) {
-    for (let c = 0; c < dalles; c++) {
-      const x = ORIGIN_X + c * dallePx * RES;
-      const y = ORIGIN_Y - r * dallePx * RES;
-      const name = `BENCH-2024-${x}-${y}-LA93-0M20.tif`;
-      const crop = (plane: Uint8Array) => {
-        const out = new Uint8Array(dallePx * dallePx);
-        for (let row = 0; row < dallePx; row++) {
-          const from = (r * dallePx + row) * size + c * dallePx;
-          out.set(plane.subarray(from, from + dallePx), row * dallePx);
-        }
-        return out;
-      };
-      const base = { width: dallePx, height: dallePx, tileSize: 256, geoTransform: [x, RES, 0, y, 0, -RES] as const, epsg: 2154 };
-      await writeGeoTiff(join(dir, 'rgb', name), { ...base, bands: 3, photometric: 'rgb' }, [crop(planes.R), crop(planes.G), crop(planes.B)]);
-      await writeGeoTiff(join(dir, 'irc', name), { ...base, bands: 3 }, [crop(planes.NIR), crop(planes.R), crop(planes.G)]);
-      await writeGeoTiff(join(dir, 'elevation', name), { ...base, bands: 1 }, [crop(planes.E)]);
-    }
-  }
 }
