@@ -258,6 +258,41 @@ describe('openGeoTiff', () => {
       });
     });
 
+    it('a strip too big to decode (it would exhaust memory) is refused at open', async () => {
+      await withTempDir(async (dir) => {
+        // 60000 x 60000 px stored as one Deflate strip: its header is all a window read would need
+        const path = join(dir, 'one-strip.tif');
+        const header = encodeHeader(false);
+        const strip = deflateSync(Buffer.alloc(16));
+        const dataAt = header.length;
+        const ifdAt = dataAt + strip.length + (strip.length % 2);
+        const ifd = encodeIfd([
+          { tag: 256, type: TiffType.LONG, values: [60000] },
+          { tag: 257, type: TiffType.LONG, values: [60000] },
+          { tag: 258, type: TiffType.SHORT, values: [8] },
+          { tag: 259, type: TiffType.SHORT, values: [8] },
+          { tag: 262, type: TiffType.SHORT, values: [1] },
+          { tag: 273, type: TiffType.LONG, values: [dataAt] },
+          { tag: 277, type: TiffType.SHORT, values: [1] },
+          { tag: 278, type: TiffType.LONG, values: [60000] },
+          { tag: 279, type: TiffType.LONG, values: [strip.length] },
+          { tag: 33550, type: TiffType.DOUBLE, values: [0.2, 0.2, 0] },
+          { tag: 33922, type: TiffType.DOUBLE, values: [0, 0, 0, 645000, 6865000, 0] },
+          { tag: 34735, type: TiffType.SHORT, values: [1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 2154] },
+        ], ifdAt, false);
+        const file = Buffer.alloc(ifdAt + ifd.length);
+        header.copy(file, 0);
+        strip.copy(file, dataAt);
+        ifd.copy(file, ifdAt);
+        const pointer = encodeFirstIfdPointer(ifdAt, false);
+        pointer.bytes.copy(file, pointer.at);
+        await writeFile(path, file);
+        expect((await failure(path)).problem).toBe(
+          'a 60000x60000 px tile or strip would take 3434 MiB to decode (limit 64 MiB): write the file tiled (fleet prepare, or gdal_translate -of COG)',
+        );
+      });
+    });
+
     it('no georeferencing', async () => {
       await withTempDir(async (dir) => {
         const path = join(dir, 'plain.tif');

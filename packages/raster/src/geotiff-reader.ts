@@ -170,6 +170,7 @@ async function readHeader(name: string, image: GeoTIFFImage, fileSize: number): 
     throw new RasterError(name, 'no georeferencing (neither ModelPixelScale+ModelTiepoint nor ModelTransformation)');
   }
   const bands = Array.from({ length: bandCount }, (_, i) => i);
+  checkBlockSize(name, image.getTileWidth(), image.getTileHeight(), bands.map((i) => image.getBitsPerSample(i)));
   await checkBlocksWithinFile(name, image, fileSize);
   return {
     name,
@@ -184,6 +185,25 @@ async function readHeader(name: string, image: GeoTIFFImage, fileSize: number): 
     tileWidth: image.getTileWidth(),
     tileHeight: image.getTileHeight(),
   };
+}
+
+/**
+ * Largest tile or strip a window read may decode. A window read decodes whole blocks, so a
+ * file stored as one giant strip (an untiled dalle written with a single RowsPerStrip) would
+ * need its whole image in memory for every window: refused at open, with the way out.
+ */
+export const MAX_DECODED_BLOCK_BYTES = 64 * 1024 * 1024;
+
+function checkBlockSize(name: string, blockWidth: number, blockHeight: number, bitsPerSample: number[]): void {
+  const bytes = blockWidth * blockHeight * bitsPerSample.reduce((sum, bits) => sum + bits, 0) / 8;
+  if (!(bytes <= MAX_DECODED_BLOCK_BYTES)) {
+    const mib = (n: number) => Math.ceil(n / (1024 * 1024));
+    throw new RasterError(
+      name,
+      `a ${blockWidth}x${blockHeight} px tile or strip would take ${mib(bytes)} MiB to decode (limit ${mib(MAX_DECODED_BLOCK_BYTES)} MiB): ` +
+        'write the file tiled (fleet prepare, or gdal_translate -of COG)',
+    );
+  }
 }
 
 /**
