@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PixelRect } from '@fleet/grid';
-import { InferenceEngine, ONNX_FILE, type PatchInference } from '@fleet/model';
+import { InferenceEngine, loadModelManifest, ONNX_FILE, wrapModel, type PatchInference } from '@fleet/model';
 import { maskTileFromOutputs, type MaskTile } from '@fleet/tiles';
 import * as ort from 'onnxruntime-node';
 
@@ -66,11 +66,31 @@ export async function bareSession(modelDir: string, s: EngineSettings): Promise<
   return ort.InferenceSession.create(await readFile(join(modelDir, ONNX_FILE)), options);
 }
 
-/** One session.run of `batch` normalised random patches (input prepared outside the timing). */
+/**
+ * A session on the graph the engine really runs (the model wrapped with normalisation,
+ * argmax, softmax and top-k), on the main thread: session.run of the same work, nothing around it.
+ */
+export async function bareWrappedSession(modelDir: string, s: EngineSettings & { topK: number }): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'] };
+  if (s.threads) options.intraOpNumThreads = s.threads;
+  const onnxFile = join(modelDir, ONNX_FILE);
+  const wrapped = wrapModel(await readFile(onnxFile), await loadModelManifest(modelDir), { k: s.topK, source: onnxFile });
+  return ort.InferenceSession.create(wrapped.bytes, options);
+}
+
+/** One session.run of `batch` random patches (input prepared outside the timing): normalised floats, or uint8 pixels for the wrapped graph. */
 export function bareInput(session: ort.InferenceSession, batch: number, bands: number, patch: number): Record<string, ort.Tensor> {
-  const data = new Float32Array(batch * bands * patch * patch);
-  for (let i = 0; i < data.length; i++) data[i] = Math.random() * 4 - 2;
-  return { [session.inputNames[0]!]: new ort.Tensor('float32', data, [batch, bands, patch, patch]) };
+  const dims = [batch, bands, patch, patch];
+  const n = batch * bands * patch * patch;
+  const meta = session.inputMetadata[0];
+  if (meta?.isTensor && meta.type === 'uint8') {
+    const pixels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) pixels[i] = Math.floor(Math.random() * 256);
+    return { [session.inputNames[0]!]: new ort.Tensor('uint8', pixels, dims) };
+  }
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.random() * 4 - 2;
+  return { [session.inputNames[0]!]: new ort.Tensor('float32', data, dims) };
 }
 
 export const ORT_VERSION: string = ort.env.versions.node ?? 'unknown';

@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { deflate, deflateSync, inflateSync } from 'node:zlib';
+import { constants as zlibConstants, deflate, deflateSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import type { MaskTile } from './mask-tile';
 
 const MAGIC = 0x544d4c46; // "FLMT" little-endian
@@ -28,9 +28,17 @@ function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>): numb
  * checksum, so a damaged object fails to decode instead of producing a wrong map.
  * Node's zlib is the native library, not a JavaScript port.
  */
-export function encodeMaskTile(tile: MaskTile, level = 6): Buffer {
-  return Buffer.concat([tileHeader(tile), deflateSync(tileBody(tile), { level })]);
+export function encodeMaskTile(tile: MaskTile, options: ZlibOptions = TILE_DEFLATE): Buffer {
+  return Buffer.concat([tileHeader(tile), deflateSync(tileBody(tile), options)]);
 }
+
+/**
+ * Run-length matching only (Z_RLE): the planes are runs of class ids and probabilities, so
+ * looking for distant matches buys little. Measured on a 512 px window of the demo landscape:
+ * 5.1 ms of CPU for 228 KB, against 30.6 ms for 222 KB with zlib's default strategy at level 6.
+ * The stream stays ordinary zlib: any inflater decodes it.
+ */
+export const TILE_DEFLATE: ZlibOptions = { level: 6, strategy: zlibConstants.Z_RLE };
 
 const deflateAsync = promisify(deflate);
 
@@ -38,9 +46,9 @@ const deflateAsync = promisify(deflate);
  * The same bytes as `encodeMaskTile`, compressed on libuv's thread pool: a worker encodes a tile
  * per window, and deflating ~0.5 MB on the main thread would hold up its event loop meanwhile.
  */
-export async function encodeMaskTileAsync(tile: MaskTile, level = 6): Promise<Buffer> {
+export async function encodeMaskTileAsync(tile: MaskTile, options: ZlibOptions = TILE_DEFLATE): Promise<Buffer> {
   const header = tileHeader(tile);
-  return Buffer.concat([header, await deflateAsync(tileBody(tile), { level })]);
+  return Buffer.concat([header, await deflateAsync(tileBody(tile), options)]);
 }
 
 function tileHeader(tile: MaskTile): Buffer {
