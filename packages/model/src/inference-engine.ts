@@ -40,7 +40,7 @@ export interface PatchInference {
   classIds: Uint8Array;
   /** `[k][patch][patch]`: class ids ranked by probability (rank 0 first; equal probabilities: the class listed first). */
   topIds: Uint8Array;
-  /** `[k][patch][patch]`: round(softmax * 255) of those classes. */
+  /** `[k][patch][patch]`: round(p * 255) of those classes, p their softmax probability over the enabled classes. */
   topProbs: Uint8Array;
 }
 

@@ -55,7 +55,7 @@ describe('wrapModel', () => {
     expect(userNodes.length).toBe(2);
     for (const n of userNodes) for (const name of [...(n.input ?? []), ...(n.output ?? [])]) expect(name.startsWith(USER_PREFIX)).toBe(true);
     expect(g.initializer.filter((t) => !t.name!.startsWith(USER_PREFIX)).map((t) => t.name).sort()).toEqual(
-      ['fleet/255', 'fleet/class_ids', 'fleet/class_logits', 'fleet/k', 'fleet/mean', 'fleet/std'],
+      ['fleet/255', 'fleet/axis1', 'fleet/class_ids', 'fleet/class_logits', 'fleet/ends1', 'fleet/k', 'fleet/mean', 'fleet/rank0', 'fleet/starts0', 'fleet/std'],
     );
     expect(Number(model.opsetImport.find((o) => !o.domain)!.version)).toBe(17);
   });
