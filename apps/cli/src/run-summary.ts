@@ -1,3 +1,4 @@
+import { outputKeys } from '@fleet/jobs';
 import type { RunReport } from '@fleet/merger';
 import { join } from 'node:path';
 
@@ -8,8 +9,9 @@ export function printRunSummary(report: RunReport, output: string, logDir: strin
   const top = [...report.classes].sort((a, b) => b.hectares - a.hectares).slice(0, 5);
   const lines = [
     `run ${report.runId}: ${w.done} windows inferred, ${w.skipped} without data, ${w.failed} failed, ${report.blocks.length} block(s) in ${report.wallSeconds} s`,
-    `map:    ${at('mosaic.vrt')}`,
-    `report: ${at('run.json')}`,
+    `map:    ${at(outputKeys.mosaicVrt)}`,
+    `report: ${at(outputKeys.runReport)}`,
+    `also:   ${at(outputKeys.quicklook)}, ${at(outputKeys.areasCsv)}, ${at(outputKeys.stacCollection)}`,
     `mask tiles: ${report.bytes.perWindow} bytes per window on average; compute factor ${report.computeFactor}x`,
     `largest classes: ${top.map((c) => `${c.name} ${c.hectares} ha`).join(', ')}`,
     `logs:   ${logDir}`,
