@@ -207,6 +207,31 @@ describe('openGeoTiff', () => {
     });
   });
 
+  it('reads into the caller\'s planes: same pixels, outside ones left untouched', async () => {
+    await withTempDir(async (dir) => {
+      const { path } = await writeSample(dir);
+      const file = await openGeoTiff(path);
+      try {
+        const window = { x: W - 50, y: -20, width: 80, height: 60 }; // past the right and top edges
+        const fresh = await file.readWindow(window, { bands: [2, 0] });
+        const into = [new Uint8Array(80 * 60).fill(7), new Uint8Array(80 * 60).fill(7)];
+        const returned = await file.readWindow(window, { bands: [2, 0], into });
+        expect(returned[0]).toBe(into[0]);
+        for (let y = 0; y < 60; y++) {
+          for (let x = 0; x < 80; x++) {
+            const inside = window.x + x < W && window.y + y >= 0;
+            for (const b of [0, 1]) expect(into[b]![y * 80 + x]).toBe(inside ? fresh[b]![y * 80 + x] : 7);
+          }
+        }
+        await expect(file.readWindow(window, { bands: [0], into: [new Uint8Array(10)] })).rejects.toThrow(
+          `${path}: readWindow into 1 plane(s) for 1 band(s) of 80x60 px`,
+        );
+      } finally {
+        await file.close();
+      }
+    });
+  });
+
   describe('errors name the file and the problem', () => {
     async function failure(source: string | RangeReader): Promise<RasterError> {
       const err = await openGeoTiff(source).then(

@@ -34,6 +34,12 @@ export interface ReadWindowOptions<Fill = number> {
   fill?: Fill;
   /** 0-based band indices to read, in output order. Default: all bands. */
   bands?: number[];
+  /**
+   * readWindow only: window-sized planes (one per band read) to write into instead of new
+   * ones, so a caller assembling a larger array saves an allocation and a copy. Pixels outside
+   * the raster are left as they are (`fill` does not apply).
+   */
+  into?: Uint8Array[];
 }
 
 export interface RasterFile extends RasterHeader {
@@ -141,7 +147,11 @@ async function openWith(reader: RangeReader, options: OpenGeoTiffOptions, releas
           );
         }
       }
-      const planes = bands.map(() => new Uint8Array(window.width * window.height).fill(options.fill ?? 0));
+      const size = window.width * window.height;
+      if (options.into && (options.into.length !== bands.length || options.into.some((p) => p.length !== size))) {
+        throw new RangeError(`${name}: readWindow into ${options.into.length} plane(s) for ${bands.length} band(s) of ${window.width}x${window.height} px`);
+      }
+      const planes = options.into ?? bands.map(() => new Uint8Array(size).fill(options.fill ?? 0));
       return readInto(window, bands, planes);
     },
     async readWindowFloat(window, options = {}) {

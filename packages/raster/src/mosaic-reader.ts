@@ -57,7 +57,8 @@ export class MosaicReader {
       wanted.forEach(([i]) => provided.add(bandOrder[i]!));
       if (wanted.length === 0 && !PRIMARY_ROLES.includes(source.role)) continue;
       const has = await this.readOnGrid(source, window, planes, wanted);
-      for (let i = 0; i < n; i++) valid[i] = valid[i]! & has[i]!;
+      // indexOf is native: most windows lie wholly inside every source
+      if (has.indexOf(0) !== -1) for (let i = 0; i < n; i++) valid[i] = valid[i]! & has[i]!;
     }
     const e = bandOrder.indexOf('E');
     if (e >= 0 && !provided.has('E')) {
@@ -70,8 +71,11 @@ export class MosaicReader {
         for (let i = 0; i < n; i++) valid[i] = valid[i]! & computed.valid[i]!;
       }
     }
-    let validCount = 0;
-    for (let i = 0; i < n; i++) validCount += valid[i]!;
+    let validCount = n;
+    if (valid.indexOf(0) !== -1) {
+      validCount = 0;
+      for (let i = 0; i < n; i++) validCount += valid[i]!;
+    }
     return { planes, valid, validCount };
   }
 
@@ -82,12 +86,20 @@ export class MosaicReader {
     for (const dalle of source.dalles) {
       const clip = intersectRects(window, dalle);
       if (!clip) continue;
+      const file = (await this.cached(source, dalle.uri, () => openStoredRaster(source.store, dalle.uri))) as RasterFile;
+      if (dalle.noData === undefined && dalle.alphaBand === undefined && dalle.maskImage === undefined) {
+        // Every pixel of the dalle is data: its wanted bands go straight into the window's
+        // planes (the window placed in the dalle's own pixel coordinates), no copy.
+        const placed = { x: window.x - dalle.x, y: window.y - dalle.y, width: window.width, height: window.height };
+        if (wanted.length > 0) await file.readWindow(placed, { bands: wanted.map((w) => w[1]), into: wanted.map((w) => planes[w[0]]!) });
+        markData(has, window, [], clip, undefined, undefined, undefined);
+        continue;
+      }
       const local = { x: clip.x - dalle.x, y: clip.y - dalle.y, width: clip.width, height: clip.height };
       // every image band, not only the wanted ones: nodata means "nodata in all bands", and
       // pixel-interleaved tiles cost the same to decode for one band or all
       const bands = Array.from({ length: imageBands }, (_, i) => i);
       if (dalle.alphaBand !== undefined) bands.push(dalle.alphaBand);
-      const file = (await this.cached(source, dalle.uri, () => openStoredRaster(source.store, dalle.uri))) as RasterFile;
       const read = await file.readWindow(local, { bands });
       for (const [planeIndex, band] of wanted) copyInto(planes[planeIndex]!, window, read[band]!, clip);
       const mask = dalle.maskImage === undefined ? undefined : await this.readMask(source, dalle, local);
