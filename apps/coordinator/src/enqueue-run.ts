@@ -1,5 +1,5 @@
-import { BlockIndex, iterateWindows, planWindows } from '@fleet/grid';
-import { FleetQueues, RunState, type JobPayload, type RunSpec } from '@fleet/jobs';
+import { BlockIndex, iterateWindows } from '@fleet/grid';
+import { FleetQueues, RunState, windowPlanOf, type JobPayload, type RunSpec } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
 import type IORedis from 'ioredis';
 
@@ -35,7 +35,7 @@ export async function enqueueRun(
   const done = await state.doneBitmap();
   const isDone = (i: number) => ((done[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
 
-  const plan = planWindows(stored.mosaic.width, stored.mosaic.height, { patch: stored.patch, overlap: stored.overlap });
+  const plan = windowPlanOf(stored);
   const index = new BlockIndex(stored.blocks);
   let batch: JobPayload<'infer-window'>[] = [];
   const result: EnqueueResult = { runId: stored.runId, created, submitted: 0, alreadyDone: 0, outside: 0 };

@@ -1,6 +1,6 @@
 import { BlendAccumulator, WeightTable } from '@fleet/blend';
-import { offsetGeoTransform, planWindows, windowsIntersecting, type Block } from '@fleet/grid';
-import { outputKeys, type BlockResult, type RunSpec, type RunState } from '@fleet/jobs';
+import { offsetGeoTransform, windowsIntersecting, type Block } from '@fleet/grid';
+import { outputKeys, windowPlanOf, type BlockResult, type RunSpec, type RunState } from '@fleet/jobs';
 import { CogWriter } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -25,7 +25,7 @@ export interface MergeBlockOptions {
  */
 export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, store: ObjectStore, options: MergeBlockOptions): Promise<BlockResult> {
   const started = performance.now();
-  const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+  const plan = windowPlanOf(spec);
   const weights = new WeightTable(spec.overlap);
   const classIds = spec.model.classes.map((c) => c.id);
   const cache = new WindowTileCache(store, state, spec.runId, options.fetchParallel);
@@ -80,7 +80,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
       }
       cache.evictAbove(rowRect.y + rowRect.height, rowWindows);
     }
-    for (const w of windowsIntersecting(plan, block)) if ((await state.windowFlags(w.index)).failed) failedWindows++;
+    failedWindows = await state.countFailed(windowsIntersecting(plan, block));
     await writer.close();
     if (!localPath) await store.putFile(key, path);
   } catch (err) {

@@ -1,5 +1,5 @@
-import { BlockIndex, planWindows, windowsIntersecting, type Block, type PlannedWindow, type WindowPlan } from '@fleet/grid';
-import { outputKeys, type RunSpec, type RunState } from '@fleet/jobs';
+import { BlockIndex, windowsIntersecting, type Block, type PlannedWindow, type WindowPlan } from '@fleet/grid';
+import { outputKeys, windowPlanOf, type RunSpec, type RunState } from '@fleet/jobs';
 import type { ObjectStore } from '@fleet/storage';
 
 /**
@@ -27,7 +27,7 @@ async function completeBlocks(state: RunState): Promise<Set<string>> {
  * windows, count too).
  */
 export async function deleteMergedTiles(spec: RunSpec, block: Block, state: RunState, store: ObjectStore): Promise<number> {
-  const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+  const plan = windowPlanOf(spec);
   const freed = windowsFreedBy(plan, new BlockIndex(spec.blocks), block, await completeBlocks(state));
   for (const w of freed) await store.delete(outputKeys.maskTile(spec.runId, w.id));
   return freed.length;
@@ -38,7 +38,7 @@ export async function deleteMergedTiles(spec: RunSpec, block: Block, state: RunS
  * still needs for `fleet retry`; returns how many are kept.
  */
 export async function sweepMaskTiles(spec: RunSpec, state: RunState, store: ObjectStore): Promise<number> {
-  const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+  const plan = windowPlanOf(spec);
   const complete = await completeBlocks(state);
   const needed = new Set<string>();
   for (const block of spec.blocks) {

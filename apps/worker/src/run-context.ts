@@ -1,5 +1,5 @@
-import { planWindows, type WindowPlan } from '@fleet/grid';
-import { RunState, type RunSpec } from '@fleet/jobs';
+import type { WindowPlan } from '@fleet/grid';
+import { RunState, windowPlanOf, type RunSpec } from '@fleet/jobs';
 import { MosaicReader } from '@fleet/raster';
 import { openStore, type ObjectStore } from '@fleet/storage';
 import type IORedis from 'ioredis';
@@ -43,7 +43,7 @@ export class RunContexts {
     const state = new RunState(this.redis, this.prefix, runId);
     const spec = await state.spec();
     if (!spec) throw new Error(`run ${runId} has no spec in Redis (was it enqueued with the same FLEET_QUEUE_PREFIX?)`);
-    const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+    const plan = windowPlanOf(spec);
     const reader = new MosaicReader(spec.sources.map((s) => ({ role: s.role, store: openStore(s.location), dalles: s.dalles })));
     return { spec, plan, state, output: openStore(spec.output), reader };
   }

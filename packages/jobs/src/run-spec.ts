@@ -1,3 +1,4 @@
+import { planWindows, type WindowPlan } from '@fleet/grid';
 import { z } from 'zod';
 
 const geoTransform = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
@@ -72,3 +73,8 @@ export const runSpecSchema = z.object({
   windowCount: z.number().int().positive(),
 });
 export type RunSpec = z.infer<typeof runSpecSchema>;
+
+/** The run's window plan: every process derives it from the spec the same way. */
+export function windowPlanOf(spec: Pick<RunSpec, 'mosaic' | 'patch' | 'overlap'>): WindowPlan {
+  return planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+}

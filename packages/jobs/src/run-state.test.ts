@@ -40,6 +40,7 @@ describe('RunState', () => {
     expect(await state.stats()).toEqual({ windows_done: 2, windows_skipped: 1, windows_failed: 1, tileBytes: 150 });
     expect(await state.windowFlags(2)).toEqual({ skipped: true, failed: false });
     expect(await state.windowFlags(3)).toEqual({ skipped: false, failed: true });
+    expect(await state.countFailed([{ index: 0 }, { index: 2 }, { index: 3 }, { index: 40 }])).toBe(1);
     expect(await state.failures()).toEqual({ 'r1-c2': 'a.tif: truncated' });
     expect(await state.isWindowDone(3)).toBe(true);
 

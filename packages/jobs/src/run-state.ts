@@ -1,8 +1,8 @@
-import { BlockIndex, planWindows, windowAt, windowsIntersecting, type PlannedWindow } from '@fleet/grid';
+import { BlockIndex, windowAt, windowsIntersecting, type PlannedWindow } from '@fleet/grid';
 import type IORedis from 'ioredis';
 import { COMPLETE_BLOCK, COMPLETE_WINDOW, INIT_RUN, RESET_FAILED } from './run-scripts';
 import { runKeys, runsIndexKey } from './run-keys';
-import { runSpecSchema, type RunSpec } from './run-spec';
+import { runSpecSchema, windowPlanOf, type RunSpec } from './run-spec';
 
 export type WindowOutcome = 'done' | 'skipped' | 'failed';
 
@@ -121,6 +121,14 @@ export class RunState {
     return { skipped: skipped === 1, failed: failed === 1 };
   }
 
+  /** How many of `windows` failed, from one read of the failed bitmap (a block has hundreds). */
+  async countFailed(windows: Iterable<{ index: number }>): Promise<number> {
+    const failed = (await this.redis.getBuffer(this.keys.windowsFailed)) ?? Buffer.alloc(0);
+    let count = 0;
+    for (const w of windows) count += bitAt(failed, w.index);
+    return count;
+  }
+
   /** Records a merged block once; returns how many blocks remain. */
   async completeBlock(result: BlockResult): Promise<number> {
     const k = this.keys;
@@ -191,7 +199,7 @@ export class RunState {
       this.redis.smembers(k.blocksMerged),
     ]);
     const mergedSet = new Set(merged);
-    const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+    const plan = windowPlanOf(spec);
     const empty = Buffer.alloc(0);
     return spec.blocks.map((block) => {
       const progress: BlockProgress = { blockId: block.id, windows: 0, done: 0, skipped: 0, failed: 0, pending: 0, merged: mergedSet.has(block.id) };
@@ -210,7 +218,7 @@ export class RunState {
   async failedWindows(): Promise<FailedWindow[]> {
     const spec = await this.spec();
     if (!spec) return [];
-    const plan = planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
+    const plan = windowPlanOf(spec);
     const index = new BlockIndex(spec.blocks);
     const failures = await this.failures();
     const out: FailedWindow[] = [];
