@@ -1,4 +1,4 @@
-import { parsePayload, QUEUES } from '@fleet/jobs';
+import { errorMessage, isPermanent, parsePayload, QUEUES } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { UnrecoverableError, Worker } from 'bullmq';
@@ -58,13 +58,4 @@ export async function startPreparer(redisUrl: string, env: PreparerEnv, log: Log
       connection.disconnect();
     },
   };
-}
-
-/** GdalTranslateError and SourceMissingError: retrying cannot fix the input. */
-function isPermanent(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { permanent?: unknown }).permanent === true;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -2,4 +2,3 @@ export * from './env';
 export * from './start-worker';
 export * from './window-processor';
 export * from './pad-to-patch';
-export * from './permanent-error';

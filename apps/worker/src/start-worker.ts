@@ -1,11 +1,10 @@
-import { FleetQueues, parsePayload, QUEUES } from '@fleet/jobs';
+import { errorMessage, FleetQueues, isPermanent, parsePayload, QUEUES } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
 import { sharedTileCache } from '@fleet/raster';
 import { createRedisConnection } from '@fleet/redis';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { WorkerEnv } from './env';
 import { ModelEngines } from './model-engines';
-import { errorMessage, isPermanent } from './permanent-error';
 import { RunContexts } from './run-context';
 import { WindowProcessor } from './window-processor';
 

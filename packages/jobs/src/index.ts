@@ -5,3 +5,4 @@ export * from './run-keys';
 export * from './run-state';
 export * from './queues';
 export * from './output-keys';
+export * from './permanent-error';
