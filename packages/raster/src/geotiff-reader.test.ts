@@ -71,7 +71,7 @@ describe('openGeoTiff', () => {
     await withTempDir(async (dir) => {
       const { path } = await writeSample(dir, 3, 0);
       const file = await openGeoTiff(path);
-      expect({ ...file, readWindow: undefined, readWindowFloat: undefined, close: undefined }).toEqual({
+      expect({ ...file, readWindow: undefined, readWindowFloat: undefined, masks: undefined, close: undefined }).toEqual({
         name: path,
         width: W,
         height: H,
@@ -85,8 +85,10 @@ describe('openGeoTiff', () => {
         tileHeight: 64,
         readWindow: undefined,
         readWindowFloat: undefined,
+        masks: undefined,
         close: undefined,
       });
+      expect(await file.masks()).toEqual({}); // no alpha band, no internal mask
       await file.close();
     });
   });

@@ -2,6 +2,7 @@ import { type GeoTransform, intersectRects, type PixelRect } from '@fleet/grid';
 import { fromCustomClient, type GeoTIFFImage } from 'geotiff';
 import { readEpsg, readGeoTransform, readNoData } from './georeferencing';
 import { LocalFileReader } from './local-file-reader';
+import { findMasks, type MaskInfo } from './mask-ifds';
 import { RasterError } from './raster-error';
 import type { RangeReader } from './range-reader';
 import { RangeReaderClient } from './range-reader-client';
@@ -54,6 +55,11 @@ export interface RasterFile extends RasterHeader {
    * Outside pixels are `fill`, default NaN.
    */
   readWindowFloat(window: PixelRect, options?: ReadWindowOptions): Promise<Float32Array[]>;
+  /**
+   * Its alpha band and GDAL internal mask, if any (reads the rest of the IFD chain, so only
+   * the coordinator's scan asks; workers get the answer from the run spec).
+   */
+  masks(): Promise<MaskInfo>;
   /** Releases the file handle (local paths); a RangeReader passed in stays the caller's. */
   close(): Promise<void>;
 }
@@ -159,6 +165,9 @@ async function openWith(reader: RangeReader, options: OpenGeoTiffOptions, releas
       const bands = checkBands(options.bands);
       const planes = bands.map(() => new Float32Array(window.width * window.height).fill(options.fill ?? Number.NaN));
       return readInto(window, bands, planes);
+    },
+    masks() {
+      return findMasks(tiff, image, name);
     },
     async close() {
       blocks.release();

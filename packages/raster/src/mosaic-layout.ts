@@ -1,5 +1,5 @@
 import type { GeoTransform } from '@fleet/grid';
-import type { MaskInfo } from './dataset-mask';
+import type { MaskInfo } from './mask-ifds';
 import { surfaceGridOn, type SurfaceGrid } from './elevation-band';
 import { RasterError } from './raster-error';
 import type { RasterHeader } from './geotiff-reader';

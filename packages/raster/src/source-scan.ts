@@ -1,5 +1,4 @@
 import type { ObjectStore } from '@fleet/storage';
-import { inspectMasks } from './dataset-mask';
 import type { ScannedFile, ScannedSource } from './mosaic-layout';
 import type { SourceRoleName } from './source-roles';
 import { openStoredRaster } from './stored-raster';
@@ -49,13 +48,14 @@ export async function scanSource(store: ObjectStore, role: SourceRoleName, file?
 async function scanFile(store: ObjectStore, key: string): Promise<ScannedFile> {
   const raster = await openStoredRaster(store, key);
   let header;
+  let masks;
   try {
-    const { readWindow: _r, readWindowFloat: _f, close: _c, ...rest } = raster;
+    const { readWindow: _r, readWindowFloat: _f, masks: _m, close: _c, ...rest } = raster;
     header = rest;
+    masks = await raster.masks();
   } finally {
     await raster.close();
   }
-  const masks = await inspectMasks(store, key);
   const etag = (await store.head(key))?.etag;
   const scanned: ScannedFile = { key, header };
   if (etag !== undefined) scanned.etag = etag;
