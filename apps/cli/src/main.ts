@@ -1,11 +1,13 @@
+import { PreflightError } from '@fleet/coordinator';
+import { scrubRedisError } from '@fleet/redis';
 import { CliError } from './cli-error';
 import { demoCommand, DEMO_USAGE } from './commands/demo';
 import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue';
 import { runCommand, RUN_USAGE } from './commands/run';
 import { prepareCommand, PREPARE_USAGE } from './commands/prepare';
 import { retryCommand, RETRY_USAGE } from './commands/retry';
-import { mergerCommand, preparerCommand, workerCommand } from './commands/serve';
-import { statusCommand } from './commands/status';
+import { MERGER_USAGE, mergerCommand, PREPARER_USAGE, preparerCommand, WORKER_USAGE, workerCommand } from './commands/serve';
+import { STATUS_USAGE, statusCommand } from './commands/status';
 
 const USAGE = `fleet: FLAIR-INC land-cover maps of whole départements on a fleet of workers
 
@@ -13,20 +15,39 @@ ${RUN_USAGE}
 
 ${ENQUEUE_USAGE}
 
-fleet worker        infer windows from REDIS_URL's queue until SIGTERM (FLEET_PROVIDER, FLEET_BATCH_SIZE, FLEET_THREADS, FLEET_WARMUP)
-fleet merger        merge finished blocks and finalise runs until SIGTERM
-fleet status <run>  windows done/skipped/failed/pending (per block too) and blocks merged, as JSON
+${WORKER_USAGE}
+${MERGER_USAGE}
+${STATUS_USAGE}
 ${RETRY_USAGE}
 
 ${PREPARE_USAGE}
 
-fleet preparer      convert dalles from REDIS_URL's prepare queue until SIGTERM (FLEET_GDAL_THREADS, FLEET_PREPARE_CONCURRENCY)
+${PREPARER_USAGE}
 
 ${DEMO_USAGE}`;
+
+/** Each command's own usage, answered to --help/-h before anything else runs (no Redis, no worker). */
+const COMMAND_USAGE: Record<string, string> = {
+  run: RUN_USAGE,
+  enqueue: ENQUEUE_USAGE,
+  worker: WORKER_USAGE,
+  merger: MERGER_USAGE,
+  status: STATUS_USAGE,
+  retry: RETRY_USAGE,
+  prepare: PREPARE_USAGE,
+  preparer: PREPARER_USAGE,
+  demo: DEMO_USAGE,
+};
 
 /** Dispatches a command; returns the exit code. Errors become one line on stderr. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  guardCrashes(command);
+  const usage = command === undefined ? undefined : COMMAND_USAGE[command];
+  if (usage !== undefined && rest.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
   try {
     switch (command) {
       case 'run':
@@ -34,13 +55,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'enqueue':
         return await enqueueCommand(rest);
       case 'worker':
-        return await workerCommand();
+        return await workerCommand(rest);
       case 'merger':
-        return await mergerCommand();
+        return await mergerCommand(rest);
       case 'prepare':
         return await prepareCommand(rest);
       case 'preparer':
-        return await preparerCommand();
+        return await preparerCommand(rest);
       case 'status':
         return await statusCommand(rest);
       case 'retry':
@@ -59,6 +80,22 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     process.stderr.write(`fleet ${command}: ${message}\n`);
-    return err instanceof CliError ? err.exitCode : 1;
+    return err instanceof CliError || err instanceof PreflightError ? err.exitCode : 1;
   }
+}
+
+/**
+ * An error nobody handles (an 'error' event without a listener deep in a library) would make
+ * node print the whole object, and ioredis's reply errors carry the failed command's arguments
+ * (AUTH's are the password): print one scrubbed line instead and exit 1, as node would.
+ */
+function guardCrashes(command: string | undefined): void {
+  const onCrash = (err: unknown): void => {
+    scrubRedisError(err);
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    process.stderr.write(`fleet ${command ?? ''}: ${message}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
 }

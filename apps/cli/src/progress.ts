@@ -1,31 +1,78 @@
 import type { RunProgress } from '@fleet/jobs';
 import { SingleBar } from 'cli-progress';
 
+/** No window finished for this long: the run is stalled and an ETA would be a guess. */
+export const STALL_MS = 30_000;
+
+/** Shown instead of an ETA or a rate while none is known. */
+const UNKNOWN = '--';
+
+/** `42s`, `3m05s`, `1h02m`: a duration in whole seconds for the ETA column. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return UNKNOWN;
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * The ETA column: `--` until a rate is known (nothing finished yet) and while stalled, else the
+ * windows left over the rate. Never cli-progress's `NF`/`INF`, `NaN` or `Infinity`.
+ */
+export function formatEta(remaining: number, ratePerSecond: number, stalled: boolean): string {
+  if (remaining <= 0) return '0s';
+  if (stalled || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0) return UNKNOWN;
+  return formatDuration(remaining / ratePerSecond);
+}
+
+/** Windows per second with one decimal, `--` until known. */
+export function formatRate(ratePerSecond: number): string {
+  return Number.isFinite(ratePerSecond) && ratePerSecond > 0 ? ratePerSecond.toFixed(1) : UNKNOWN;
+}
+
 /**
  * The progress bar of `fleet run`: windows done/total, rate, ETA, blocks merged. On a
  * terminal it redraws in place; elsewhere (CI, logs) it prints a line every few seconds.
+ * Rate and ETA are computed here, not by cli-progress, whose ETA reads `NF`/`INF` before the
+ * first window and when the count stops moving.
  */
 export class RunProgressBar {
   private readonly bar: SingleBar;
-  private readonly started = Date.now();
+  private readonly started: number;
   private startedBar = false;
+  private lastFinished = 0;
+  private lastChange: number;
 
-  constructor(stream: NodeJS.WriteStream = process.stderr) {
+  constructor(stream: NodeJS.WriteStream = process.stderr, private readonly now: () => number = Date.now) {
+    this.started = now();
+    this.lastChange = this.started;
     this.bar = new SingleBar({
       stream,
-      format: 'windows {bar} {value}/{total} | {rate} win/s | ETA {eta_formatted} | blocks {merged}/{blocks}',
+      format: 'windows {bar} {value}/{total} | {rate} win/s | ETA {eta_text} | blocks {merged}/{blocks}',
       barsize: 30,
       hideCursor: stream.isTTY === true,
       noTTYOutput: true,
       notTTYSchedule: 3000,
-      etaBuffer: 50,
     });
   }
 
-  update(p: RunProgress): void {
+  /** The payload shown for `p` (exported through the bar; tested directly). */
+  payload(p: RunProgress): { finished: number; rate: string; eta_text: string; merged: number; blocks: number } {
+    const now = this.now();
     const finished = p.done + p.skipped + p.failed;
-    const seconds = (Date.now() - this.started) / 1000;
-    const payload = { rate: seconds > 0 ? (finished / seconds).toFixed(1) : '0.0', merged: p.blocksMerged, blocks: p.blocks };
+    if (finished !== this.lastFinished) {
+      this.lastFinished = finished;
+      this.lastChange = now;
+    }
+    const seconds = (now - this.started) / 1000;
+    const rate = finished > 0 && seconds > 0 ? finished / seconds : 0;
+    const stalled = finished > 0 && now - this.lastChange > STALL_MS;
+    return { finished, rate: formatRate(rate), eta_text: formatEta(p.windows - finished, rate, stalled), merged: p.blocksMerged, blocks: p.blocks };
+  }
+
+  update(p: RunProgress): void {
+    const { finished, ...payload } = this.payload(p);
     if (!this.startedBar) {
       this.bar.start(p.windows, finished, payload);
       this.startedBar = true;

@@ -20,6 +20,27 @@ export const RUN_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * node's parseArgs reads `--overlap -5` as an option missing its value followed by an option
+ * `-5` ("argument is ambiguous"): a string option followed by something that looks like a
+ * negative number gets it as its value (`--overlap=-5`), so the range check below names it.
+ */
+export function joinNegativeValues(argv: readonly string[], options: Readonly<Record<string, { readonly type: string; readonly short?: string }>>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function intOption(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -30,7 +51,7 @@ export function intOption(name: string, value: string | undefined, min: number):
 export function parseRunArgs(argv: string[]): { request: RunRequest; workers: number; help: boolean } {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: RUN_OPTIONS, allowPositionals: false, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, RUN_OPTIONS), options: RUN_OPTIONS, allowPositionals: false, strict: true });
   } catch (err) {
     throw new CliError((err as Error).message);
   }

@@ -1,4 +1,4 @@
-import { enqueueRun, type EnqueueResult, type RunRequest } from '@fleet/coordinator';
+import { enqueueRun, preflightRun, type EnqueueResult, type RunRequest } from '@fleet/coordinator';
 import { FleetQueues, RunState, type RunProgress } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { parseMergerEnv, startMerger, type RunReport } from '@fleet/merger';
@@ -35,6 +35,8 @@ export interface PipelineResult {
  */
 export async function runPipeline(request: RunRequest, options: PipelineOptions): Promise<PipelineResult> {
   const note = options.note ?? (() => {});
+  // before any folder (the log dir is named after the run id), key or job exists
+  await preflightRun(request, { env: options.env, redisUrl: options.env.REDIS_URL, warn: note });
   const planned = await planForCli(request);
   const runId = planned.spec.runId;
   const logDir = join(tmpdir(), 'fleet-logs', runId);

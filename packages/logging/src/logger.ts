@@ -31,6 +31,9 @@ export const REDACTED_PATHS = [
   '*.AWSAccessKeyId',
   'SignatureProvided',
   '*.SignatureProvided',
+  // ioredis attaches the failed command to its reply errors: AUTH's arguments are the password
+  'command.args',
+  '*.command.args',
 ];
 
 /** Root logger options. Level from LOG_LEVEL (default "info"). */

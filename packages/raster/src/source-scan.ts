@@ -6,14 +6,17 @@ import { openStoredRaster } from './stored-raster';
 /** GeoTIFF dalles, any case: IGN deliveries mix `.tif` and `.TIF`. */
 const GEOTIFF_NAME = /\.tiff?$/i;
 const JPEG2000_NAME = /\.jp2$/i;
-/** Hidden files and folders (`.DS_Store`, macOS `._x.tif` resource forks, `.git`) are never dalles. */
-const HIDDEN_SEGMENT = /(^|\/)\./;
 /** Header reads in flight per source: S3 latency, not bandwidth, bounds a 400-dalle scan. */
 const SCAN_CONCURRENCY = 8;
 
-/** The keys of a source's listing that are GeoTIFF dalles, in listing order. */
+/**
+ * The keys of a source's listing that are GeoTIFF dalles, in listing order. Dot-named files
+ * (`.hidden.tif`, `...tif`) and files in dot-named folders are dalles like any other: skipping
+ * them would leave a silent hole in the map. One that is not a TIFF (a macOS `._x.tif`
+ * resource fork) then fails the scan with an error naming it, which the user can act on.
+ */
 export function geotiffKeys(keys: readonly string[]): string[] {
-  return keys.filter((k) => GEOTIFF_NAME.test(k) && !HIDDEN_SEGMENT.test(k));
+  return keys.filter((k) => GEOTIFF_NAME.test(k));
 }
 
 /**

@@ -50,7 +50,6 @@ describe('source discovery', () => {
     writeFileSync(join(d, '92-2024-0645-6865-LA93-0M20-E080.tif.aux.xml'), '<PAMDataset/>');
     writeFileSync(join(d, '92-2024-0645-6865-LA93-0M20-E080.tfw'), '0.2\n0\n0\n-0.2\n645000.1\n6864999.9\n');
     writeFileSync(join(root, 'ORTHOHR', 'LISEZ-MOI.md5'), 'abc');
-    writeFileSync(join(d, '._92-2024-0645-6865-LA93-0M20-E080.tif'), 'macOS resource fork, not a TIFF');
     const source = await scan('ORTHOHR');
     expect(source.files.map((f) => f.key)).toEqual([
       '1_DONNEES_LIVRAISON_2024/OHR_RVB_0M20_D092/92-2024-0645-6865-LA93-0M20-E080.tif',
@@ -59,6 +58,18 @@ describe('source discovery', () => {
     ]);
     const layout = layOutMosaic([source]);
     expect([layout.width, layout.height]).toEqual([96, 32]);
+  });
+
+  it('reads dot-named dalles like any other (no silent hole in the map), and names one that is not a TIFF', async () => {
+    await dalle(join(root, 'dots', '.hidden.tif'), 0, 32);
+    await dalle(join(root, 'dots', '...tif'), 1, 32);
+    await dalle(join(root, 'dots', '.folder', 'c.tif'), 2, 32);
+    const source = await scan('dots');
+    expect(source.files.map((f) => f.key).sort()).toEqual(['...tif', '.folder/c.tif', '.hidden.tif']);
+    expect(layOutMosaic([source]).width).toBe(96);
+
+    writeFileSync(join(root, 'dots', '._92-2024-0645-6865-LA93-0M20-E080.tif'), 'macOS resource fork, not a TIFF');
+    await expect(scan('dots')).rejects.toThrow(`${join(root, 'dots', '._92-2024-0645-6865-LA93-0M20-E080.tif')}: not a TIFF file`);
   });
 
   it('says so when a source holds no GeoTIFF, and hints at conversion for JPEG 2000 deliveries', async () => {

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { CliError } from '../cli-error';
 import { writeDemoMosaic, type DemoMosaic } from '../demo-mosaic';
 import { RunProgressBar } from '../progress';
-import { intOption } from '../run-args';
+import { intOption, joinNegativeValues } from '../run-args';
 import { runPipeline } from '../run-pipeline';
 import { printRunSummary } from '../run-summary';
 import type { RunReport } from '@fleet/merger';
@@ -21,7 +21,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   let values;
   try {
     values = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, { out: { type: 'string' }, dalles: { type: 'string' }, 'dalle-px': { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } }),
       options: { out: { type: 'string' }, dalles: { type: 'string' }, 'dalle-px': { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }).values;
   } catch (err) {

@@ -1,5 +1,5 @@
 import { queuePrefix } from '../queue-prefix';
-import { enqueueRun } from '@fleet/coordinator';
+import { enqueueRun, preflightRun } from '@fleet/coordinator';
 import { FleetQueues } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
@@ -18,6 +18,7 @@ export async function enqueueCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const url = requireRedisUrl(process.env, 'enqueue');
+  await preflightRun(request, { env: process.env, redisUrl: url, warn: (m) => process.stderr.write(`fleet enqueue: warning: ${m}\n`) });
   const planned = await planForCli(request);
   const connection = createRedisConnection(url);
   const queues = new FleetQueues(connection, queuePrefix());

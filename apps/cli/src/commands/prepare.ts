@@ -11,7 +11,7 @@ import { mayBeTransient } from '../plan-for-cli';
 import { convertWithLocalPreparers } from '../prepare-pipeline';
 import { queuePrefix } from '../queue-prefix';
 import { redisForRun } from '../redis-for-cli';
-import { intOption } from '../run-args';
+import { intOption, joinNegativeValues } from '../run-args';
 
 export const PREPARE_USAGE = `fleet prepare --src <file.jp2|dir|s3://...> --out <dir|s3://...> [--workers N]
   Converts JPEG 2000 dalles (BD ORTHO .jp2, nested folders kept) to Cloud Optimized GeoTIFFs
@@ -23,7 +23,7 @@ export async function prepareCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, { src: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } }),
       options: { src: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       allowPositionals: false,
       strict: true,

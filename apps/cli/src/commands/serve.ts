@@ -2,7 +2,17 @@ import { createLogger } from '@fleet/logging';
 import { parseMergerEnv, startMerger } from '@fleet/merger';
 import { parsePreparerEnv, startPreparer } from '@fleet/preparer';
 import { parseWorkerEnv, startWorker } from '@fleet/worker';
+import { CliError } from '../cli-error';
 import { requireRedisUrl } from '../redis-for-cli';
+
+export const WORKER_USAGE = `fleet worker        infer windows from REDIS_URL's queue until SIGTERM (FLEET_PROVIDER, FLEET_BATCH_SIZE, FLEET_THREADS, FLEET_WARMUP)`;
+export const MERGER_USAGE = `fleet merger        merge finished blocks and finalise runs until SIGTERM`;
+export const PREPARER_USAGE = `fleet preparer      convert dalles from REDIS_URL's prepare queue until SIGTERM (FLEET_GDAL_THREADS, FLEET_PREPARE_CONCURRENCY)`;
+
+/** The long-lived parts take their settings from the environment only: a stray argument is a mistake. */
+function noArguments(name: string, argv: string[]): void {
+  if (argv.length > 0) throw new CliError(`fleet ${name} takes no arguments (got ${JSON.stringify(argv[0])}); it is configured by the environment, see fleet ${name} --help`);
+}
 
 /**
  * Runs a long-lived part (worker or merger) until SIGTERM/SIGINT, then shuts down gracefully:
@@ -30,19 +40,22 @@ async function serve(name: 'worker' | 'merger' | 'preparer', shutdownMs: number,
   return 0;
 }
 
-export function workerCommand(): Promise<number> {
+export async function workerCommand(argv: string[] = []): Promise<number> {
+  noArguments('worker', argv);
   const env = parseWorkerEnv();
   const url = requireRedisUrl(process.env, 'worker');
   return serve('worker', env.FLEET_SHUTDOWN_MS, () => startWorker(url, env));
 }
 
-export function mergerCommand(): Promise<number> {
+export async function mergerCommand(argv: string[] = []): Promise<number> {
+  noArguments('merger', argv);
   const env = parseMergerEnv();
   const url = requireRedisUrl(process.env, 'merger');
   return serve('merger', env.FLEET_SHUTDOWN_MS, () => startMerger(url, env));
 }
 
-export function preparerCommand(): Promise<number> {
+export async function preparerCommand(argv: string[] = []): Promise<number> {
+  noArguments('preparer', argv);
   const env = parsePreparerEnv();
   const url = requireRedisUrl(process.env, 'preparer');
   return serve('preparer', env.FLEET_SHUTDOWN_MS, () => startPreparer(url, env));

@@ -4,6 +4,8 @@ import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
 import { redactUrl, requireRedisUrl } from '../redis-for-cli';
 
+export const STATUS_USAGE = `fleet status <run>  windows done/skipped/failed/pending (per block too) and blocks merged, as JSON`;
+
 /**
  * `fleet status <run>`: the run's counters plus windows done/skipped/failed/pending per block
  * and the failed windows' errors, all read from the run state in Redis, so the answer holds
@@ -11,7 +13,7 @@ import { redactUrl, requireRedisUrl } from '../redis-for-cli';
  */
 export async function statusCommand(argv: string[]): Promise<number> {
   const runId = argv[0];
-  if (!runId) throw new CliError('usage: fleet status <run-id>');
+  if (!runId || argv.length > 1) throw new CliError('usage: fleet status <run-id>');
   // a one-shot question: give up after a few reconnects (about 3 s) instead of waiting for
   // ever like the long-lived processes, so an unreachable Redis is an error, not a hang
   const url = requireRedisUrl(process.env, 'status');
