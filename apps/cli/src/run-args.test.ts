@@ -1,5 +1,5 @@
 import { CliError } from './cli-error';
-import { parseRunArgs } from './run-args';
+import { joinNegativeValues, parseRunArgs } from './run-args';
 
 describe('parseRunArgs: input sources', () => {
   const base = ['--model', '/m', '--out', '/o', '--rgb', '/rgb', '--irc', '/irc'];
@@ -22,5 +22,38 @@ describe('parseRunArgs: input sources', () => {
         '--elevation and --dsm/--dtm exclude each other: give a ready E band or the surfaces to compute it from',
       ]);
     }
+  });
+});
+
+describe('parseRunArgs: numbers', () => {
+  const base = ['--model', '/m', '--out', '/o', '--stack', '/s'];
+  const refusal = (args: string[]): [number, string] => {
+    try {
+      parseRunArgs([...base, ...args]);
+    } catch (err) {
+      return [(err as CliError).exitCode, (err as CliError).message];
+    }
+    throw new Error('accepted');
+  };
+
+  it('refuses a negative value by name instead of calling the option ambiguous', () => {
+    expect(refusal(['--overlap', '-5'])).toEqual([2, '--overlap must be an integer >= 0, got "-5"']);
+    expect(refusal(['--overlap=-5'])).toEqual([2, '--overlap must be an integer >= 0, got "-5"']);
+    expect(refusal(['--top-k', '-1'])).toEqual([2, '--top-k must be an integer >= 1, got "-1"']);
+    expect(refusal(['--workers', '-0.5'])).toEqual([2, '--workers must be an integer >= 1, got "-0.5"']);
+    expect(refusal(['--overlap', '1.5'])).toEqual([2, '--overlap must be an integer >= 0, got "1.5"']);
+  });
+
+  it('keeps parsing good values and real options after a string option', () => {
+    expect(parseRunArgs([...base, '--overlap', '0', '--block-size', '1000']).request).toMatchObject({ overlap: 0, blockSize: 1000 });
+    expect(parseRunArgs([...base, '--run-id', 'r1', '-h']).help).toBe(true);
+  });
+});
+
+describe('joinNegativeValues', () => {
+  it('joins only string options followed by a negative number', () => {
+    const options = { overlap: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+    expect(joinNegativeValues(['--overlap', '-5', '--help', '-3'], options)).toEqual(['--overlap=-5', '--help', '-3']);
+    expect(joinNegativeValues(['--overlap', '-h'], options)).toEqual(['--overlap', '-h']);
   });
 });

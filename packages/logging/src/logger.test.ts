@@ -24,6 +24,16 @@ describe('logger', () => {
     expect(JSON.stringify(line)).not.toMatch(/AKIA123|shh/);
   });
 
+  it("blanks the arguments of ioredis's failed command (AUTH's are the password) in a logged error", () => {
+    const out = capture();
+    const log = createLogger('cli', pino(rootLoggerOptions('info'), out.stream));
+    const err = Object.assign(new Error('WRONGPASS invalid username-password pair'), { command: { name: 'auth', args: ['default', 'hunter2'] } });
+    log.error({ err }, 'redis error');
+    const [line] = out.lines();
+    expect(line).toMatchObject({ err: { message: 'WRONGPASS invalid username-password pair', command: { name: 'auth', args: '[redacted]' } } });
+    expect(JSON.stringify(line)).not.toContain('hunter2');
+  });
+
   it('hides the password of a URL', () => {
     expect(redactUrl('redis://:hunter2@127.0.0.1:6379/0')).toBe('redis://:redacted@127.0.0.1:6379/0');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');

@@ -98,7 +98,9 @@ export async function probeRedis(url: string, timeoutMs: number): Promise<void> 
     throw new RedisProbeError(message, refused ? 'refused' : 'unreachable');
   } finally {
     clearTimeout(timer);
-    connection.disconnect();
+    // a connection already ended (refused, no retry) is left alone: ioredis's disconnect would
+    // arm a 2 s timer to destroy a socket that is gone, keeping the process alive for nothing
+    if (connection.status !== 'end') connection.disconnect();
   }
 }
 

@@ -68,8 +68,8 @@ function reason(err: unknown, env: NodeJS.ProcessEnv): string {
   let text = (e.message ?? String(err)).split('\n')[0]?.replace(/\.$/, '') ?? '';
   if (e.name && e.name !== 'Error' && !text.startsWith(e.name)) text = `${e.name}: ${text}`;
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
-    const value = env[name];
-    if (value && value.length >= 4) text = text.split(value).join('[redacted]');
+    // the SDK reads credentials from process.env whatever `env` says: blank both
+    for (const value of [env[name], process.env[name]]) if (value && value.length >= 4) text = text.split(value).join('[redacted]');
   }
   return text;
 }
@@ -83,15 +83,19 @@ async function makeFolders(path: string): Promise<void> {
   const missing: string[] = [];
   let at = path;
   for (;;) {
+    let found;
     try {
-      const found = await stat(at);
-      if (!found.isDirectory()) throw Object.assign(new Error(`ENOTDIR: ${at} is a file, not a folder`), { code: 'ENOTDIR' });
-      break;
+      found = await stat(at);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT' || dirname(at) === at) throw err;
+      // ENOTDIR: a parent is a file; keep going up to name it
+      const code = (err as { code?: string }).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(at) === at) throw err;
       missing.unshift(at);
       at = dirname(at);
+      continue;
     }
+    if (!found.isDirectory()) throw Object.assign(new Error(`ENOTDIR: ${at} is a file, not a folder`), { code: 'ENOTDIR' });
+    break;
   }
   for (const folder of missing) {
     try {
