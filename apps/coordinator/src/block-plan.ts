@@ -4,7 +4,9 @@ import type { LaidOutDalle } from '@fleet/raster';
 /** Block id from a dalle's file name: BD ORTHO names are already unique and readable. */
 function blockIdFor(uri: string): string {
   const base = uri.replace(/^.*\//, '').replace(/\.(tif|tiff)$/i, '');
-  return base.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 120) || 'block';
+  // leading dots become _: a dot-named dalle (`.hidden.tif`, `...tif`) must not give a hidden
+  // block file, nor the id ".." (block ids name files and folders)
+  return base.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length)).slice(0, 120) || 'block';
 }
 
 /**
