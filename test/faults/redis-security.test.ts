@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureRedisServer, freePort } from '../../packages/redis/src';
-import { runFleet } from '../support/fleet-process';
+import { runFleet, startFleet, stopFleet } from '../support/fleet-process';
 import { writePerPixelModel } from '../support/model-fixture';
 import { writeStackMosaic } from '../support/mosaic-fixture';
 import { Fleet, fleetEnv } from './fleet-harness';
@@ -100,4 +100,63 @@ describe('fleet on a Redis with AUTH and TLS', () => {
     expect([down.code, down.stderr]).toEqual([1, `fleet status: cannot reach Redis at redis://:redacted@127.0.0.1:${nowhere}: connect ECONNREFUSED 127.0.0.1:${nowhere}\n`]);
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 60_000);
+
+  /** Every output of the processes and every file of their log folder, as one text. */
+  const everything = (outputs: string[], logDir: string) =>
+    [...outputs, ...(existsSync(logDir) ? readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')) : [])].join('\n');
+
+  it('a wrong password: run and enqueue exit 2 in one line; worker and merger log the refusal; the password is nowhere, debug logs included', async () => {
+    const mosaic = await writeStackMosaic(join(root, 'stack-wrong'), 1, 1, 300, 300);
+    writePerPixelModel(join(root, 'model-wrong'), 3);
+    const logDir = join(root, 'logs-wrong');
+    mkdirSync(logDir);
+    const wrong = `wrong-${PASSWORD}`;
+    const args = ['--stack', mosaic.dir, '--model', join(root, 'model-wrong'), '--out', join(root, 'out-wrong')];
+    const outputs: string[] = [];
+    for (const [command, url] of [
+      ['run', `redis://:${wrong}@127.0.0.1:${plainPort}`],
+      ['enqueue', `redis://:${wrong}@127.0.0.1:${plainPort}`],
+      ['run', `redis://default:${wrong}@127.0.0.1:${plainPort}`],
+    ] as const) {
+      const r = await runFleet([command, ...args], { REDIS_URL: url, LOG_LEVEL: 'debug', LOG_FILE: join(logDir, `${command}.log`), TMPDIR: root });
+      const where = url.replace(wrong, 'redacted');
+      expect([r.code, r.stdout, r.stderr]).toEqual([2, '', `fleet ${command}: Redis at ${where} refused the connection: WRONGPASS invalid username-password pair or user is disabled; check REDIS_URL\n`]);
+      outputs.push(r.stdout, r.stderr);
+    }
+    for (const part of ['worker', 'merger']) {
+      const log = join(logDir, `${part}.log`);
+      const p = startFleet([part], { REDIS_URL: `redis://:${wrong}@127.0.0.1:${plainPort}`, LOG_LEVEL: 'debug', LOG_FILE: log });
+      const deadline = Date.now() + 20_000;
+      while (!(existsSync(log) && /WRONGPASS/.test(readFileSync(log, 'utf8'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await stopFleet(p)).toBe(0);
+      expect(readFileSync(log, 'utf8')).toMatch(/WRONGPASS/);
+      outputs.push(p.stdout(), p.stderr());
+    }
+    const text = everything(outputs, logDir);
+    expect(text).toContain('WRONGPASS');
+    expect(text).not.toContain(PASSWORD);
+  }, 90_000);
+
+  it('TLS: rediss:// to a closed port exits 1, a certificate the client does not trust exits 2; neither prints the password', async () => {
+    const mosaic = await writeStackMosaic(join(root, 'stack-tls'), 1, 1, 300, 300);
+    writePerPixelModel(join(root, 'model-tls'), 3);
+    const logDir = join(root, 'logs-tls');
+    mkdirSync(logDir);
+    const args = ['--stack', mosaic.dir, '--model', join(root, 'model-tls'), '--out', join(root, 'out-tls')];
+    const closed = await freePort();
+    const outputs: string[] = [];
+    for (const command of ['run', 'enqueue']) {
+      const down = await runFleet([command, ...args], { REDIS_URL: `rediss://:${PASSWORD}@127.0.0.1:${closed}`, LOG_LEVEL: 'debug', LOG_FILE: join(logDir, `${command}-down.log`), TMPDIR: root });
+      expect([down.code, down.stderr]).toEqual([1, `fleet ${command}: cannot reach Redis at rediss://:redacted@127.0.0.1:${closed}: connect ECONNREFUSED 127.0.0.1:${closed}; check REDIS_URL\n`]);
+      // no NODE_EXTRA_CA_CERTS: the server's self-signed certificate is not trusted
+      const untrusted = await runFleet([command, ...args], { REDIS_URL: `rediss://:${PASSWORD}@127.0.0.1:${tlsPort}`, LOG_LEVEL: 'debug', LOG_FILE: join(logDir, `${command}-cert.log`), TMPDIR: root });
+      expect(untrusted.code).toBe(2);
+      expect(untrusted.stderr).toMatch(new RegExp(`^fleet ${command}: Redis at rediss://:redacted@127\\.0\\.0\\.1:${tlsPort} refused the connection: .*(self[- ]signed|certificate).*; check REDIS_URL\n$`));
+      outputs.push(down.stdout, down.stderr, untrusted.stdout, untrusted.stderr);
+    }
+    const status = await runFleet(['status', 'run-none'], { REDIS_URL: `rediss://:${PASSWORD}@127.0.0.1:${tlsPort}`, LOG_LEVEL: 'debug' });
+    expect(status.code).toBe(1);
+    outputs.push(status.stdout, status.stderr);
+    expect(everything(outputs, logDir)).not.toContain(PASSWORD);
+  }, 90_000);
 });
