@@ -89,7 +89,10 @@ export async function main(argv: string[]): Promise<number> {
  * node print the whole object, and ioredis's reply errors carry the failed command's arguments
  * (AUTH's are the password): print one scrubbed line instead and exit 1, as node would.
  */
+let guarded = false;
 function guardCrashes(command: string | undefined): void {
+  if (guarded) return;
+  guarded = true;
   const onCrash = (err: unknown): void => {
     scrubRedisError(err);
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];

@@ -1,7 +1,7 @@
 import { LocalStore, S3Store, s3OptionsFromEnv, type ObjectStore } from '@fleet/storage';
 import { randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PreflightError } from './preflight-error';
 
@@ -9,7 +9,7 @@ import { PreflightError } from './preflight-error';
 export const OUTPUT_PROBE_TIMEOUT_MS = 30_000;
 
 /**
- * Writes and removes one small object under `_work/` of the output, so a read-only folder, a
+ * Writes and removes one small object at the top of the output, so a read-only folder, a
  * path under a file, /proc/x, missing or wrong S3 credentials or a bad endpoint fail here with
  * the store's reason, before anything is enqueued (workers would otherwise fail every window,
  * or retry for ever). S3 retries are cut short for the probe; credentials never appear in the
@@ -33,13 +33,14 @@ export async function checkOutputWritable(output: string, env: NodeJS.ProcessEnv
   } else {
     const folder = output.startsWith('file://') ? fileURLToPath(output) : resolve(output);
     try {
-      await makeFolders(join(folder, '_work'));
+      await makeFolders(folder);
     } catch (err) {
       throw new PreflightError(`--out ${output} is not writable: ${reason(err, env)}; give a folder this user can write`);
     }
     store = new LocalStore(folder);
   }
-  const key = `_work/preflight-${process.pid}-${randomBytes(4).toString('hex')}.probe`;
+  // at the top, not under _work/ (the run's own intermediates), and removed at once
+  const key = `.fleet-preflight-${process.pid}-${randomBytes(4).toString('hex')}.probe`;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -10,6 +10,7 @@ import { checkOutputWritable } from './output-check';
 import { checkRedis } from './redis-check';
 import { missingSources } from './source-check';
 import { PreflightError } from './preflight-error';
+import { parsePreflightEnv } from './preflight-env';
 import { testRedisUrl } from '../../../../test/support/redis';
 
 /** The AWS SDK takes credentials from process.env only: set them there for the call. */
@@ -65,7 +66,7 @@ describe('preflight checks', () => {
   it('writes and removes a probe in a writable output, creating it', async () => {
     const out = join(root, 'out', 'nested');
     await checkOutputWritable(out);
-    expect(readdirSync(join(out, '_work'))).toEqual([]);
+    expect(readdirSync(out)).toEqual([]);
   });
 
   it('refuses /proc/x, a path under a file and an immutable folder, with the reason, without hanging', async () => {
@@ -77,7 +78,7 @@ describe('preflight checks', () => {
     const immutable = join(root, 'immutable');
     if (immutableFolder(immutable)) {
       const err = await failure(checkOutputWritable(immutable));
-      expect(err.message).toMatch(/^--out \S+immutable is not writable: (EPERM|EACCES): .*mkdir '\S+immutable\/_work'; give a folder this user can write$/);
+      expect(err.message).toMatch(/^--out \S+immutable is not writable: (EPERM|EACCES): .*open '\S+immutable\/\.fleet-tmp-\S+\.probe'; give a folder this user can write$/);
       expect(err.exitCode).toBe(2);
     }
     expect(existsSync('/proc/x')).toBe(false);
@@ -128,6 +129,22 @@ describe('preflight checks', () => {
 
     writeFileSync(join(dir, 'model.json'), '{ "name": ');
     expect((await failure(checkModel(dir, 'cpu', () => {}))).message).toMatch(new RegExp(`^model ${dir} cannot be used: ${join(dir, 'model.json')}: invalid JSON`));
+  });
+
+  it('parses its environment once, naming a bad variable', () => {
+    expect(parsePreflightEnv({})).toEqual({ FLEET_REDIS_CONNECT_TIMEOUT_MS: 5_000, FLEET_PROVIDER: 'cpu' });
+    expect(parsePreflightEnv({ FLEET_REDIS_CONNECT_TIMEOUT_MS: '800', FLEET_PROVIDER: 'cuda' })).toEqual({ FLEET_REDIS_CONNECT_TIMEOUT_MS: 800, FLEET_PROVIDER: 'cuda' });
+    expect(() => parsePreflightEnv({ FLEET_PROVIDER: 'gpu' })).toThrow(/^invalid environment: FLEET_PROVIDER: /);
+    expect(() => parsePreflightEnv({ FLEET_REDIS_CONNECT_TIMEOUT_MS: 'soon' })).toThrow(PreflightError);
+  });
+
+  it('a provider this machine lacks is a warning naming it, not a refusal (workers fall back alike)', async () => {
+    const dir = join(root, 'model-cuda');
+    writePerPixelModel(dir, 4);
+    const warnings: string[] = [];
+    await checkModel(dir, 'cuda', (m) => warnings.push(m));
+    // on a machine with CUDA the model simply loads there
+    for (const w of warnings) expect(w).toMatch(/^FLEET_PROVIDER=cuda is not available on this machine \(the model loads on cpu\)/);
   });
 
   it('reaches a live Redis; an unreachable one fails with exit code 1 and the password redacted', async () => {
