@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { createRedisConnection, probeRedis, RedisProbeError, scrubRedisError } from './connection';
 import { freePort } from './private-redis';
 import { testRedisUrl } from '../../../test/support/redis';
@@ -31,5 +32,20 @@ describe('Redis connections', () => {
     const err = await probeRedis(`redis://:hunter2@127.0.0.1:${port}`, 5_000).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(RedisProbeError);
     expect([(err as RedisProbeError).kind, (err as Error).message]).toEqual(['unreachable', `cannot reach Redis at redis://:redacted@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`]);
+  });
+
+  it('probeRedis: a server that accepts and never answers is given up after the timeout', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as { port: number };
+    try {
+      const err = await probeRedis(`redis://:hunter2@127.0.0.1:${port}`, 300).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(RedisProbeError);
+      expect((err as Error).message).toBe(`cannot reach Redis at redis://:redacted@127.0.0.1:${port} within 300 ms (FLEET_REDIS_CONNECT_TIMEOUT_MS)`);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
