@@ -21,6 +21,8 @@ export interface GroupResult {
 }
 
 export interface GroupAttempt {
+  /** 1 for the job's first attempt (logged with each failed window). */
+  attempt?: number;
   /** No attempt follows this one: windows that still fail are recorded failed. */
   lastAttempt: boolean;
 }
@@ -74,7 +76,7 @@ export class GroupProcessor {
             recorder.add({ index: w.index, windowId: w.id, outcome: work.outcome, blocks: geometry.blocksOf(w), stats: work.stats });
           } catch (err) {
             const permanent = isPermanent(err);
-            this.log.warn({ runId, windowId: w.id, group: `${group.row}-${group.col}`, permanent, err: errorMessage(err) }, 'window failed');
+            this.log.warn({ runId, windowId: w.id, group: `${group.row}-${group.col}`, attempt: attempt.attempt, permanent, err: errorMessage(err) }, 'window failed');
             if (!permanent) return void transient.push({ window: w, err });
             result.failed++;
             recorder.add({ index: w.index, windowId: w.id, outcome: 'failed', blocks: geometry.blocksOf(w), failure: errorMessage(err) });
@@ -102,40 +104,54 @@ export class GroupProcessor {
 
 /**
  * Window completions of one group job, sent several per script call: once `every` are
- * waiting, and at the end. Calls go one after another; a failed call fails the job at flush().
+ * waiting and no call is in flight (completions that arrive during a call wait for the next
+ * one, so a busy Redis gets fewer, bigger calls), and the rest at flush(). Calls go one after
+ * another; a failed call fails the job at flush().
  */
 class CompletionRecorder {
   readonly enqueued: string[] = [];
   private readonly seen = new Set<string>();
   private waiting: WindowCompletion[] = [];
-  private chain: Promise<void> = Promise.resolve();
+  private inFlight: Promise<void> | undefined;
+  private error: unknown;
 
   constructor(private readonly ctx: RunContext, private readonly queues: FleetQueues, private readonly every: number) {}
 
   add(completion: WindowCompletion): void {
     this.waiting.push(completion);
-    if (this.waiting.length >= this.every) this.send();
+    if (!this.inFlight && this.waiting.length >= this.every) this.send();
   }
 
   async flush(): Promise<void> {
-    this.send();
-    await this.chain;
+    while (this.inFlight || (this.waiting.length > 0 && this.error === undefined)) {
+      if (!this.inFlight) this.send();
+      await this.inFlight;
+    }
+    if (this.error !== undefined) throw this.error;
   }
 
   private send(): void {
-    if (this.waiting.length === 0) return;
+    if (this.error !== undefined) return;
     const batch = this.waiting;
     this.waiting = [];
-    this.chain = this.chain.then(async () => {
-      const ready = await this.ctx.state.completeWindows(batch);
-      for (const blockId of ready) {
-        if (this.seen.has(blockId)) continue;
-        this.seen.add(blockId);
-        await this.queues.add('merge-block', { runId: this.ctx.spec.runId, blockId }, jobIds.block(this.ctx.spec.runId, blockId));
-        this.enqueued.push(blockId);
-      }
-    });
-    // a rejection is reported by flush(); until then it must not count as unhandled
-    this.chain.catch(() => undefined);
+    this.inFlight = this.record(batch)
+      .catch((err: unknown) => {
+        this.error ??= err;
+      })
+      .finally(() => {
+        this.inFlight = undefined;
+        if (this.waiting.length >= this.every) this.send();
+      });
+  }
+
+  private async record(batch: WindowCompletion[]): Promise<void> {
+    const runId = this.ctx.spec.runId;
+    const ready = await this.ctx.state.completeWindows(batch);
+    for (const blockId of ready) {
+      if (this.seen.has(blockId)) continue;
+      this.seen.add(blockId);
+      await this.queues.add('merge-block', { runId, blockId }, jobIds.block(runId, blockId));
+      this.enqueued.push(blockId);
+    }
   }
 }

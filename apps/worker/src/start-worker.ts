@@ -78,7 +78,7 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
       }
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       try {
-        return await processor.process(payload, { lastAttempt });
+        return await processor.process(payload, { attempt: job.attemptsMade + 1, lastAttempt });
       } catch (err) {
         const permanent = isPermanent(err);
         log.warn({ runId: payload.runId, group: `${payload.group.row}-${payload.group.col}`, attempt: job.attemptsMade + 1, permanent, err: errorMessage(err) }, 'group failed');
