@@ -72,8 +72,15 @@ async function main(): Promise<void> {
       log(`  plan ${(planMs / 1000).toFixed(2)} s, enqueue ${(enqueueMs / 1000).toFixed(2)} s (${enqueued.groups} jobs), Redis used_memory after enqueue ${mb(memoryAfterEnqueue)}`);
 
       const state = new RunState(connection, 'fleet', spec.runId);
-      const t2 = performance.now();
+      // the clock starts once every worker process is up (node and module loading are not
+      // the control plane's cost): the queue is paused until then
+      await queues.infer.pause();
       const children = Array.from({ length: workers }, () => startWorkerProcess(redis));
+      await Promise.all(children.map(ready));
+      await connection.config('RESETSTAT');
+      const cpuReady = await redisCpu(connection);
+      const t2 = performance.now();
+      await queues.infer.resume();
       let last = 0;
       for (;;) {
         const p = (await state.progress())!;
@@ -88,6 +95,7 @@ async function main(): Promise<void> {
       }
       const drainMs = performance.now() - t2;
       const cpuDrained = await redisCpu(connection);
+      const commands = await commandStats(connection);
       await Promise.all(children.map(stopChild));
       memory.stop();
       const peak = Math.max(memory.max, await usedMemoryPeak(connection));
@@ -101,12 +109,14 @@ async function main(): Promise<void> {
         enqueueS: enqueueMs / 1000,
         peakUsedMemoryMB: peak / 2 ** 20,
         redisCpuUsPerWindowEnqueue: ((cpuEnqueued - cpuStart) * 1e6) / spec.windowCount,
-        redisCpuUsPerWindowDrain: ((cpuDrained - cpuEnqueued) * 1e6) / spec.windowCount,
+        redisCpuUsPerWindowDrain: ((cpuDrained - cpuReady) * 1e6) / spec.windowCount,
         windowsPerSecond: spec.windowCount / (drainMs / 1000),
         mergesEnqueued: mergesWaiting,
       };
       log(`  drained in ${(drainMs / 1000).toFixed(1)} s: ${row.windowsPerSecond.toFixed(0)} windows/s; Redis CPU ${row.redisCpuUsPerWindowDrain.toFixed(2)} us/window draining (+${row.redisCpuUsPerWindowEnqueue.toFixed(2)} enqueueing); peak used_memory ${mb(peak)}; ${mergesWaiting} merge jobs enqueued for ${spec.blocks.length} blocks`);
-      rows.push(row);
+      log(`  Redis commands while draining (us per window: calls x usec_per_call / windows):`);
+      for (const c of commands.slice(0, 8)) log(`    ${c.name.padEnd(24)} ${(c.usec / spec.windowCount).toFixed(2).padStart(6)} us/window, ${c.calls} calls, ${c.perCall.toFixed(1)} us/call`);
+      rows.push({ ...row, commands: commands.slice(0, 8).map((c) => ({ name: c.name, usPerWindow: c.usec / spec.windowCount, calls: c.calls })) });
     } finally {
       await queues.close();
       connection.disconnect();
@@ -146,6 +156,23 @@ function startWorkerProcess(redis: PrivateRedis): ChildProcess {
     env: { ...process.env, REDIS_URL: redis.url, FLEET_QUEUE_PREFIX: 'fleet', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+}
+
+function ready(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`a bench worker exited ${code} before it was ready`)));
+  });
+}
+
+/** INFO commandstats, by total time: where Redis's CPU goes. */
+async function commandStats(redis: IORedis): Promise<Array<{ name: string; calls: number; usec: number; perCall: number }>> {
+  const out = [];
+  for (const line of (await redis.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+),usec_per_call=([0-9.]+)/.exec(line);
+    if (m) out.push({ name: m[1]!, calls: Number(m[2]), usec: Number(m[3]), perCall: Number(m[4]) });
+  }
+  return out.sort((a, b) => b.usec - a.usec);
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

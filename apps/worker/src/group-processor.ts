@@ -66,6 +66,8 @@ export class GroupProcessor {
       result.alreadyDone++;
       recorder.add({ index: w.index, windowId: w.id, outcome: 'done', blocks: geometry.blocksOf(w) });
     });
+    // in a call of their own: a call that mixes them with new windows adds no stats
+    if (result.alreadyDone > 0) await recorder.flush();
 
     await Promise.all(
       todo.map((w) =>

@@ -113,14 +113,12 @@ describe('RunState bulk completion', () => {
   const redis = createRedisConnection(testRedisUrl());
   afterAll(() => redis.quit());
 
-  it('records many windows in one call, once each, and sums stats of first completions only', async () => {
+  it('records many windows in one call, once each, and never adds the stats of a duplicate', async () => {
     const state = new RunState(redis, uniquePrefix('bulk'), 'run-a');
     await state.init(spec, new Map([['left', 2], ['right', 3]]));
     const ready = await state.completeWindows([
       { index: 0, windowId: 'r0-c0', outcome: 'done', blocks: ['left'], stats: { tileBytes: 100, readMs: 2.4 } },
       { index: 1, windowId: 'r0-c1', outcome: 'done', blocks: ['left', 'right'], stats: { tileBytes: 50 } },
-      { index: 2, windowId: 'r1-c1', outcome: 'skipped', blocks: ['right'] },
-      // the same window twice in one call counts once
       { index: 2, windowId: 'r1-c1', outcome: 'skipped', blocks: ['right'] },
     ]);
     expect(ready).toEqual(['left']);
@@ -130,10 +128,21 @@ describe('RunState bulk completion', () => {
       { index: 0, windowId: 'r0-c0', outcome: 'done', blocks: ['left'], stats: { tileBytes: 100 } },
       { index: 1, windowId: 'r0-c1', outcome: 'done', blocks: ['left', 'right'], stats: { tileBytes: 50 } },
       { index: 3, windowId: 'r1-c2', outcome: 'failed', blocks: ['right'], failure: 'c.tif: truncated' },
+      // the same window twice in one call counts once
+      { index: 3, windowId: 'r1-c2', outcome: 'failed', blocks: ['right'], failure: 'c.tif: truncated' },
     ])).toEqual(['left', 'right']);
     expect(await state.stats()).toEqual({ windows_done: 2, windows_skipped: 1, windows_failed: 1, tileBytes: 150, readMs: 2 });
     expect(await state.failures()).toEqual({ 'r1-c2': 'c.tif: truncated' });
     expect(await state.completeWindows([])).toEqual([]);
+  });
+
+  it('splits a call whose windows feed more blocks than one call can name', async () => {
+    const state = new RunState(redis, uniquePrefix('many'), 'run-a');
+    const ids = Array.from({ length: 200 }, (_, i) => `blk${i}`);
+    await state.init({ ...spec, blocks: ids.map((id, i) => ({ id, x: i, y: 0, width: 1, height: 1 })) }, new Map(ids.map((id) => [id, 1])));
+    const windows = ids.map((id, i) => ({ index: i, windowId: `r0-c${i}`, outcome: 'done' as const, blocks: [id] }));
+    expect(await state.completeWindows(windows)).toEqual(ids);
+    expect(await state.progress()).toMatchObject({ done: 200 });
   });
 
   it('calls its scripts by SHA and reloads them after SCRIPT FLUSH', async () => {

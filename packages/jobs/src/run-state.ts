@@ -68,6 +68,10 @@ export interface FailedWindow {
   error: string;
 }
 
+/** Blocks one completion call can name: a window's blocks travel as one character each (complete-windows.lua). */
+const MAX_BLOCKS_PER_CALL = 94;
+const OUTCOME_CODE: Record<WindowOutcome, string> = { done: 'd', skipped: 's', failed: 'f' };
+
 /** Bit `i` of a Redis bitmap (Redis numbers bits from the most significant bit of byte 0). */
 function bitAt(bitmap: Buffer, i: number): number {
   return ((bitmap[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
@@ -120,19 +124,42 @@ export class RunState {
   }
 
   /**
-   * Records the outcomes of several windows in one script call (each once, see
-   * complete-windows.lua); returns the blocks that became (or already were) ready to merge.
+   * Records the outcomes of several windows in one script call per 94 distinct blocks (each
+   * window once, see complete-windows.lua); returns the blocks that became (or already were)
+   * ready to merge. Stats are summed here and added only if every window of the call is new,
+   * so a duplicate never counts twice (the sums are report figures; counts come from bitmaps).
    */
   async completeWindows(windows: readonly WindowCompletion[]): Promise<string[]> {
-    if (windows.length === 0) return [];
-    const k = this.keys;
-    const fields = [...new Set(windows.flatMap((w) => Object.keys(w.stats ?? {})))];
-    const args: string[] = [String(fields.length), ...fields];
-    for (const w of windows) {
-      args.push(String(w.index), w.outcome, w.windowId, w.failure ?? '', String(w.blocks.length), ...w.blocks);
-      for (const f of fields) args.push(String(Math.round(w.stats?.[f] ?? 0)));
+    const ready: string[] = [];
+    let start = 0;
+    while (start < windows.length) {
+      // windows up to the one that would bring a 95th distinct block
+      const blocks = new Map<string, number>();
+      let end = start;
+      for (; end < windows.length; end++) {
+        const fresh = windows[end]!.blocks.filter((b) => !blocks.has(b));
+        if (blocks.size + fresh.length > MAX_BLOCKS_PER_CALL && end > start) break;
+        for (const b of fresh) blocks.set(b, blocks.size);
+      }
+      for (const id of await this.completeChunk(windows.slice(start, end), blocks)) if (!ready.includes(id)) ready.push(id);
+      start = end;
     }
-    const ready = await this.redis.fleetCompleteWindows(k.windowsDone, k.windowsSkipped, k.windowsFailed, k.stats, k.blockRemaining, k.failures, ...args);
+    return ready;
+  }
+
+  private async completeChunk(windows: readonly WindowCompletion[], blocks: Map<string, number>): Promise<string[]> {
+    const k = this.keys;
+    const sums = new Map<string, number>();
+    for (const w of windows) for (const [f, v] of Object.entries(w.stats ?? {})) sums.set(f, (sums.get(f) ?? 0) + v);
+    const args: string[] = [String(sums.size), ...sums.keys(), ...[...sums.values()].map((v) => String(Math.round(v)))];
+    args.push(String(blocks.size), ...blocks.keys(), String(windows.length));
+    const failures: string[] = [];
+    for (const w of windows) {
+      const code = OUTCOME_CODE[w.outcome] + w.blocks.map((b) => String.fromCharCode(33 + blocks.get(b)!)).join('');
+      args.push(String(w.index), code);
+      if (w.outcome === 'failed') failures.push(String(w.index), w.windowId, w.failure ?? '');
+    }
+    const ready = await this.redis.fleetCompleteWindows(k.windowsDone, k.windowsSkipped, k.windowsFailed, k.stats, k.blockRemaining, k.failures, ...args, ...failures);
     return ready as string[];
   }
 

@@ -1,55 +1,83 @@
 -- Records the outcome of several windows at once (a worker sends one call per batch).
 -- A window's completion sets its bit in the done bitmap and, the first time only, its bit in
--- the skipped or failed bitmap, its failure message, adds its stats to the run's sums and
--- counts it down in every block it feeds. A repeated completion (a retried group) changes
--- nothing but still reports its blocks that have no window left, so a worker that died
--- between this script and enqueueing the merge re-enqueues it. Counts of done, skipped and
--- failed windows are BITCOUNTs of the bitmaps, not stored twice.
+-- the skipped or failed bitmap and its failure message, and counts it down in every block it
+-- feeds. A repeated completion (a retried group) changes nothing but still reports its blocks
+-- that have no window left, so a worker that died between this script and enqueueing the
+-- merge re-enqueues it. Counts of done, skipped and failed windows are BITCOUNTs of the
+-- bitmaps, not stored twice. Most of a call's cost is per argument and per redis.call, so a
+-- window is two arguments, the done bits are one BITFIELD, the countdowns one HINCRBY per
+-- block, and the stats come summed.
 -- KEYS[1] windowsDone, KEYS[2] windowsSkipped, KEYS[3] windowsFailed, KEYS[4] stats (sums),
 -- KEYS[5] blockRemaining, KEYS[6] failures (hash windowId -> message)
--- ARGV[1] nStats, ARGV[2 .. 1 + nStats] stat field names, then per window:
---   index, outcome (done|skipped|failed), windowId, failure message, nBlocks, blockId x nBlocks,
---   stat value x nStats
+-- ARGV[1] nStats, then nStats stat names, then nStats sums over the call's windows (added
+--   only when every window of the call is recorded for the first time, so a duplicate
+--   completion never counts twice),
+-- then nBlocks, then nBlocks block ids (the blocks this call's windows feed),
+-- then nWindows, then per window: index, code = outcome letter (d|s|f) followed by one
+--   character per block the window feeds: block number b (0-based, < 94) as char(33 + b),
+-- then per failed window: index, windowId, message.
 -- Returns the ids of the blocks (each once) that have no window left.
 local nStats = tonumber(ARGV[1])
-local sums = {}
-for s = 1, nStats do sums[s] = 0 end
-local ready = {}
-local seen = {}
-local at = 2 + nStats
-while at <= #ARGV do
-  local index = tonumber(ARGV[at])
-  local outcome = ARGV[at + 1]
-  local nBlocks = tonumber(ARGV[at + 4])
-  local firstBlock = at + 5
-  local firstStat = firstBlock + nBlocks
-  local old = redis.call('SETBIT', KEYS[1], index, 1)
-  if old == 0 then
-    if outcome == 'skipped' then redis.call('SETBIT', KEYS[2], index, 1) end
-    if outcome == 'failed' then
+local at = 2 + 2 * nStats
+local nBlocks = tonumber(ARGV[at])
+local blockIds = {}
+for b = 1, nBlocks do blockIds[b] = ARGV[at + b] end
+at = at + nBlocks + 1
+local nWindows = tonumber(ARGV[at])
+at = at + 1
+if nWindows == 0 then return {} end
+local ops = {}
+for w = 0, nWindows - 1 do
+  local i = 4 * w
+  ops[i + 1] = 'SET'
+  ops[i + 2] = 'u1'
+  ops[i + 3] = ARGV[at + 2 * w]
+  ops[i + 4] = 1
+end
+local old = redis.call('BITFIELD', KEYS[1], unpack(ops))
+local minus = {}
+local recheck = {}
+for b = 1, nBlocks do minus[b] = 0 end
+local allFresh = true
+local freshFailed = {}
+for w = 0, nWindows - 1 do
+  local index = ARGV[at + 2 * w]
+  local code = ARGV[at + 2 * w + 1]
+  local fresh = old[w + 1] == 0
+  local outcome = string.sub(code, 1, 1)
+  if fresh then
+    if outcome == 's' then redis.call('SETBIT', KEYS[2], index, 1) end
+    if outcome == 'f' then
       redis.call('SETBIT', KEYS[3], index, 1)
-      redis.call('HSET', KEYS[6], ARGV[at + 2], ARGV[at + 3])
-    end
-    for s = 1, nStats do sums[s] = sums[s] + tonumber(ARGV[firstStat + s - 1]) end
-    for b = firstBlock, firstStat - 1 do
-      local id = ARGV[b]
-      if redis.call('HINCRBY', KEYS[5], id, -1) == 0 and not seen[id] then
-        seen[id] = true
-        table.insert(ready, id)
-      end
+      freshFailed[index] = true
     end
   else
-    for b = firstBlock, firstStat - 1 do
-      local id = ARGV[b]
-      if not seen[id] and tonumber(redis.call('HGET', KEYS[5], id)) == 0 then
-        seen[id] = true
-        table.insert(ready, id)
-      end
-    end
+    allFresh = false
   end
-  at = firstStat + nStats
+  for k = 2, #code do
+    local b = string.byte(code, k) - 32
+    if fresh then minus[b] = minus[b] + 1 else recheck[b] = true end
+  end
 end
-for s = 1, nStats do
-  if sums[s] ~= 0 then redis.call('HINCRBY', KEYS[4], ARGV[1 + s], sums[s]) end
+at = at + 2 * nWindows
+while at + 2 <= #ARGV do
+  if freshFailed[ARGV[at]] then redis.call('HSET', KEYS[6], ARGV[at + 1], ARGV[at + 2]) end
+  at = at + 3
+end
+local ready = {}
+for b = 1, nBlocks do
+  local left
+  if minus[b] > 0 then
+    left = redis.call('HINCRBY', KEYS[5], blockIds[b], -minus[b])
+  elseif recheck[b] then
+    left = tonumber(redis.call('HGET', KEYS[5], blockIds[b]))
+  end
+  if left == 0 then table.insert(ready, blockIds[b]) end
+end
+if allFresh then
+  for s = 1, nStats do
+    local sum = tonumber(ARGV[1 + nStats + s])
+    if sum ~= 0 then redis.call('HINCRBY', KEYS[4], ARGV[1 + s], sum) end
+  end
 end
 return ready
