@@ -1,11 +1,9 @@
-import { exclusiveCore, type PlannedWindow, type WindowPlan } from '@fleet/grid';
-import { outputKeys } from '@fleet/jobs';
-import type { ModelBand, MosaicReader } from '@fleet/raster';
+import type { PlannedWindow, WindowPlan } from '@fleet/grid';
+import type { MosaicReader } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
-import { encodeMaskTileAsync } from '@fleet/tiles';
-// The worker's own padding step (apps/worker exports only its entry point).
-import { padToPatch } from '../../apps/worker/dist/pad-to-patch';
-import { inferPatch, modelBands, patchSize, postprocess, sessionRunMs, type Engine } from './engine-calls';
+// the worker's own window steps: the benchmark runs the code the worker runs
+import { inferWindow } from '@fleet/worker';
+import { sessionRunMs, type Engine } from './engine-calls';
 
 /** Wall milliseconds per stage, summed over windows. */
 export interface StageTimes {
@@ -35,39 +33,34 @@ export interface PipelineContext {
 }
 
 /**
- * One window through the steps of apps/worker's WindowProcessor.process: read the mosaic
- * window, pad, infer, postprocess, encode, upload. Left out: the Redis bookkeeping
- * (RunState.completeWindow, merge enqueueing), which is not the worker's compute path.
+ * One window through the worker's own steps (apps/worker inferWindow: read the mosaic window,
+ * pad, infer, postprocess, encode, upload), with a stage clock hooked between the steps. Left
+ * out: the group job and its Redis bookkeeping (bench:control-plane measures those).
  * The stage split is exact only when windows run one at a time: `sessionRun` comes from
  * the engine's counter, and with several windows in flight each stage's time includes
  * work done for the others meanwhile.
  */
 export async function processWindow(ctx: PipelineContext, w: PlannedWindow, times: PipelineTimes): Promise<void> {
   const clock = new StageClock();
-  const read = await ctx.reader.read(w, modelBands(ctx.engine) as readonly ModelBand[]);
-  clock.lap(times, 'read');
-  if (read.validCount === 0) throw new Error(`bench window ${w.id} has no data: the bench mosaic should cover every window`);
-  const padded = padToPatch(read.planes, w.width, w.height, patchSize(ctx.engine));
-  const runBefore = sessionRunMs(ctx.engine);
-  const output = await inferPatch(ctx.engine, padded);
-  // session.run is inside the infer lap: its own time (the engine's counter) is moved out.
-  const run = sessionRunMs(ctx.engine) - runBefore;
-  clock.lap(times, 'preprocess');
-  times.wall.preprocess -= run;
-  times.cpu.preprocess -= run;
-  times.wall.sessionRun += run;
-  times.cpu.sessionRun += run;
-  const tile = postprocess(ctx.engine, output, {
-    width: w.width,
-    height: w.height,
-    core: exclusiveCore(ctx.plan, w),
-    valid: read.validCount === w.width * w.height ? undefined : read.valid,
+  let runBefore = 0;
+  const work = await inferWindow({ runId: ctx.runId, plan: ctx.plan, reader: ctx.reader, output: ctx.output, engine: ctx.engine }, w, (stage) => {
+    if (stage === 'read') {
+      clock.lap(times, 'read');
+      runBefore = sessionRunMs(ctx.engine);
+    } else if (stage === 'infer') {
+      // padding and the engine's time around session.run; session.run's own time (the
+      // engine's counter) is moved out
+      const run = sessionRunMs(ctx.engine) - runBefore;
+      clock.lap(times, 'preprocess');
+      times.wall.preprocess -= run;
+      times.cpu.preprocess -= run;
+      times.wall.sessionRun += run;
+      times.cpu.sessionRun += run;
+    } else {
+      clock.lap(times, stage);
+    }
   });
-  clock.lap(times, 'postprocess');
-  const bytes = await encodeMaskTileAsync(tile);
-  clock.lap(times, 'encode');
-  await ctx.output.put(outputKeys.maskTile(ctx.runId, w.id), bytes);
-  clock.lap(times, 'upload');
+  if (work.outcome !== 'done') throw new Error(`bench window ${w.id} has no data: the bench mosaic should cover every window`);
   times.finishedAt.push(performance.now());
 }
 

@@ -68,7 +68,7 @@ describe('fleet under process faults', () => {
     fleet.start('merger');
 
     // a job whose payload does not match the catalogue: failed permanently, first attempt, with the reason
-    await fleet.queues.infer.add('infer-window', { runId: run.runId, window: { id: 'r0-c0' } }, { jobId: 'malformed', attempts: 3 });
+    await fleet.queues.infer.add('infer-group', { runId: run.runId, group: { col: 0 } }, { jobId: 'malformed', attempts: 3 });
 
     await fleet.waitFor(run.runId, (p) => p.status === 'done');
     const seconds = (Date.now() - started) / 1000;
@@ -79,7 +79,7 @@ describe('fleet under process faults', () => {
       await sleep(50);
       malformed = await fleet.queues.infer.getJob('malformed');
     }
-    expect(malformed?.failedReason).toMatch(/^invalid infer-window payload: window\.row: /);
+    expect(malformed?.failedReason).toMatch(/^invalid infer-group payload: group\.row: /);
     expect(malformed?.attemptsMade).toBe(1);
     expect(await fleet.stopAll()).toEqual([0, 0, 0]);
 

@@ -1,5 +1,5 @@
-import { BlockIndex, iterateWindows } from '@fleet/grid';
-import { FleetQueues, RunState, windowPlanOf, type JobPayload, type RunSpec } from '@fleet/jobs';
+import { type WindowGroup } from '@fleet/grid';
+import { FleetQueues, geometryOf, RunState, type RunSpec } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
 import type IORedis from 'ioredis';
 
@@ -7,7 +7,9 @@ export interface EnqueueResult {
   runId: string;
   /** False when the run already existed (a resumed or repeated enqueue). */
   created: boolean;
-  /** Window jobs submitted now (duplicates of pending jobs are ignored by BullMQ). */
+  /** Group jobs submitted now (duplicates of pending jobs are ignored by BullMQ). */
+  groups: number;
+  /** Windows still to do in the submitted groups. */
   submitted: number;
   /** Windows already finished, skipped on resume. */
   alreadyDone: number;
@@ -15,12 +17,13 @@ export interface EnqueueResult {
   outside: number;
 }
 
-const CHUNK = 500;
+/** Group jobs per addBulk call (one round trip, one MULTI in Redis). */
+const CHUNK = 1000;
 
 /**
- * Records the run in Redis (once) and enqueues its windows with deterministic ids, in chunks.
- * Safe to repeat or to restart half-way: finished windows are skipped using the run's done
- * bitmap, and pending ones are deduplicated by job id.
+ * Records the run in Redis (once) and enqueues its window groups with deterministic ids, in
+ * chunks. Safe to repeat or to restart half-way: groups whose windows are all done are
+ * skipped using the run's done bitmap, and pending ones are deduplicated by job id.
  */
 export async function enqueueRun(
   redis: IORedis,
@@ -33,31 +36,34 @@ export async function enqueueRun(
   const created = await state.init(spec, windowsPerBlock);
   const stored = created ? spec : ((await state.spec()) ?? spec);
   const done = await state.doneBitmap();
+  const anyDone = done.some((byte) => byte !== 0);
   const isDone = (i: number) => ((done[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
 
-  const plan = windowPlanOf(stored);
-  const index = new BlockIndex(stored.blocks);
-  let batch: JobPayload<'infer-window'>[] = [];
-  const result: EnqueueResult = { runId: stored.runId, created, submitted: 0, alreadyDone: 0, outside: 0 };
-  for (const w of iterateWindows(plan)) {
-    const blocks = index.touching(w);
-    if (blocks.length === 0) {
-      result.outside++;
-      continue;
+  const geometry = geometryOf(stored);
+  const total = geometry.plan.colStarts.length * geometry.plan.rowStarts.length;
+  const result: EnqueueResult = { runId: stored.runId, created, groups: 0, submitted: 0, alreadyDone: 0, outside: total - geometry.inferableCount };
+  let batch: WindowGroup[] = [];
+  const flush = async () => {
+    await queues.addGroups(stored.runId, batch);
+    result.groups += batch.length;
+    batch = [];
+  };
+  for (const group of geometry.groups()) {
+    if (anyDone) {
+      // a restarted enqueue: only groups with a window left go back on the queue
+      let left = 0;
+      for (const w of geometry.windowsOfGroup(group)) {
+        if (isDone(w.index)) result.alreadyDone++;
+        else left++;
+      }
+      if (left === 0) continue;
+      result.submitted += left;
     }
-    if (isDone(w.index)) {
-      result.alreadyDone++;
-      continue;
-    }
-    batch.push({ runId: stored.runId, window: { id: w.id, row: w.row, col: w.col, index: w.index, x: w.x, y: w.y, width: w.width, height: w.height }, blocks });
-    if (batch.length >= CHUNK) {
-      await queues.addWindows(batch);
-      result.submitted += batch.length;
-      batch = [];
-    }
+    batch.push(group);
+    if (batch.length >= CHUNK) await flush();
   }
-  if (batch.length) await queues.addWindows(batch);
-  result.submitted += batch.length;
-  log?.info({ ...result, windows: stored.windowCount, blocks: stored.blocks.length }, created ? 'run enqueued' : 'run resumed');
+  if (batch.length) await flush();
+  if (!anyDone) result.submitted = geometry.inferableCount;
+  log?.info({ ...result, windows: stored.windowCount, blocks: stored.blocks.length, groupSide: geometry.groupSide }, created ? 'run enqueued' : 'run resumed');
   return result;
 }

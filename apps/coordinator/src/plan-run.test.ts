@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { windowAt } from '@fleet/grid';
 import { FleetQueues, RunState, runSpecSchema } from '@fleet/jobs';
 import { writeGeoTiff } from '@fleet/raster';
 import { createRedisConnection } from '@fleet/redis';
@@ -99,18 +100,50 @@ describe('planRun and enqueueRun', () => {
     const queues = new FleetQueues(redis, prefix);
     try {
       const { spec, windowsPerBlock } = await planRun(request());
-      expect(await enqueueRun(redis, queues, spec, windowsPerBlock)).toMatchObject({ created: true, submitted: 6, alreadyDone: 0, outside: 0 });
+      // a small run keeps one window per job
+      expect(spec.groupSide).toBe(1);
+      expect(await enqueueRun(redis, queues, spec, windowsPerBlock)).toMatchObject({ created: true, groups: 6, submitted: 6, alreadyDone: 0, outside: 0 });
       const state = new RunState(redis, prefix, spec.runId);
       // two windows finish, their jobs leave the queue
-      for (const id of ['r0-c0', 'r0-c1']) {
-        const job = await queues.infer.getJob(`${spec.runId}.w.${id}`);
-        await state.completeWindow(job!.data.window.index, id, 'done', job!.data.blocks);
+      for (const [row, col] of [[0, 0], [0, 1]] as const) {
+        const job = await queues.infer.getJob(`${spec.runId}.g.${row}-${col}`);
+        expect(job!.data).toEqual({ runId: spec.runId, group: { row, col } });
+        await state.completeWindow(row * 3 + col, `r${row}-c${col}`, 'done', ['D-0-0']);
         await job!.remove();
       }
       const again = await enqueueRun(redis, queues, spec, windowsPerBlock);
-      expect(again).toMatchObject({ created: false, submitted: 4, alreadyDone: 2 });
+      expect(again).toMatchObject({ created: false, groups: 4, submitted: 4, alreadyDone: 2 });
       // the 4 pending jobs were not duplicated, the 2 done ones not re-added
       expect(await queues.infer.getJobCounts('waiting')).toMatchObject({ waiting: 4 });
+    } finally {
+      await queues.infer.obliterate({ force: true });
+      await queues.infer.close();
+      await queues.merge.close();
+    }
+  });
+
+  it('enqueues groups of G x G windows, and on resume only groups with a window left', async () => {
+    const prefix = uniquePrefix('groups');
+    const queues = new FleetQueues(redis, prefix);
+    try {
+      const { spec, windowsPerBlock, geometry } = await planRun({ ...request(), groupSide: 2 });
+      expect(spec.groupSide).toBe(2);
+      expect(spec.runId).not.toBe((await planRun(request())).spec.runId);
+      // 3 x 2 windows: group 0-0 holds columns 0-1 (4 windows), group 0-1 column 2 (2 windows)
+      expect([...geometry.groups()]).toEqual([{ row: 0, col: 0 }, { row: 0, col: 1 }]);
+      expect(await enqueueRun(redis, queues, spec, windowsPerBlock)).toMatchObject({ groups: 2, submitted: 6 });
+      expect(await enqueueRun(redis, queues, spec, windowsPerBlock)).toMatchObject({ created: false, groups: 2 });
+      expect(await queues.infer.getJobCounts('waiting')).toMatchObject({ waiting: 2 });
+      const state = new RunState(redis, prefix, spec.runId);
+      await state.completeWindows(
+        [[0, 2], [1, 2], [0, 0]].map(([row, col]) => ({ index: row! * 3 + col!, windowId: `r${row}-c${col}`, outcome: 'done' as const, blocks: geometry.blocksOf(windowAt(geometry.plan, row!, col!)) })),
+      );
+      await (await queues.infer.getJob(`${spec.runId}.g.0-1`))!.remove();
+      await (await queues.infer.getJob(`${spec.runId}.g.0-0`))!.remove();
+      // group 0-1 is all done: not enqueued again; group 0-0 has 3 windows left
+      expect(await enqueueRun(redis, queues, spec, windowsPerBlock)).toMatchObject({ groups: 1, submitted: 3, alreadyDone: 3 });
+      expect((await queues.infer.getWaiting()).map((j) => j.id)).toEqual([`${spec.runId}.g.0-0`]);
+      await expect(planRun({ ...request(), groupSide: 0 })).rejects.toThrow(/group side must be an integer from 1 to 64, got 0/);
     } finally {
       await queues.infer.obliterate({ force: true });
       await queues.infer.close();

@@ -1,4 +1,4 @@
-import { BlockIndex, iterateWindows, planWindows, type Block, type WindowPlan } from '@fleet/grid';
+import { chooseGroupSide, planWindows, RunGeometry, type Block, type WindowPlan } from '@fleet/grid';
 import type { RunSpec, SourceRole } from '@fleet/jobs';
 import { loadModelManifest, type ModelManifest } from '@fleet/model';
 import { layOutMosaic, PRIMARY_ROLES, scanSource, type ScannedSource } from '@fleet/raster';
@@ -22,6 +22,11 @@ export interface RunRequest {
   topK?: number;
   /** Explicit run id; default derived from the request. */
   runId?: string;
+  /**
+   * Windows per job along each side (a job covers up to groupSide x groupSide windows).
+   * Default: chooseGroupSide(windows), 1 for small runs up to 8 for a département.
+   */
+  groupSide?: number;
 }
 
 export interface PlannedRun {
@@ -30,6 +35,7 @@ export interface PlannedRun {
   manifest: ModelManifest;
   /** Windows per block, for the merge countdown. */
   windowsPerBlock: Map<string, number>;
+  geometry: RunGeometry;
 }
 
 /** Default overlap: see README "Why 128 px of overlap". */
@@ -76,20 +82,23 @@ export async function planRun(request: RunRequest): Promise<PlannedRun> {
   const blocks: Block[] = planBlocks(primary.dalles, layout.width, layout.height, request.blockSize);
   const plan = planWindows(layout.width, layout.height, { patch: manifest.patch, overlap });
 
-  const index = new BlockIndex(blocks);
-  const windowsPerBlock = new Map(blocks.map((b) => [b.id, 0]));
-  let inferable = 0; // windows in gaps between dalles touch no block and are never inferred
-  for (const w of iterateWindows(plan)) {
-    const touched = index.touching(w);
-    if (touched.length > 0) inferable++;
-    for (const id of touched) windowsPerBlock.set(id, windowsPerBlock.get(id)! + 1);
+  // windows in gaps between dalles touch no block and are never inferred
+  const inferable = new RunGeometry(plan, blocks, 1).inferableCount;
+  if (request.groupSide !== undefined && (!Number.isInteger(request.groupSide) || request.groupSide < 1 || request.groupSide > 64)) {
+    throw new Error(`group side must be an integer from 1 to 64, got ${request.groupSide}`);
   }
+  const groupSide = request.groupSide ?? chooseGroupSide(inferable);
+  const geometry = new RunGeometry(plan, blocks, groupSide);
 
   const output = request.output.startsWith('s3://') ? request.output : resolve(request.output);
   // the files' version tags are part of the identity: the same unchanged inputs give the same
   // run (enqueueing twice adds nothing), while a nightly refresh of the same folders is a new run
   const files = scanned.map((s) => [s.role, s.files.map((f) => [f.key, f.etag ?? ''])]);
-  const identity = { sources: locations, files, model: [modelDir, manifest.name, manifest.version], output, overlap, topK, blockSize: request.blockSize ?? null };
+  const identity = {
+    sources: locations, files, model: [modelDir, manifest.name, manifest.version], output, overlap, topK, blockSize: request.blockSize ?? null,
+    // only when chosen: the default is a function of the rest, and run ids stay what they were
+    ...(request.groupSide !== undefined ? { groupSide: request.groupSide } : {}),
+  };
   const spec: RunSpec = {
     runId: request.runId ?? deriveRunId(identity),
     createdAt: new Date().toISOString(),
@@ -107,6 +116,7 @@ export async function planRun(request: RunRequest): Promise<PlannedRun> {
     topK,
     blocks,
     windowCount: inferable,
+    groupSide,
   };
-  return { spec, plan, manifest, windowsPerBlock };
+  return { spec, plan, manifest, windowsPerBlock: geometry.windowsPerBlock(), geometry };
 }

@@ -1,5 +1,5 @@
 import { offsetGeoTransform, planWindows, iterateWindows, BlockIndex } from '@fleet/grid';
-import { outputKeys, RunState, type RunSpec } from '@fleet/jobs';
+import { geometryOf, outputKeys, RunState, type RunSpec } from '@fleet/jobs';
 import { createRedisConnection } from '@fleet/redis';
 import { LocalStore } from '@fleet/storage';
 import { encodeMaskTile } from '@fleet/tiles';
@@ -99,7 +99,7 @@ describe('merging blocks into COGs, then the run products', () => {
       // left merged: only the windows that feed nothing else go
       await state.completeBlock(first);
       const leftOnly = windows.filter((w) => index.touching(w).join() === 'left');
-      expect(windowsFreedBy(plan, index, left, await state.mergedBlocks()).map((w) => w.id)).toEqual(leftOnly.map((w) => w.id));
+      expect(windowsFreedBy(geometryOf(spec), left, await state.mergedBlocks()).map((w) => w.id)).toEqual(leftOnly.map((w) => w.id));
       expect(await deleteMergedTiles(spec, left, state, store)).toBe(leftOnly.length);
       expect(await tileKeys(store, spec.runId)).toHaveLength(windows.length - leftOnly.length);
 

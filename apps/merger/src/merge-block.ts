@@ -1,6 +1,6 @@
 import { BlendAccumulator, WeightTable } from '@fleet/blend';
-import { offsetGeoTransform, windowsIntersecting, type Block } from '@fleet/grid';
-import { outputKeys, windowPlanOf, type BlockResult, type RunSpec, type RunState } from '@fleet/jobs';
+import { offsetGeoTransform, type Block } from '@fleet/grid';
+import { geometryOf, outputKeys, type BlockResult, type RunSpec, type RunState } from '@fleet/jobs';
 import { CogWriter } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -25,7 +25,7 @@ export interface MergeBlockOptions {
  */
 export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, store: ObjectStore, options: MergeBlockOptions): Promise<BlockResult> {
   const started = performance.now();
-  const plan = windowPlanOf(spec);
+  const geometry = geometryOf(spec);
   const weights = new WeightTable(spec.overlap);
   const classIds = spec.model.classes.map((c) => c.id);
   const cache = new WindowTileCache(store, state, spec.runId, options.fetchParallel);
@@ -55,7 +55,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
   try {
     for (let ty = 0; ty < writer.tilesDown; ty++) {
       const rowRect = { x: block.x, y: block.y + ty * OUTPUT_TILE, width: block.width, height: Math.min(OUTPUT_TILE, block.height - ty * OUTPUT_TILE) };
-      const rowWindows = windowsIntersecting(plan, rowRect);
+      const rowWindows = geometry.windowsIn(rowRect);
       const loaded = await cache.load(rowWindows);
       for (let tx = 0; tx < writer.tilesAcross; tx++) {
         const rect = { x: block.x + tx * OUTPUT_TILE, y: rowRect.y, width: Math.min(OUTPUT_TILE, block.width - tx * OUTPUT_TILE), height: rowRect.height };
@@ -80,7 +80,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
       }
       cache.evictAbove(rowRect.y + rowRect.height, rowWindows);
     }
-    failedWindows = await state.countFailed(windowsIntersecting(plan, block));
+    failedWindows = await state.countFailed(geometry.windowsOfBlock(block));
     await writer.close();
     if (!localPath) await store.putFile(key, path);
   } catch (err) {

@@ -1,13 +1,13 @@
-import { BlockIndex, windowsIntersecting, type Block, type PlannedWindow, type WindowPlan } from '@fleet/grid';
-import { outputKeys, windowPlanOf, type RunSpec, type RunState } from '@fleet/jobs';
+import type { Block, PlannedWindow, RunGeometry } from '@fleet/grid';
+import { geometryOf, outputKeys, type RunSpec, type RunState } from '@fleet/jobs';
 import type { ObjectStore } from '@fleet/storage';
 
 /**
  * Pure: the windows of `block` whose mask tiles no block needs any more. A window on a block
  * edge feeds two or four blocks, so its tile may go only once all of them are merged.
  */
-export function windowsFreedBy(plan: WindowPlan, blocks: BlockIndex, block: Block, merged: ReadonlySet<string>): PlannedWindow[] {
-  return windowsIntersecting(plan, block).filter((w) => blocks.touching(w).every((id) => merged.has(id)));
+export function windowsFreedBy(geometry: RunGeometry, block: Block, merged: ReadonlySet<string>): PlannedWindow[] {
+  return geometry.windowsOfBlock(block).filter((w) => geometry.blocksOf(w).every((id) => merged.has(id)));
 }
 
 /**
@@ -27,8 +27,7 @@ async function completeBlocks(state: RunState): Promise<Set<string>> {
  * windows, count too).
  */
 export async function deleteMergedTiles(spec: RunSpec, block: Block, state: RunState, store: ObjectStore): Promise<number> {
-  const plan = windowPlanOf(spec);
-  const freed = windowsFreedBy(plan, new BlockIndex(spec.blocks), block, await completeBlocks(state));
+  const freed = windowsFreedBy(geometryOf(spec), block, await completeBlocks(state));
   for (const w of freed) await store.delete(outputKeys.maskTile(spec.runId, w.id));
   return freed.length;
 }
@@ -38,12 +37,12 @@ export async function deleteMergedTiles(spec: RunSpec, block: Block, state: RunS
  * still needs for `fleet retry`; returns how many are kept.
  */
 export async function sweepMaskTiles(spec: RunSpec, state: RunState, store: ObjectStore): Promise<number> {
-  const plan = windowPlanOf(spec);
+  const geometry = geometryOf(spec);
   const complete = await completeBlocks(state);
   const needed = new Set<string>();
   for (const block of spec.blocks) {
     if (complete.has(block.id)) continue;
-    for (const w of windowsIntersecting(plan, block)) needed.add(outputKeys.maskTile(spec.runId, w.id));
+    for (const w of geometry.windowsOfBlock(block)) needed.add(outputKeys.maskTile(spec.runId, w.id));
   }
   const keys = await store.list(outputKeys.maskTiles(spec.runId));
   for (const key of keys) if (!needed.has(key)) await store.delete(key);

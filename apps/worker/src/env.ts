@@ -23,7 +23,10 @@ export const workerEnvShape = {
    * and share source tiles, which are then fetched and inflated once. 0 turns it off.
    */
   FLEET_TILE_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(256),
-  /** Window jobs held at once: enough to fill the next batch while one runs. Default 2 x batch. */
+  /**
+   * Group jobs held at once. Default: set from the run's group size so that their windows fill
+   * the 2 x batch windows in flight (2 x batch for one-window groups, 2 for 64-window groups).
+   */
   FLEET_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
   /** BullMQ lock duration (ms): longer than the slowest batch; renewed at half this. */
   FLEET_LOCK_MS: z.coerce.number().int().min(5_000).default(60_000),

@@ -1,5 +1,5 @@
-import type { WindowPlan } from '@fleet/grid';
-import { RunState, windowPlanOf, type RunSpec } from '@fleet/jobs';
+import type { RunGeometry, WindowPlan } from '@fleet/grid';
+import { geometryOf, RunState, type RunSpec } from '@fleet/jobs';
 import { MosaicReader } from '@fleet/raster';
 import { openStore, type ObjectStore } from '@fleet/storage';
 import type IORedis from 'ioredis';
@@ -8,6 +8,8 @@ import type IORedis from 'ioredis';
 export interface RunContext {
   spec: RunSpec;
   plan: WindowPlan;
+  /** Groups, the windows of a group, the blocks a window feeds. */
+  geometry: RunGeometry;
   state: RunState;
   output: ObjectStore;
   reader: MosaicReader;
@@ -43,9 +45,9 @@ export class RunContexts {
     const state = new RunState(this.redis, this.prefix, runId);
     const spec = await state.spec();
     if (!spec) throw new Error(`run ${runId} has no spec in Redis (was it enqueued with the same FLEET_QUEUE_PREFIX?)`);
-    const plan = windowPlanOf(spec);
+    const geometry = geometryOf(spec);
     const reader = new MosaicReader(spec.sources.map((s) => ({ role: s.role, store: openStore(s.location), dalles: s.dalles })));
-    return { spec, plan, state, output: openStore(spec.output), reader };
+    return { spec, plan: geometry.plan, geometry, state, output: openStore(spec.output), reader };
   }
 
   async close(): Promise<void> {

@@ -5,8 +5,10 @@ import { createRedisConnection } from '@fleet/redis';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { WorkerEnv } from './env';
 import { ModelEngines } from './model-engines';
+import { GroupProcessor, type WindowRunner } from './group-processor';
 import { RunContexts } from './run-context';
-import { WindowProcessor } from './window-processor';
+import { WindowLimiter } from './window-limiter';
+import { inferWindow } from './window-steps';
 
 export interface RunningWorker {
   readonly worker: Worker;
@@ -14,12 +16,32 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+export interface WorkerHooks {
+  /**
+   * Replaces a window's read, inference and upload (default: inferWindow with the run's
+   * reader, the model engine and the output store). The control-plane benchmark injects a
+   * no-op to measure the queue and the run state alone.
+   */
+  runWindow?: WindowRunner;
+}
+
 /**
- * A worker process's main loop: a BullMQ worker on the infer queue whose concurrency keeps
- * enough windows in hand to fill the next batch while the current one runs; the inference
- * engine gathers them into batches (BullMQ OSS has no batch API).
+ * BullMQ concurrency (group jobs held at once) for groups of `groupWindows` windows: enough
+ * groups that their windows fill the process-wide limit of 2 x batch in flight (one-window
+ * groups: 2 x batch jobs, as when every window was a job), plus one so the next group is in
+ * hand while the last windows of a group drain; never more, so a worker does not hoard
+ * 64-window groups other workers could take.
  */
-export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger = createLogger('worker')): Promise<RunningWorker> {
+export function groupConcurrency(windowsInFlight: number, groupWindows: number): number {
+  return Math.min(windowsInFlight, Math.ceil(windowsInFlight / Math.max(1, groupWindows)) + 1);
+}
+
+/**
+ * A worker process's main loop: a BullMQ worker on the infer queue taking group jobs; the
+ * windows of all the groups in hand go through one limiter of 2 x FLEET_BATCH_SIZE windows in
+ * flight, and the inference engine gathers them into batches (BullMQ OSS has no batch API).
+ */
+export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger = createLogger('worker'), hooks: WorkerHooks = {}): Promise<RunningWorker> {
   const connection = createRedisConnection(redisUrl);
   // BullMQ never closes connections it is given: both are disconnected in close()
   const workerConnection = createRedisConnection(redisUrl);
@@ -33,28 +55,33 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
     warmup: env.FLEET_WARMUP,
     onWarning: (msg) => log.warn(msg),
   });
-  const processor = new WindowProcessor(contexts, engines, queues, log);
+  const runWindow: WindowRunner = hooks.runWindow ?? (async (ctx, w) => {
+    const engine = await engines.get(ctx.spec.model.location, ctx.spec.topK);
+    return inferWindow({ runId: ctx.spec.runId, plan: ctx.plan, reader: ctx.reader, output: ctx.output, engine }, w);
+  });
+  const inFlight = env.FLEET_BATCH_SIZE * 2;
+  const processor = new GroupProcessor(contexts, runWindow, new WindowLimiter(inFlight), queues, log, env.FLEET_BATCH_SIZE);
 
-  const worker = new Worker(
+  const worker: Worker = new Worker(
     QUEUES.infer,
     async (job) => {
       let payload;
       try {
-        payload = parsePayload('infer-window', job.data);
+        payload = parsePayload('infer-group', job.data);
       } catch (err) {
         throw new UnrecoverableError(errorMessage(err));
       }
+      if (env.FLEET_CONCURRENCY === undefined) {
+        const ctx = await contexts.get(payload.runId).catch(() => undefined);
+        const wanted = ctx ? groupConcurrency(inFlight, ctx.geometry.groupSide ** 2) : undefined;
+        if (wanted !== undefined && worker.concurrency !== wanted) worker.concurrency = wanted;
+      }
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       try {
-        return await processor.process(payload);
+        return await processor.process(payload, { attempt: job.attemptsMade + 1, lastAttempt });
       } catch (err) {
         const permanent = isPermanent(err);
-        const lastAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        log.warn({ runId: payload.runId, windowId: payload.window.id, attempt: job.attemptsMade + 1, permanent, err: errorMessage(err) }, 'window failed');
-        if (lastAttempt) {
-          // recorded while the job still holds its lock: if this process dies here the job
-          // stalls and is retried, so a failure is never lost between BullMQ and the run state
-          await processor.complete(payload, 'failed', {}, errorMessage(err));
-        }
+        log.warn({ runId: payload.runId, group: `${payload.group.row}-${payload.group.col}`, attempt: job.attemptsMade + 1, permanent, err: errorMessage(err) }, 'group failed');
         if (permanent) throw new UnrecoverableError(errorMessage(err));
         throw err;
       }
@@ -62,7 +89,8 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
     {
       connection: workerConnection,
       prefix: env.FLEET_QUEUE_PREFIX,
-      concurrency: env.FLEET_CONCURRENCY ?? env.FLEET_BATCH_SIZE * 2,
+      // until the first job says how big the run's groups are: one-window groups' figure
+      concurrency: env.FLEET_CONCURRENCY ?? inFlight,
       lockDuration: env.FLEET_LOCK_MS,
       stalledInterval: env.FLEET_STALLED_MS,
       autorun: true,

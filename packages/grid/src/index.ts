@@ -4,3 +4,4 @@ export * from './window-coverage';
 export * from './blocks';
 export * from './block-index';
 export { intersectingRange } from './axis-ranges';
+export * from './run-geometry';

@@ -3,24 +3,21 @@ import { z } from 'zod';
 import { blockIdSchema, runIdSchema } from './run-spec';
 import type { JobName } from './queue-names';
 
-const windowSchema = z.object({
-  id: z.string().regex(/^r\d+-c\d+$/),
+/** A group of the run's window plan (RunGeometry): rows/cols of groups, not of windows. */
+const groupSchema = z.object({
   row: z.number().int().nonnegative(),
   col: z.number().int().nonnegative(),
-  index: z.number().int().nonnegative(),
-  x: z.number().int().nonnegative(),
-  y: z.number().int().nonnegative(),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
 });
 
 /** Job payloads, validated when enqueued and again when a worker takes them. */
 export const JOB_SCHEMAS = {
-  'infer-window': z.object({
+  /**
+   * Up to G x G neighbouring windows: ids only, the worker derives the windows and the blocks
+   * they feed from the run's geometry (a payload of tens of bytes per ~64 windows).
+   */
+  'infer-group': z.object({
     runId: runIdSchema,
-    window: windowSchema,
-    /** Blocks this window feeds: each merges once all its windows are done. */
-    blocks: z.array(blockIdSchema).min(1),
+    group: groupSchema,
   }),
   'merge-block': z.object({ runId: runIdSchema, blockId: blockIdSchema }),
   'finalize-run': z.object({ runId: runIdSchema }),
@@ -58,7 +55,7 @@ export function parsePayload<K extends JobName>(name: K, data: unknown): JobPayl
  * same object keys. BullMQ ids may not contain ':' (nor be plain integers).
  */
 export const jobIds = {
-  window: (runId: string, windowId: string) => `${runId}.w.${windowId}`,
+  group: (runId: string, group: { row: number; col: number }) => `${runId}.g.${group.row}-${group.col}`,
   block: (runId: string, blockId: string) => `${runId}.b.${blockId}`,
   finalize: (runId: string) => `${runId}.final`,
   /**

@@ -3,7 +3,7 @@
  * (CPU, I/O) never waits behind thousands of inference jobs, and GPU workers never take merges.
  */
 export const QUEUES = {
-  /** One job per model window: read, infer, upload a mask tile. Taken by workers. */
+  /** One job per group of neighbouring windows: read, infer, upload mask tiles. Taken by workers. */
   infer: 'fleet-infer',
   /** One job per output block, then one per run to finalise. Taken by mergers. */
   merge: 'fleet-merge',
@@ -15,7 +15,7 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** Job names and the queue each travels on. */
 export const JOB_QUEUE = {
-  'infer-window': QUEUES.infer,
+  'infer-group': QUEUES.infer,
   'merge-block': QUEUES.merge,
   'finalize-run': QUEUES.merge,
   'prepare-dalle': QUEUES.prepare,

@@ -3,12 +3,13 @@ import { JOB_QUEUE, QUEUES, type JobName, type QueueName } from './queue-names';
 import { jobIds, parsePayload, type JobPayload } from './job-catalogue';
 
 /**
- * Default options per job. Windows: 3 attempts with exponential backoff (transient faults:
- * storage hiccups, a dying node); completed window jobs are removed at once because a
- * département has ~10^6 of them and the run's "done" bitmap, not BullMQ, is the record.
+ * Default options per job. Window groups: 3 attempts with exponential backoff (transient
+ * faults: storage hiccups, a dying node; a retry skips the group's windows already done);
+ * completed group jobs are removed at once because the run's "done" bitmap, not BullMQ, is
+ * the record.
  */
 export const JOB_OPTIONS: { [K in JobName]: JobsOptions } = {
-  'infer-window': { attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 } },
+  'infer-group': { attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 } },
   'merge-block': { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
   'finalize-run': { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
   // kept a day once complete, so `fleet prepare` can report each dalle's outcome
@@ -38,15 +39,21 @@ export class FleetQueues {
     await this.queueFor(name).add(name, parsePayload(name, payload), { ...JOB_OPTIONS[name], jobId });
   }
 
-  /** Bulk add of window jobs (one round trip per chunk). */
-  async addWindows(payloads: JobPayload<'infer-window'>[]): Promise<void> {
+  /** Bulk add of group jobs under their deterministic ids (one round trip per call; existing ids are kept). */
+  async addGroups(runId: string, groups: readonly { row: number; col: number }[]): Promise<void> {
+    if (groups.length === 0) return;
     await this.infer.addBulk(
-      payloads.map((p) => ({
-        name: 'infer-window',
-        data: parsePayload('infer-window', p),
-        opts: { ...JOB_OPTIONS['infer-window'], jobId: jobIds.window(p.runId, p.window.id) },
+      groups.map((group) => ({
+        name: 'infer-group',
+        data: parsePayload('infer-group', { runId, group: { row: group.row, col: group.col } }),
+        opts: { ...JOB_OPTIONS['infer-group'], jobId: jobIds.group(runId, group) },
       })),
     );
+  }
+
+  /** Removes group jobs (a failed group's job must go before `fleet retry` adds it again). */
+  async removeGroups(runId: string, groups: readonly { row: number; col: number }[]): Promise<void> {
+    for (const group of groups) await this.infer.remove(jobIds.group(runId, group));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { planWindows, type WindowPlan } from '@fleet/grid';
+import { planWindows, RunGeometry, type WindowPlan } from '@fleet/grid';
 import { z } from 'zod';
 
 const geoTransform = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
@@ -71,6 +71,11 @@ export const runSpecSchema = z.object({
   blocks: z.array(blockSchema).min(1),
   /** Windows to infer: those touching at least one block. */
   windowCount: z.number().int().positive(),
+  /**
+   * A job covers a square of up to groupSide x groupSide windows (the coordinator's choice,
+   * see chooseGroupSide). Absent: 1 (one-window jobs).
+   */
+  groupSide: z.number().int().min(1).max(64).optional(),
 });
 export type RunSpec = z.infer<typeof runSpecSchema>;
 
@@ -78,3 +83,18 @@ export type RunSpec = z.infer<typeof runSpecSchema>;
 export function windowPlanOf(spec: Pick<RunSpec, 'mosaic' | 'patch' | 'overlap'>): WindowPlan {
   return planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
 }
+
+/**
+ * The run's geometry (groups, windows of a block, blocks of a window): every process derives
+ * it from the spec the same way. Built once per spec object and kept with it.
+ */
+export function geometryOf(spec: Pick<RunSpec, 'mosaic' | 'patch' | 'overlap' | 'blocks' | 'groupSide'>): RunGeometry {
+  let geometry = geometries.get(spec);
+  if (!geometry) {
+    geometry = new RunGeometry(windowPlanOf(spec), spec.blocks, spec.groupSide ?? 1);
+    geometries.set(spec, geometry);
+  }
+  return geometry;
+}
+
+const geometries = new WeakMap<object, RunGeometry>();

@@ -83,8 +83,8 @@ describe('RunState per-block progress and retry of failed windows', () => {
     ]);
 
     const failed = await state.failedWindows();
-    expect(failed.map((f) => [f.window.id, f.window.index, f.window.x, f.window.y, f.blocks, f.error])).toEqual([
-      ['r1-c2', 5, 488, 88, ['left', 'right'], 'b.tif: unsupported compression'],
+    expect(failed.map((f) => [f.window.id, f.window.index, f.window.x, f.window.y, f.group, f.blocks, f.error])).toEqual([
+      ['r1-c2', 5, 488, 88, { row: 1, col: 2 }, ['left', 'right'], 'b.tif: unsupported compression'],
     ]);
     expect(await state.resetFailed(failed)).toEqual({ reset: 1, blocks: ['left', 'right'] });
     // a second retry finds nothing failed and changes nothing
@@ -109,23 +109,78 @@ describe('RunState per-block progress and retry of failed windows', () => {
   });
 });
 
+describe('RunState bulk completion', () => {
+  const redis = createRedisConnection(testRedisUrl());
+  afterAll(() => redis.quit());
+
+  it('records many windows in one call, once each, and never adds the stats of a duplicate', async () => {
+    const state = new RunState(redis, uniquePrefix('bulk'), 'run-a');
+    await state.init(spec, new Map([['left', 2], ['right', 3]]));
+    const ready = await state.completeWindows([
+      { index: 0, windowId: 'r0-c0', outcome: 'done', blocks: ['left'], stats: { tileBytes: 100, readMs: 2.4 } },
+      { index: 1, windowId: 'r0-c1', outcome: 'done', blocks: ['left', 'right'], stats: { tileBytes: 50 } },
+      { index: 2, windowId: 'r1-c1', outcome: 'skipped', blocks: ['right'] },
+    ]);
+    expect(ready).toEqual(['left']);
+    expect(await state.doneBits([0, 1, 2, 3, 5000])).toEqual([true, true, true, false, false]);
+    // a retried group re-sends done windows: nothing changes, ready blocks are reported once
+    expect(await state.completeWindows([
+      { index: 0, windowId: 'r0-c0', outcome: 'done', blocks: ['left'], stats: { tileBytes: 100 } },
+      { index: 1, windowId: 'r0-c1', outcome: 'done', blocks: ['left', 'right'], stats: { tileBytes: 50 } },
+      { index: 3, windowId: 'r1-c2', outcome: 'failed', blocks: ['right'], failure: 'c.tif: truncated' },
+      // the same window twice in one call counts once
+      { index: 3, windowId: 'r1-c2', outcome: 'failed', blocks: ['right'], failure: 'c.tif: truncated' },
+    ])).toEqual(['left', 'right']);
+    expect(await state.stats()).toEqual({ windows_done: 2, windows_skipped: 1, windows_failed: 1, tileBytes: 150, readMs: 2 });
+    expect(await state.failures()).toEqual({ 'r1-c2': 'c.tif: truncated' });
+    expect(await state.completeWindows([])).toEqual([]);
+  });
+
+  it('splits a call whose windows feed more blocks than one call can name', async () => {
+    const state = new RunState(redis, uniquePrefix('many'), 'run-a');
+    const ids = Array.from({ length: 200 }, (_, i) => `blk${i}`);
+    await state.init({ ...spec, blocks: ids.map((id, i) => ({ id, x: i, y: 0, width: 1, height: 1 })) }, new Map(ids.map((id) => [id, 1])));
+    const windows = ids.map((id, i) => ({ index: i, windowId: `r0-c${i}`, outcome: 'done' as const, blocks: [id] }));
+    expect(await state.completeWindows(windows)).toEqual(ids);
+    expect(await state.progress()).toMatchObject({ done: 200 });
+  });
+
+  it('calls its scripts by SHA and reloads them after SCRIPT FLUSH', async () => {
+    const own = createRedisConnection(testRedisUrl());
+    try {
+      const state = new RunState(own, uniquePrefix('sha'), 'run-a');
+      await state.init(spec, new Map([['left', 1], ['right', 1]]));
+      await own.script('FLUSH');
+      expect(await state.completeWindow(0, 'r0-c0', 'done', ['left', 'right'])).toEqual(['left', 'right']);
+      const before = Number(/calls=(\d+)/.exec((await own.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_evalsha:')) ?? 'calls=0')![1]);
+      await state.completeWindow(0, 'r0-c0', 'done', ['left', 'right']);
+      const after = Number(/calls=(\d+)/.exec((await own.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_evalsha:'))!)![1]);
+      expect(after).toBeGreaterThan(before);
+    } finally {
+      own.disconnect();
+    }
+  });
+});
+
 describe('FleetQueues', () => {
   it('validates payloads and ignores a second add of the same job id', async () => {
     const prefix = uniquePrefix('queues');
     const queues = new FleetQueues({ url: testRedisUrl() }, prefix);
     try {
-      const payload = { runId: 'run-a', window: { id: 'r0-c0', row: 0, col: 0, index: 0, x: 0, y: 0, width: 512, height: 512 }, blocks: ['left'] };
-      await queues.addWindows([payload]);
-      await queues.addWindows([payload]);
+      await queues.addGroups('run-a', [{ row: 0, col: 0 }, { row: 0, col: 1 }]);
+      await queues.addGroups('run-a', [{ row: 0, col: 0 }]);
       await queues.add('merge-block', { runId: 'run-a', blockId: 'left' }, jobIds.block('run-a', 'left'));
       await queues.add('merge-block', { runId: 'run-a', blockId: 'left' }, jobIds.block('run-a', 'left'));
-      expect(await queues.infer.getJobCounts('waiting')).toMatchObject({ waiting: 1 });
+      expect(await queues.infer.getJobCounts('waiting')).toMatchObject({ waiting: 2 });
       expect(await queues.merge.getJobCounts('waiting')).toMatchObject({ waiting: 1 });
-      expect((await queues.infer.getJob('run-a.w.r0-c0'))?.data).toEqual(payload);
+      expect((await queues.infer.getJob('run-a.g.0-1'))?.data).toEqual({ runId: 'run-a', group: { row: 0, col: 1 } });
+      // fleet retry removes a group's job before adding it again
+      await queues.removeGroups('run-a', [{ row: 0, col: 1 }]);
+      expect(await queues.infer.getJob('run-a.g.0-1')).toBeUndefined();
       await expect(queues.add('merge-block', { runId: 'bad:id', blockId: 'x' } as never, 'x')).rejects.toThrow(
         /^invalid merge-block payload: runId: run id/,
       );
-      expect(() => parsePayload('infer-window', { runId: 'r', window: {}, blocks: [] })).toThrow(/window.id/);
+      expect(() => parsePayload('infer-group', { runId: 'r', group: { row: -1, col: 0 } })).toThrow(/^invalid infer-group payload: group\.row: /);
     } finally {
       await queues.infer.obliterate({ force: true });
       await queues.merge.obliterate({ force: true });

@@ -1,8 +1,8 @@
-import { BlockIndex, windowAt, windowsIntersecting, type PlannedWindow } from '@fleet/grid';
+import { windowAt, type PlannedWindow, type WindowGroup } from '@fleet/grid';
 import type IORedis from 'ioredis';
-import { COMPLETE_BLOCK, COMPLETE_WINDOW, INIT_RUN, RESET_FAILED } from './run-scripts';
+import { withRunScripts, type RunScripts } from './run-scripts';
 import { runKeys, runsIndexKey } from './run-keys';
-import { runSpecSchema, windowPlanOf, type RunSpec } from './run-spec';
+import { geometryOf, runSpecSchema, type RunSpec } from './run-spec';
 
 export type WindowOutcome = 'done' | 'skipped' | 'failed';
 
@@ -45,13 +45,32 @@ export interface BlockProgress {
   merged: boolean;
 }
 
+/** One window's outcome, as a worker records it (several per script call). */
+export interface WindowCompletion {
+  index: number;
+  windowId: string;
+  outcome: WindowOutcome;
+  /** Blocks the window feeds (RunGeometry.blocksOf): each counts it down once. */
+  blocks: readonly string[];
+  /** Added to the run's sums (timings, tile bytes) the first time only; rounded. */
+  stats?: Record<string, number>;
+  /** Failure message, for outcome 'failed'. */
+  failure?: string;
+}
+
 /** A failed window as `fleet retry` re-enqueues it. */
 export interface FailedWindow {
   window: PlannedWindow;
+  /** The group (job) it belongs to: retry re-enqueues the group, whose done windows are skipped. */
+  group: WindowGroup;
   /** Blocks it feeds (the same list the coordinator enqueued it with). */
   blocks: string[];
   error: string;
 }
+
+/** Blocks one completion call can name: a window's blocks travel as one character each (complete-windows.lua). */
+const MAX_BLOCKS_PER_CALL = 94;
+const OUTCOME_CODE: Record<WindowOutcome, string> = { done: 'd', skipped: 's', failed: 'f' };
 
 /** Bit `i` of a Redis bitmap (Redis numbers bits from the most significant bit of byte 0). */
 function bitAt(bitmap: Buffer, i: number): number {
@@ -64,17 +83,19 @@ function bitAt(bitmap: Buffer, i: number): number {
  */
 export class RunState {
   private readonly keys: ReturnType<typeof runKeys>;
+  private readonly redis: IORedis & RunScripts;
 
-  constructor(private readonly redis: IORedis, private readonly prefix: string, readonly runId: string) {
+  constructor(redis: IORedis, private readonly prefix: string, readonly runId: string) {
     this.keys = runKeys(prefix, runId);
+    this.redis = withRunScripts(redis);
   }
 
   /** Stores the spec and block counters once; false if the run already exists (a resume). */
   async init(spec: RunSpec, windowsPerBlock: Map<string, number>): Promise<boolean> {
     const k = this.keys;
     const pairs = [...windowsPerBlock].flatMap(([id, n]) => [id, String(n)]);
-    const created = await this.redis.eval(
-      INIT_RUN, 5, k.spec, k.status, k.blockRemaining, k.blocksRemaining, runsIndexKey(this.prefix),
+    const created = await this.redis.fleetInitRun(
+      k.spec, k.status, k.blockRemaining, k.blocksRemaining, runsIndexKey(this.prefix),
       JSON.stringify(spec), spec.runId, String(windowsPerBlock.size), ...pairs,
     );
     return created === 1;
@@ -94,7 +115,55 @@ export class RunState {
     return (await this.redis.getBuffer(this.keys.windowsDone)) ?? Buffer.alloc(0);
   }
 
-  /** Records a window's outcome once; returns the blocks that became (or already were) ready to merge. */
+  /** Which of `indices` are done, in one BITFIELD read (a group's 64 windows: one command). */
+  async doneBits(indices: readonly number[]): Promise<boolean[]> {
+    if (indices.length === 0) return [];
+    const ops = indices.flatMap((i) => ['GET', 'u1', String(i)]);
+    const bits = (await this.redis.call('BITFIELD', this.keys.windowsDone, ...ops)) as number[];
+    return bits.map((b) => b === 1);
+  }
+
+  /**
+   * Records the outcomes of several windows in one script call per 94 distinct blocks (each
+   * window once, see complete-windows.lua); returns the blocks that became (or already were)
+   * ready to merge. Stats are summed here and added only if every window of the call is new,
+   * so a duplicate never counts twice (the sums are report figures; counts come from bitmaps).
+   */
+  async completeWindows(windows: readonly WindowCompletion[]): Promise<string[]> {
+    const ready: string[] = [];
+    let start = 0;
+    while (start < windows.length) {
+      // windows up to the one that would bring a 95th distinct block
+      const blocks = new Map<string, number>();
+      let end = start;
+      for (; end < windows.length; end++) {
+        const fresh = windows[end]!.blocks.filter((b) => !blocks.has(b));
+        if (blocks.size + fresh.length > MAX_BLOCKS_PER_CALL && end > start) break;
+        for (const b of fresh) blocks.set(b, blocks.size);
+      }
+      for (const id of await this.completeChunk(windows.slice(start, end), blocks)) if (!ready.includes(id)) ready.push(id);
+      start = end;
+    }
+    return ready;
+  }
+
+  private async completeChunk(windows: readonly WindowCompletion[], blocks: Map<string, number>): Promise<string[]> {
+    const k = this.keys;
+    const sums = new Map<string, number>();
+    for (const w of windows) for (const [f, v] of Object.entries(w.stats ?? {})) sums.set(f, (sums.get(f) ?? 0) + v);
+    const args: string[] = [String(sums.size), ...sums.keys(), ...[...sums.values()].map((v) => String(Math.round(v)))];
+    args.push(String(blocks.size), ...blocks.keys(), String(windows.length));
+    const failures: string[] = [];
+    for (const w of windows) {
+      const code = OUTCOME_CODE[w.outcome] + w.blocks.map((b) => String.fromCharCode(33 + blocks.get(b)!)).join('');
+      args.push(String(w.index), code);
+      if (w.outcome === 'failed') failures.push(String(w.index), w.windowId, w.failure ?? '');
+    }
+    const ready = await this.redis.fleetCompleteWindows(k.windowsDone, k.windowsSkipped, k.windowsFailed, k.stats, k.blockRemaining, k.failures, ...args, ...failures);
+    return ready as string[];
+  }
+
+  /** One window's outcome (completeWindows of one). */
   async completeWindow(
     index: number,
     windowId: string,
@@ -103,14 +172,7 @@ export class RunState {
     stats: Record<string, number> = {},
     failure = '',
   ): Promise<string[]> {
-    const k = this.keys;
-    const outcomeKey = outcome === 'failed' ? k.windowsFailed : k.windowsSkipped;
-    const statPairs = Object.entries(stats).flatMap(([f, v]) => [f, String(Math.round(v))]);
-    const ready = await this.redis.eval(
-      COMPLETE_WINDOW, 5, k.windowsDone, outcomeKey, k.stats, k.blockRemaining, k.failures,
-      String(index), outcome, windowId, failure, String(statPairs.length / 2), ...statPairs, ...blocks,
-    );
-    return ready as string[];
+    return this.completeWindows([{ index, windowId, outcome, blocks, stats, failure }]);
   }
 
   async windowFlags(index: number): Promise<{ skipped: boolean; failed: boolean }> {
@@ -132,7 +194,7 @@ export class RunState {
   /** Records a merged block once; returns how many blocks remain. */
   async completeBlock(result: BlockResult): Promise<number> {
     const k = this.keys;
-    const remaining = await this.redis.eval(COMPLETE_BLOCK, 3, k.blocksMerged, k.blockResults, k.blocksRemaining, result.blockId, JSON.stringify(result));
+    const remaining = await this.redis.fleetCompleteBlock(k.blocksMerged, k.blockResults, k.blocksRemaining, result.blockId, JSON.stringify(result));
     return Number(remaining);
   }
 
@@ -146,9 +208,24 @@ export class RunState {
     return Object.values(all).map((v) => JSON.parse(v) as BlockResult);
   }
 
+  /** The run's sums (timings, bytes) and its window counts windows_done/_skipped/_failed (from the bitmaps). */
   async stats(): Promise<Record<string, number>> {
-    const raw = await this.redis.hgetall(this.keys.stats);
-    return Object.fromEntries(Object.entries(raw).map(([f, v]) => [f, Number(v)]));
+    const [raw, counts] = await Promise.all([this.redis.hgetall(this.keys.stats), this.counts()]);
+    return {
+      ...Object.fromEntries(Object.entries(raw).map(([f, v]) => [f, Number(v)])),
+      windows_done: counts.done,
+      windows_skipped: counts.skipped,
+      windows_failed: counts.failed,
+    };
+  }
+
+  /** Windows done (inferred), skipped and failed: BITCOUNTs of the bitmaps, the one record. */
+  async counts(): Promise<{ done: number; skipped: number; failed: number }> {
+    const k = this.keys;
+    const [finished, skipped, failed] = await Promise.all([
+      this.redis.bitcount(k.windowsDone), this.redis.bitcount(k.windowsSkipped), this.redis.bitcount(k.windowsFailed),
+    ]);
+    return { done: finished - skipped - failed, skipped, failed };
   }
 
   async failures(): Promise<Record<string, string>> {
@@ -166,19 +243,18 @@ export class RunState {
 
   async progress(): Promise<RunProgress | undefined> {
     const k = this.keys;
-    const [spec, status, stats, merged] = await Promise.all([
-      this.redis.get(k.spec), this.redis.get(k.status), this.redis.hgetall(k.stats), this.redis.scard(k.blocksMerged),
+    const [spec, status, counts, merged] = await Promise.all([
+      this.redis.get(k.spec), this.redis.get(k.status), this.counts(), this.redis.scard(k.blocksMerged),
     ]);
     if (spec === null) return undefined;
     const parsed = JSON.parse(spec) as RunSpec;
-    const n = (f: string) => Number(stats[f] ?? 0);
     return {
       runId: this.runId,
       status: status ?? 'unknown',
       windows: parsed.windowCount,
-      done: n('windows_done'),
-      skipped: n('windows_skipped'),
-      failed: n('windows_failed'),
+      done: counts.done,
+      skipped: counts.skipped,
+      failed: counts.failed,
       blocks: parsed.blocks.length,
       blocksMerged: merged,
     };
@@ -199,11 +275,11 @@ export class RunState {
       this.redis.smembers(k.blocksMerged),
     ]);
     const mergedSet = new Set(merged);
-    const plan = windowPlanOf(spec);
+    const geometry = geometryOf(spec);
     const empty = Buffer.alloc(0);
     return spec.blocks.map((block) => {
       const progress: BlockProgress = { blockId: block.id, windows: 0, done: 0, skipped: 0, failed: 0, pending: 0, merged: mergedSet.has(block.id) };
-      for (const w of windowsIntersecting(plan, block)) {
+      for (const w of geometry.windowsOfBlock(block)) {
         progress.windows++;
         if (!bitAt(done ?? empty, w.index)) progress.pending++;
         else if (bitAt(failed ?? empty, w.index)) progress.failed++;
@@ -218,15 +294,14 @@ export class RunState {
   async failedWindows(): Promise<FailedWindow[]> {
     const spec = await this.spec();
     if (!spec) return [];
-    const plan = windowPlanOf(spec);
-    const index = new BlockIndex(spec.blocks);
+    const geometry = geometryOf(spec);
     const failures = await this.failures();
     const out: FailedWindow[] = [];
     for (const [windowId, error] of Object.entries(failures)) {
       const m = /^r(\d+)-c(\d+)$/.exec(windowId);
       if (!m) throw new Error(`run ${this.runId}: failure recorded for a malformed window id ${JSON.stringify(windowId)}`);
-      const window = windowAt(plan, Number(m[1]), Number(m[2]));
-      out.push({ window, blocks: index.touching(window), error });
+      const window = windowAt(geometry.plan, Number(m[1]), Number(m[2]));
+      out.push({ window, group: geometry.groupOf(window), blocks: geometry.blocksOf(window), error });
     }
     return out.sort((a, b) => a.window.index - b.window.index);
   }
@@ -238,8 +313,8 @@ export class RunState {
   async resetFailed(windows: readonly FailedWindow[]): Promise<{ reset: number; blocks: string[] }> {
     const k = this.keys;
     const args = windows.flatMap((f) => [String(f.window.index), f.window.id, String(f.blocks.length), ...f.blocks]);
-    const [reset, ...blocks] = (await this.redis.eval(
-      RESET_FAILED, 9, k.windowsDone, k.windowsFailed, k.stats, k.blockRemaining, k.failures, k.blocksMerged, k.blockResults, k.blocksRemaining, k.status,
+    const [reset, ...blocks] = (await this.redis.fleetResetFailed(
+      k.windowsDone, k.windowsFailed, k.blockRemaining, k.failures, k.blocksMerged, k.blockResults, k.blocksRemaining, k.status,
       String(windows.length), ...args,
     )) as [number, ...string[]];
     return { reset: Number(reset), blocks };

@@ -1,4 +1,4 @@
-import { FleetQueues, jobIds, RunState, type JobPayload } from '@fleet/jobs';
+import { FleetQueues, jobIds, RunState } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
@@ -10,8 +10,9 @@ export const RETRY_USAGE = `fleet retry <run>   re-run only the failed windows o
 
 /**
  * `fleet retry <run>`: the failed windows become pending again (RunState.resetFailed), their
- * blocks leave the merged set, and the windows are enqueued again. Job ids stay deterministic:
- * the failed window jobs and the finished merge/finalise jobs of the run are removed first,
+ * blocks leave the merged set, and the groups holding them are enqueued again (a group's done
+ * windows are skipped by the worker). Job ids stay deterministic: the failed groups' jobs and
+ * the finished merge/finalise jobs of the run are removed first,
  * since BullMQ ignores an add whose id it still holds.
  */
 export async function retryCommand(argv: string[]): Promise<number> {
@@ -32,16 +33,12 @@ export async function retryCommand(argv: string[]): Promise<number> {
       throw new CliError(`run ${runId} has not finished (${pending} window(s) pending, ${progress.blocksMerged}/${progress.blocks} blocks merged): retry once fleet status says done`, 1);
     }
     const failed = await state.failedWindows();
-    for (const f of failed) await queues.infer.remove(jobIds.window(runId, f.window.id));
+    const groups = [...new Map(failed.map((f) => [`${f.group.row}-${f.group.col}`, f.group])).values()];
+    await queues.removeGroups(runId, groups);
     const { reset, blocks } = await state.resetFailed(failed);
     for (const blockId of blocks) await queues.merge.remove(jobIds.block(runId, blockId));
     if (reset > 0) await queues.merge.remove(jobIds.finalize(runId));
-    const payloads: JobPayload<'infer-window'>[] = failed.map(({ window: w, blocks: feeds }) => ({
-      runId,
-      window: { id: w.id, row: w.row, col: w.col, index: w.index, x: w.x, y: w.y, width: w.width, height: w.height },
-      blocks: feeds,
-    }));
-    if (payloads.length) await queues.addWindows(payloads);
+    await queues.addGroups(runId, groups);
     log.info({ runId, windows: reset, blocks: blocks.length }, 'failed windows re-enqueued');
     process.stdout.write(`${JSON.stringify({ runId, windows: reset, blocks })}\n`);
     return 0;

@@ -1,0 +1,63 @@
+import { exclusiveCore, type PlannedWindow, type WindowPlan } from '@fleet/grid';
+import { outputKeys, type WindowOutcome } from '@fleet/jobs';
+import type { PatchInference } from '@fleet/model';
+import type { ModelBand, MosaicWindow } from '@fleet/raster';
+import { encodeMaskTileAsync, maskTileFromOutputs } from '@fleet/tiles';
+import { padToPatch } from './pad-to-patch';
+
+/** What one window came to: its outcome and the figures added to the run's sums. */
+export interface WindowWork {
+  outcome: WindowOutcome;
+  stats: Record<string, number>;
+}
+
+/** What the window steps use: the run's reader and output store, and an inference engine. */
+export interface WindowSteps {
+  runId: string;
+  plan: WindowPlan;
+  reader: { read(window: PlannedWindow, bands: readonly ModelBand[]): Promise<MosaicWindow> };
+  output: { put(key: string, bytes: Uint8Array): Promise<unknown> };
+  /** The batching engine (InferenceEngine): concurrent infer calls share a session.run. */
+  engine: { manifest: { patch: number; bands: readonly string[] }; topK: number; infer(patch: Uint8Array): Promise<PatchInference> };
+}
+
+/** Called after each step of a window, in order (the benchmark's stage clock). */
+export type StageLap = (stage: 'read' | 'infer' | 'postprocess' | 'encode' | 'upload') => void;
+
+/**
+ * One window, end to end: read the mosaic window (through the decoded-tile cache), pad,
+ * infer, keep the argmax plus top-k probabilities where neighbours overlap, encode, upload the
+ * mask tile. A window with no valid pixel is skipped (read, never inferred). The worker and the
+ * benchmark both run this.
+ */
+export async function inferWindow(steps: WindowSteps, w: PlannedWindow, lap: StageLap = () => undefined): Promise<WindowWork> {
+  const { engine } = steps;
+  const manifest = engine.manifest;
+  const t0 = performance.now();
+  const read = await steps.reader.read(w, manifest.bands as readonly ModelBand[]);
+  const t1 = performance.now();
+  lap('read');
+  if (read.validCount === 0) return { outcome: 'skipped', stats: { readMs: t1 - t0 } };
+
+  // the wait includes time queued behind other windows' batches, not only this batch's run
+  const outputs = await engine.infer(padToPatch(read.planes, w.width, w.height, manifest.patch));
+  const t2 = performance.now();
+  lap('infer');
+  const tile = maskTileFromOutputs({
+    ...outputs,
+    patch: manifest.patch,
+    k: engine.topK,
+    width: w.width,
+    height: w.height,
+    core: exclusiveCore(steps.plan, w),
+    valid: read.validCount === w.width * w.height ? undefined : read.valid,
+  });
+  lap('postprocess');
+  const bytes = await encodeMaskTileAsync(tile);
+  const t3 = performance.now();
+  lap('encode');
+  await steps.output.put(outputKeys.maskTile(steps.runId, w.id), bytes);
+  const t4 = performance.now();
+  lap('upload');
+  return { outcome: 'done', stats: { tileBytes: bytes.length, readMs: t1 - t0, inferMs: t2 - t1, postMs: t3 - t2, uploadMs: t4 - t3 } };
+}
