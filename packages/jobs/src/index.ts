@@ -6,3 +6,5 @@ export * from './run-state';
 export * from './queues';
 export * from './output-keys';
 export * from './permanent-error';
+export * from './retention';
+export * from './retry-failed';

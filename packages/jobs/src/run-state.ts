@@ -53,6 +53,9 @@ export interface FailedWindow {
   error: string;
 }
 
+/** Windows per RESET_FAILED call. */
+const RESET_CHUNK = 5_000;
+
 /** Bit `i` of a Redis bitmap (Redis numbers bits from the most significant bit of byte 0). */
 function bitAt(bitmap: Buffer, i: number): number {
   return ((bitmap[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
@@ -65,7 +68,7 @@ function bitAt(bitmap: Buffer, i: number): number {
 export class RunState {
   private readonly keys: ReturnType<typeof runKeys>;
 
-  constructor(private readonly redis: IORedis, private readonly prefix: string, readonly runId: string) {
+  constructor(readonly redis: IORedis, readonly prefix: string, readonly runId: string) {
     this.keys = runKeys(prefix, runId);
   }
 
@@ -237,11 +240,19 @@ export class RunState {
    */
   async resetFailed(windows: readonly FailedWindow[]): Promise<{ reset: number; blocks: string[] }> {
     const k = this.keys;
-    const args = windows.flatMap((f) => [String(f.window.index), f.window.id, String(f.blocks.length), ...f.blocks]);
-    const [reset, ...blocks] = (await this.redis.eval(
-      RESET_FAILED, 9, k.windowsDone, k.windowsFailed, k.stats, k.blockRemaining, k.failures, k.blocksMerged, k.blockResults, k.blocksRemaining, k.status,
-      String(windows.length), ...args,
-    )) as [number, ...string[]];
-    return { reset: Number(reset), blocks };
+    let reset = 0;
+    const touched = new Set<string>();
+    // bounded script calls: one call for 10^5 windows overflows the JS stack (argument spread)
+    for (let i = 0; i < windows.length || i === 0; i += RESET_CHUNK) {
+      const part = windows.slice(i, i + RESET_CHUNK);
+      const args = part.flatMap((f) => [String(f.window.index), f.window.id, String(f.blocks.length), ...f.blocks]);
+      const [n, ...blocks] = (await this.redis.eval(
+        RESET_FAILED, 9, k.windowsDone, k.windowsFailed, k.stats, k.blockRemaining, k.failures, k.blocksMerged, k.blockResults, k.blocksRemaining, k.status,
+        String(part.length), ...args,
+      )) as [number, ...string[]];
+      reset += Number(n);
+      for (const b of blocks) touched.add(b);
+    }
+    return { reset, blocks: [...touched] };
   }
 }
