@@ -8,3 +8,4 @@ export * from './output-keys';
 export * from './permanent-error';
 export * from './retention';
 export * from './retry-failed';
+export * from './consumer';
