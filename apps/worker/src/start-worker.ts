@@ -1,8 +1,8 @@
-import { errorMessage, FleetQueues, isPermanent, parsePayload, QUEUES } from '@fleet/jobs';
+import { errorMessage, FleetQueues, isPermanent, QUEUES, startConsumer } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
 import { sharedTileCache } from '@fleet/raster';
 import { createRedisConnection } from '@fleet/redis';
-import { UnrecoverableError, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { WorkerEnv } from './env';
 import { ModelEngines } from './model-engines';
 import { RunContexts } from './run-context';
@@ -35,46 +35,41 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
   });
   const processor = new WindowProcessor(contexts, engines, queues, log);
 
-  const worker = new Worker(
+  const consumer = startConsumer(
     QUEUES.infer,
-    async (job) => {
-      let payload;
-      try {
-        payload = parsePayload('infer-window', job.data);
-      } catch (err) {
-        throw new UnrecoverableError(errorMessage(err));
-      }
-      try {
-        return await processor.process(payload);
-      } catch (err) {
-        const permanent = isPermanent(err);
-        const lastAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        log.warn({ runId: payload.runId, windowId: payload.window.id, attempt: job.attemptsMade + 1, permanent, err: errorMessage(err) }, 'window failed');
-        if (lastAttempt) {
-          // recorded while the job still holds its lock: if this process dies here the job
-          // stalls and is retried, so a failure is never lost between BullMQ and the run state
-          await processor.complete(payload, 'failed', {}, errorMessage(err));
+    {
+      'infer-window': async (payload, job) => {
+        try {
+          return await processor.process(payload);
+        } catch (err) {
+          const permanent = isPermanent(err);
+          const lastAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          log.warn({ runId: payload.runId, windowId: payload.window.id, attempt: job.attemptsMade + 1, permanent, err: errorMessage(err) }, 'window failed');
+          if (lastAttempt) {
+            // recorded while the job still holds its lock: if this process dies here the job
+            // stalls and is retried, so a failure is never lost between BullMQ and the run state
+            await processor.complete(payload, 'failed', {}, errorMessage(err));
+          }
+          throw err;
         }
-        if (permanent) throw new UnrecoverableError(errorMessage(err));
-        throw err;
-      }
+      },
     },
     {
       connection: workerConnection,
       prefix: env.FLEET_QUEUE_PREFIX,
+      log,
       concurrency: env.FLEET_CONCURRENCY ?? env.FLEET_BATCH_SIZE * 2,
       lockDuration: env.FLEET_LOCK_MS,
       stalledInterval: env.FLEET_STALLED_MS,
-      autorun: true,
     },
   );
-  worker.on('error', (err) => log.error({ err: errorMessage(err) }, 'worker error'));
+  const worker = consumer.worker;
   log.info({ provider: env.FLEET_PROVIDER, batchSize: env.FLEET_BATCH_SIZE, prefix: env.FLEET_QUEUE_PREFIX }, 'worker started');
 
   return {
     worker,
     async close() {
-      await worker.close();
+      await consumer.close();
       await Promise.all([contexts.close(), engines.close(), queues.close()]);
       connection.disconnect();
       workerConnection.disconnect();
