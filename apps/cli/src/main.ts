@@ -4,6 +4,7 @@ import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue';
 import { runCommand, RUN_USAGE } from './commands/run';
 import { prepareCommand, PREPARE_USAGE } from './commands/prepare';
 import { retryCommand, RETRY_USAGE } from './commands/retry';
+import { runsCommand, RUNS_USAGE } from './commands/runs';
 import { mergerCommand, preparerCommand, workerCommand } from './commands/serve';
 import { statusCommand } from './commands/status';
 
@@ -17,6 +18,7 @@ fleet worker        infer windows from REDIS_URL's queue until SIGTERM (FLEET_PR
 fleet merger        merge finished blocks and finalise runs until SIGTERM
 fleet status <run>  windows done/skipped/failed/pending (per block too) and blocks merged, as JSON
 ${RETRY_USAGE}
+${RUNS_USAGE}
 
 ${PREPARE_USAGE}
 
@@ -45,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
         return await statusCommand(rest);
       case 'retry':
         return await retryCommand(rest);
+      case 'runs':
+        return await runsCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case undefined:
