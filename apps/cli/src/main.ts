@@ -1,3 +1,4 @@
+import { RedisFullError } from '@fleet/jobs';
 import { CliError } from './cli-error';
 import { demoCommand, DEMO_USAGE } from './commands/demo';
 import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue';
@@ -63,6 +64,6 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     process.stderr.write(`fleet ${command}: ${message}\n`);
-    return err instanceof CliError ? err.exitCode : 1;
+    return err instanceof CliError || err instanceof RedisFullError ? err.exitCode : 1;
   }
 }

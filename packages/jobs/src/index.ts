@@ -9,3 +9,4 @@ export * from './permanent-error';
 export * from './retention';
 export * from './retry-failed';
 export * from './consumer';
+export * from './redis-headroom';
