@@ -44,6 +44,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * Removes the (failed) jobs of these windows, `chunk` removals in flight at a time: ioredis
  * pipelines the concurrent script calls, so a chunk costs about one round trip, not one per
  * window. BullMQ ignores an add whose id it still holds, so the old jobs must go first.
+ * BullMQ has no remove-by-ids (taskforcesh/bullmq#1951, open) and its removeJob script checks
+ * parents and dependencies, so it is called per job rather than replaced by DELs of our own.
  * One place to switch when window jobs become group jobs.
  */
 export async function removeWindowJobs(queues: FleetQueues, runId: string, windows: readonly RetryWindow[], chunk = RETRY_CHUNK): Promise<void> {
