@@ -1,4 +1,5 @@
 import { PreflightError } from '@fleet/coordinator';
+import { RedisFullError } from '@fleet/jobs';
 import { scrubRedisError } from '@fleet/redis';
 import { CliError } from './cli-error';
 import { demoCommand, DEMO_USAGE } from './commands/demo';
@@ -6,6 +7,7 @@ import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue';
 import { runCommand, RUN_USAGE } from './commands/run';
 import { prepareCommand, PREPARE_USAGE } from './commands/prepare';
 import { retryCommand, RETRY_USAGE } from './commands/retry';
+import { runsCommand, RUNS_USAGE } from './commands/runs';
 import { MERGER_USAGE, mergerCommand, PREPARER_USAGE, preparerCommand, WORKER_USAGE, workerCommand } from './commands/serve';
 import { STATUS_USAGE, statusCommand } from './commands/status';
 
@@ -19,6 +21,7 @@ ${WORKER_USAGE}
 ${MERGER_USAGE}
 ${STATUS_USAGE}
 ${RETRY_USAGE}
+${RUNS_USAGE}
 
 ${PREPARE_USAGE}
 
@@ -34,6 +37,7 @@ const COMMAND_USAGE: Record<string, string> = {
   merger: MERGER_USAGE,
   status: STATUS_USAGE,
   retry: RETRY_USAGE,
+  runs: RUNS_USAGE,
   prepare: PREPARE_USAGE,
   preparer: PREPARER_USAGE,
   demo: DEMO_USAGE,
@@ -66,6 +70,8 @@ export async function main(argv: string[]): Promise<number> {
         return await statusCommand(rest);
       case 'retry':
         return await retryCommand(rest);
+      case 'runs':
+        return await runsCommand(rest);
       case 'demo':
         return await demoCommand(rest);
       case undefined:
@@ -80,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     process.stderr.write(`fleet ${command}: ${message}\n`);
-    return err instanceof CliError || err instanceof PreflightError ? err.exitCode : 1;
+    return err instanceof CliError || err instanceof PreflightError || err instanceof RedisFullError ? err.exitCode : 1;
   }
 }
 

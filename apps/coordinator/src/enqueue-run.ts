@@ -1,5 +1,5 @@
 import { type WindowGroup } from '@fleet/grid';
-import { FleetQueues, geometryOf, RunState, type RunSpec } from '@fleet/jobs';
+import { assertRunFits, FleetQueues, geometryOf, RunState, type RunSpec } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
 import type IORedis from 'ioredis';
 
@@ -33,6 +33,7 @@ export async function enqueueRun(
   log?: Logger,
 ): Promise<EnqueueResult> {
   const state = new RunState(redis, queues.prefix, spec.runId);
+  await assertRunFits(redis, queues.prefix, spec, log); // a run that does not fit is refused, not half-enqueued
   const created = await state.init(spec, windowsPerBlock);
   const stored = created ? spec : ((await state.spec()) ?? spec);
   const done = await state.doneBitmap();

@@ -1,4 +1,5 @@
 import { lifecycleEnv, logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
+import { DEFAULT_RUN_TTL_DAYS } from '@fleet/jobs';
 import { z } from 'zod';
 
 export const mergerEnvShape = {
@@ -15,6 +16,8 @@ export const mergerEnvShape = {
    * block it feeds is merged, and the rest are swept when the run is finalised.
    */
   FLEET_KEEP_TILES: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
+  /** Days a finished run's state stays in Redis (0 = for ever); run.json stays the record. Default 7. */
+  FLEET_RUN_TTL_DAYS: z.coerce.number().nonnegative().default(DEFAULT_RUN_TTL_DAYS),
   /** BullMQ lock duration (ms) of merge jobs. */
   FLEET_MERGE_LOCK_MS: z.coerce.number().int().min(5_000).default(120_000),
   /**

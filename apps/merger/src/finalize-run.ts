@@ -1,4 +1,4 @@
-import { outputKeys, type RunSpec, type RunState } from '@fleet/jobs';
+import { expireRun, outputKeys, runTtlSeconds, type RunSpec, type RunState } from '@fleet/jobs';
 import { buildMosaicVrt } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
 import { classAreaRows, classAreasCsv, classAreasJson } from './class-areas';
@@ -11,6 +11,8 @@ import { sweepMaskTiles } from './tile-cleanup';
 export interface FinalizeOptions {
   /** Keep the intermediate mask tiles (FLEET_KEEP_TILES=1). Default false: the rest are deleted. */
   keepTiles?: boolean;
+  /** Seconds the run's Redis state lives once finished (0 = for ever). Default FLEET_RUN_TTL_DAYS (7 days). */
+  runTtlSeconds?: number;
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value, null, 2) + '\n');
@@ -48,5 +50,7 @@ export async function finalizeRun(spec: RunSpec, state: RunState, store: ObjectS
 
   await store.put(outputKeys.runReport, json(report));
   await state.finish(report);
+  // run.json is the record from here on: the Redis state goes after FLEET_RUN_TTL_DAYS
+  await expireRun(state.redis, state.prefix, spec.runId, options.runTtlSeconds ?? runTtlSeconds());
   return report;
 }

@@ -1,8 +1,8 @@
-import { FleetQueues, jobIds, parsePayload, QUEUES, RunState } from '@fleet/jobs';
+import { FleetQueues, jobIds, QUEUES, RunState, startConsumer, type QueueHandlers } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { openStore } from '@fleet/storage';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, type Worker } from 'bullmq';
 import type { MergerEnv } from './env';
 import { finalizeRun } from './finalize-run';
 import { mergeBlock } from './merge-block';
@@ -30,9 +30,8 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
     return spec;
   };
 
-  const handle = async (job: Job) => {
-    if (job.name === 'merge-block') {
-      const { runId, blockId } = parsePayload('merge-block', job.data);
+  const handlers: QueueHandlers<typeof QUEUES.merge> = {
+    'merge-block': async ({ runId, blockId }) => {
       const spec = await specFor(runId);
       const block = spec.blocks.find((b) => b.id === blockId);
       if (!block) throw new UnrecoverableError(`run ${runId} has no block ${blockId}`);
@@ -54,31 +53,30 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
         );
       }
       return result;
-    }
-    if (job.name === 'finalize-run') {
-      const { runId } = parsePayload('finalize-run', job.data);
+    },
+    'finalize-run': async ({ runId }) => {
       const spec = await specFor(runId);
-      const report = await finalizeRun(spec, stateFor(runId), openStore(spec.output), { keepTiles: env.FLEET_KEEP_TILES });
+      const report = await finalizeRun(spec, stateFor(runId), openStore(spec.output), { keepTiles: env.FLEET_KEEP_TILES, runTtlSeconds: Math.round(env.FLEET_RUN_TTL_DAYS * 86_400) });
       log.info({ runId, windows: report.windows, complete: report.complete }, 'run finalised');
       return { complete: report.complete };
-    }
-    throw new UnrecoverableError(`unknown job ${job.name} on ${QUEUES.merge}`);
+    },
   };
 
-  const worker = new Worker(QUEUES.merge, handle, {
+  const consumer = startConsumer(QUEUES.merge, handlers, {
     connection: workerConnection,
     prefix: env.FLEET_QUEUE_PREFIX,
+    log,
     concurrency: env.FLEET_MERGE_CONCURRENCY,
     lockDuration: env.FLEET_MERGE_LOCK_MS,
     stalledInterval: env.FLEET_MERGE_STALLED_MS,
   });
-  worker.on('error', (err) => log.error({ err: err.message }, 'merger error'));
+  const worker = consumer.worker;
   worker.on('failed', (job, err) => log.error({ job: job?.id, err: err.message }, 'merge job failed'));
   log.info({ prefix: env.FLEET_QUEUE_PREFIX }, 'merger started');
   return {
     worker,
     async close() {
-      await worker.close();
+      await consumer.close();
       await queues.close();
       connection.disconnect();
       workerConnection.disconnect();

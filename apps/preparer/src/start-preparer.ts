@@ -1,7 +1,7 @@
-import { errorMessage, isPermanent, parsePayload, QUEUES } from '@fleet/jobs';
+import { errorMessage, isPermanent, QUEUES, startConsumer } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
-import { UnrecoverableError, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { PreparerEnv } from './env';
 import { assertGdalTranslate } from './gdal-translate';
 import { prepareDalle, type PrepareResult } from './prepare-dalle';
@@ -21,40 +21,34 @@ export async function startPreparer(redisUrl: string, env: PreparerEnv, log: Log
   const connection = createRedisConnection(redisUrl);
   const options = { threads: env.FLEET_GDAL_THREADS, ...(env.FLEET_TMPDIR === undefined ? {} : { tmpDir: env.FLEET_TMPDIR }) };
 
-  const worker = new Worker<unknown, PrepareResult>(
+  const consumer = startConsumer(
     QUEUES.prepare,
-    async (job) => {
-      let payload;
-      try {
-        payload = parsePayload('prepare-dalle', job.data);
-      } catch (err) {
-        throw new UnrecoverableError(errorMessage(err));
-      }
-      try {
-        return await prepareDalle(payload, options, log);
-      } catch (err) {
-        const permanent = isPermanent(err);
-        log.warn({ source: payload.source, key: payload.sourceKey, attempt: job.attemptsMade + 1, permanent, err: errorMessage(err) }, 'dalle failed');
-        if (permanent) throw new UnrecoverableError(errorMessage(err));
-        throw err;
-      }
+    {
+      'prepare-dalle': async (payload, job): Promise<PrepareResult> => {
+        try {
+          return await prepareDalle(payload, options, log);
+        } catch (err) {
+          log.warn({ source: payload.source, key: payload.sourceKey, attempt: job.attemptsMade + 1, permanent: isPermanent(err), err: errorMessage(err) }, 'dalle failed');
+          throw err;
+        }
+      },
     },
     {
       connection,
       prefix: env.FLEET_QUEUE_PREFIX,
+      log,
       concurrency: env.FLEET_PREPARE_CONCURRENCY,
       lockDuration: env.FLEET_LOCK_MS,
       stalledInterval: env.FLEET_STALLED_MS,
-      autorun: true,
     },
   );
-  worker.on('error', (err) => log.error({ err: errorMessage(err) }, 'preparer error'));
+  const worker = consumer.worker;
   log.info({ prefix: env.FLEET_QUEUE_PREFIX, threads: env.FLEET_GDAL_THREADS, concurrency: env.FLEET_PREPARE_CONCURRENCY }, 'preparer started');
 
   return {
     worker,
     async close() {
-      await worker.close();
+      await consumer.close();
       connection.disconnect();
     },
   };

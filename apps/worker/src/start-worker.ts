@@ -1,8 +1,8 @@
-import { errorMessage, FleetQueues, isPermanent, parsePayload, QUEUES } from '@fleet/jobs';
+import { errorMessage, FleetQueues, isPermanent, QUEUES, startConsumer } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
 import { sharedTileCache } from '@fleet/raster';
 import { createRedisConnection } from '@fleet/redis';
-import { UnrecoverableError, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { WorkerEnv } from './env';
 import { ModelEngines } from './model-engines';
 import { GroupProcessor, type WindowRunner } from './group-processor';
@@ -62,47 +62,42 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
   const inFlight = env.FLEET_BATCH_SIZE * 2;
   const processor = new GroupProcessor(contexts, runWindow, new WindowLimiter(inFlight), queues, log, env.FLEET_BATCH_SIZE);
 
-  const worker: Worker = new Worker(
+  const consumer = startConsumer(
     QUEUES.infer,
-    async (job) => {
-      let payload;
-      try {
-        payload = parsePayload('infer-group', job.data);
-      } catch (err) {
-        throw new UnrecoverableError(errorMessage(err));
-      }
-      if (env.FLEET_CONCURRENCY === undefined) {
-        const ctx = await contexts.get(payload.runId).catch(() => undefined);
-        const wanted = ctx ? groupConcurrency(inFlight, ctx.geometry.groupSide ** 2) : undefined;
-        if (wanted !== undefined && worker.concurrency !== wanted) worker.concurrency = wanted;
-      }
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      try {
-        return await processor.process(payload, { attempt: job.attemptsMade + 1, lastAttempt });
-      } catch (err) {
-        const permanent = isPermanent(err);
-        log.warn({ runId: payload.runId, group: `${payload.group.row}-${payload.group.col}`, attempt: job.attemptsMade + 1, permanent, err: errorMessage(err) }, 'group failed');
-        if (permanent) throw new UnrecoverableError(errorMessage(err));
-        throw err;
-      }
+    {
+      'infer-group': async (payload, job) => {
+        if (env.FLEET_CONCURRENCY === undefined) {
+          const ctx = await contexts.get(payload.runId).catch(() => undefined);
+          const wanted = ctx ? groupConcurrency(inFlight, ctx.geometry.groupSide ** 2) : undefined;
+          if (wanted !== undefined && consumer.worker.concurrency !== wanted) consumer.worker.concurrency = wanted;
+        }
+        const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        try {
+          return await processor.process(payload, { attempt: job.attemptsMade + 1, lastAttempt });
+        } catch (err) {
+          // the bootstrap turns permanent errors into UnrecoverableError
+          log.warn({ runId: payload.runId, group: `${payload.group.row}-${payload.group.col}`, attempt: job.attemptsMade + 1, permanent: isPermanent(err), err: errorMessage(err) }, 'group failed');
+          throw err;
+        }
+      },
     },
     {
       connection: workerConnection,
       prefix: env.FLEET_QUEUE_PREFIX,
+      log,
       // until the first job says how big the run's groups are: one-window groups' figure
       concurrency: env.FLEET_CONCURRENCY ?? inFlight,
       lockDuration: env.FLEET_LOCK_MS,
       stalledInterval: env.FLEET_STALLED_MS,
-      autorun: true,
     },
   );
-  worker.on('error', (err) => log.error({ err: errorMessage(err) }, 'worker error'));
+  const worker = consumer.worker;
   log.info({ provider: env.FLEET_PROVIDER, batchSize: env.FLEET_BATCH_SIZE, prefix: env.FLEET_QUEUE_PREFIX }, 'worker started');
 
   return {
     worker,
     async close() {
-      await worker.close();
+      await consumer.close();
       await Promise.all([contexts.close(), engines.close(), queues.close()]);
       connection.disconnect();
       workerConnection.disconnect();

@@ -6,3 +6,7 @@ export * from './run-state';
 export * from './queues';
 export * from './output-keys';
 export * from './permanent-error';
+export * from './retention';
+export * from './retry-failed';
+export * from './consumer';
+export * from './redis-headroom';

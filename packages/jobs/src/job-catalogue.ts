@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
+import { QUEUES, type QueueName } from './queue-names';
 import { blockIdSchema, runIdSchema } from './run-spec';
-import type { JobName } from './queue-names';
 
 /** A group of the run's window plan (RunGeometry): rows/cols of groups, not of windows. */
 const groupSchema = z.object({
@@ -9,36 +10,89 @@ const groupSchema = z.object({
   col: z.number().int().nonnegative(),
 });
 
-/** Job payloads, validated when enqueued and again when a worker takes them. */
-export const JOB_SCHEMAS = {
+/** What the fleet knows about one job name: the queue it travels on, its payload, its options. */
+export interface JobSpec {
+  queue: QueueName;
+  /** Payload, validated when enqueued and again when a consumer takes the job. */
+  schema: z.ZodType;
+  /** Default BullMQ options for every job of this name. */
+  options: JobsOptions;
+}
+
+/**
+ * The job catalogue: one entry per job name (queue, zod payload, default options).
+ * Window groups: 3 attempts with exponential backoff (transient faults: storage hiccups, a
+ * dying node; a retry skips the group's windows already done); completed group jobs are
+ * removed at once because the run's "done" bitmap, not BullMQ, is the record.
+ */
+export const JOB_CATALOGUE = {
   /**
    * Up to G x G neighbouring windows: ids only, the worker derives the windows and the blocks
    * they feed from the run's geometry (a payload of tens of bytes per ~64 windows).
    */
-  'infer-group': z.object({
-    runId: runIdSchema,
-    group: groupSchema,
-  }),
-  'merge-block': z.object({ runId: runIdSchema, blockId: blockIdSchema }),
-  'finalize-run': z.object({ runId: runIdSchema }),
-  'prepare-dalle': z.object({
-    /** Store holding the source dalle: a folder or s3://bucket/prefix. */
-    source: z.string().min(1),
-    /** The dalle's key in `source` (".jp2", any case). */
-    sourceKey: z.string().min(1),
-    /** The source's version when enqueued (store etag, else size): recorded with the COG. */
-    sourceVersion: z.string().min(1),
-    /** Store the COG goes to. */
-    output: z.string().min(1),
-    /** The COG's key in `output` (the source key with ".tif"). */
-    outputKey: z.string().min(1),
-  }),
-} satisfies { [K in JobName]: z.ZodType };
+  'infer-group': {
+    queue: QUEUES.infer,
+    schema: z.object({ runId: runIdSchema, group: groupSchema }),
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 } },
+  },
+  'merge-block': {
+    queue: QUEUES.merge,
+    schema: z.object({ runId: runIdSchema, blockId: blockIdSchema }),
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+  },
+  'finalize-run': {
+    queue: QUEUES.merge,
+    schema: z.object({ runId: runIdSchema }),
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+  },
+  'prepare-dalle': {
+    queue: QUEUES.prepare,
+    schema: z.object({
+      /** Store holding the source dalle: a folder or s3://bucket/prefix. */
+      source: z.string().min(1),
+      /** The dalle's key in `source` (".jp2", any case). */
+      sourceKey: z.string().min(1),
+      /** The source's version when enqueued (store etag, else size): recorded with the COG. */
+      sourceVersion: z.string().min(1),
+      /** Store the COG goes to. */
+      output: z.string().min(1),
+      /** The COG's key in `output` (the source key with ".tif"). */
+      outputKey: z.string().min(1),
+    }),
+    // kept a day once complete, so `fleet prepare` can report each dalle's outcome
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
+  },
+} as const satisfies Record<string, JobSpec>;
+
+export type JobName = keyof typeof JOB_CATALOGUE;
+
+/** Job names that travel on queue `Q`. */
+export type JobNameOf<Q extends QueueName> = { [K in JobName]: (typeof JOB_CATALOGUE)[K]['queue'] extends Q ? K : never }[JobName];
+
+export const JOB_NAMES = Object.keys(JOB_CATALOGUE) as JobName[];
+
+/** Job names of one queue, from the catalogue. */
+export function jobNamesOf<Q extends QueueName>(queue: Q): JobNameOf<Q>[] {
+  return JOB_NAMES.filter((n) => JOB_CATALOGUE[n].queue === queue) as JobNameOf<Q>[];
+}
+
+/** Views of the catalogue by aspect (the catalogue is the one place they are written). */
+export const JOB_SCHEMAS = Object.fromEntries(JOB_NAMES.map((n) => [n, JOB_CATALOGUE[n].schema])) as { [K in JobName]: (typeof JOB_CATALOGUE)[K]['schema'] };
+export const JOB_QUEUE = Object.fromEntries(JOB_NAMES.map((n) => [n, JOB_CATALOGUE[n].queue])) as { [K in JobName]: (typeof JOB_CATALOGUE)[K]['queue'] };
+export const JOB_OPTIONS = Object.fromEntries(JOB_NAMES.map((n) => [n, JOB_CATALOGUE[n].options])) as { [K in JobName]: JobsOptions };
 
 export type JobPayload<K extends JobName> = z.infer<(typeof JOB_SCHEMAS)[K]>;
 
 /** A job handler; the handler map is typed so that a missing handler does not compile. */
-export type JobHandler<K extends JobName, R = unknown> = (payload: JobPayload<K>, job: { id?: string; attemptsMade: number }) => Promise<R>;
+export type JobHandler<K extends JobName, R = unknown> = (payload: JobPayload<K>, job: JobInfo) => Promise<R>;
+
+/** What a handler sees of its BullMQ job. */
+export interface JobInfo {
+  id?: string;
+  /** Attempts made before this one. */
+  attemptsMade: number;
+  opts: { attempts?: number };
+}
 
 /** Permanent payload problems name the job and the field. */
 export function parsePayload<K extends JobName>(name: K, data: unknown): JobPayload<K> {

@@ -13,12 +13,5 @@ export const QUEUES = {
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-/** Job names and the queue each travels on. */
-export const JOB_QUEUE = {
-  'infer-group': QUEUES.infer,
-  'merge-block': QUEUES.merge,
-  'finalize-run': QUEUES.merge,
-  'prepare-dalle': QUEUES.prepare,
-} as const;
-
-export type JobName = keyof typeof JOB_QUEUE;
+/** Job names and the queue each travels on: see JOB_CATALOGUE. */
+export type { JobName } from './job-catalogue';

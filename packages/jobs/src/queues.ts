@@ -1,20 +1,6 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { JOB_QUEUE, QUEUES, type JobName, type QueueName } from './queue-names';
-import { jobIds, parsePayload, type JobPayload } from './job-catalogue';
-
-/**
- * Default options per job. Window groups: 3 attempts with exponential backoff (transient
- * faults: storage hiccups, a dying node; a retry skips the group's windows already done);
- * completed group jobs are removed at once because the run's "done" bitmap, not BullMQ, is
- * the record.
- */
-export const JOB_OPTIONS: { [K in JobName]: JobsOptions } = {
-  'infer-group': { attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 } },
-  'merge-block': { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
-  'finalize-run': { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
-  // kept a day once complete, so `fleet prepare` can report each dalle's outcome
-  'prepare-dalle': { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
-};
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { QUEUES, type QueueName } from './queue-names';
+import { JOB_OPTIONS, JOB_QUEUE, jobIds, parsePayload, type JobName, type JobPayload } from './job-catalogue';
 
 /** The fleet's queues, opened once per process. */
 export class FleetQueues {

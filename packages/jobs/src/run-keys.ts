@@ -16,6 +16,11 @@ export function runKeys(prefix: string, runId: string) {
     blocksMerged: `${base}:blocks-merged`,
     blocksRemaining: `${base}:blocks-remaining`,
     blockResults: `${base}:block-results`,
+    /**
+     * Bitmap of windows a `fleet retry` has reset and is re-enqueueing: a retry that stops
+     * half-way finds here the windows it must still enqueue (deleted once all are queued).
+     */
+    retrying: `${base}:retrying`,
   };
 }
 

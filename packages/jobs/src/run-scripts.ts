@@ -16,7 +16,7 @@ const SCRIPTS = {
   fleetInitRun: { file: 'init-run.lua', keys: 5 },
   fleetCompleteWindows: { file: 'complete-windows.lua', keys: 6 },
   fleetCompleteBlock: { file: 'complete-block.lua', keys: 3 },
-  fleetResetFailed: { file: 'reset-failed.lua', keys: 8 },
+  fleetResetFailed: { file: 'reset-failed.lua', keys: 9 },
 } as const;
 
 export type RunScriptName = keyof typeof SCRIPTS;

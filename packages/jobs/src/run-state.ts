@@ -72,6 +72,7 @@ export interface FailedWindow {
 const MAX_BLOCKS_PER_CALL = 94;
 const OUTCOME_CODE: Record<WindowOutcome, string> = { done: 'd', skipped: 's', failed: 'f' };
 
+
 /** Bit `i` of a Redis bitmap (Redis numbers bits from the most significant bit of byte 0). */
 function bitAt(bitmap: Buffer, i: number): number {
   return ((bitmap[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
@@ -83,9 +84,10 @@ function bitAt(bitmap: Buffer, i: number): number {
  */
 export class RunState {
   private readonly keys: ReturnType<typeof runKeys>;
-  private readonly redis: IORedis & RunScripts;
+  /** The connection, with the run scripts defined on it (callers share it for their own scripts). */
+  readonly redis: IORedis & RunScripts;
 
-  constructor(redis: IORedis, private readonly prefix: string, readonly runId: string) {
+  constructor(redis: IORedis, readonly prefix: string, readonly runId: string) {
     this.keys = runKeys(prefix, runId);
     this.redis = withRunScripts(redis);
   }
@@ -307,16 +309,18 @@ export class RunState {
   }
 
   /**
-   * Hands failed windows back to the run (see RESET_FAILED): they become pending, their
-   * blocks un-merged. Returns how many windows were reset and which blocks must merge again.
+   * Hands one bounded chunk of failed windows back to the run (reset-failed.lua): they become
+   * pending and are marked in the "retrying" bitmap until `fleet retry` has queued them again,
+   * their blocks un-merged. Returns how many were reset and which blocks must merge again.
+   * Callers chunk (retry-failed.ts): one call for 10^5 windows overflows the JS stack.
    */
-  async resetFailed(windows: readonly FailedWindow[]): Promise<{ reset: number; blocks: string[] }> {
+  async resetFailed(windows: readonly Pick<FailedWindow, 'window' | 'blocks'>[]): Promise<{ reset: number; blocks: string[] }> {
     const k = this.keys;
     const args = windows.flatMap((f) => [String(f.window.index), f.window.id, String(f.blocks.length), ...f.blocks]);
-    const [reset, ...blocks] = (await this.redis.fleetResetFailed(
-      k.windowsDone, k.windowsFailed, k.blockRemaining, k.failures, k.blocksMerged, k.blockResults, k.blocksRemaining, k.status,
+    const [n, ...rest] = (await this.redis.fleetResetFailed(
+      k.windowsDone, k.windowsFailed, k.blockRemaining, k.failures, k.blocksMerged, k.blockResults, k.blocksRemaining, k.status, k.retrying,
       String(windows.length), ...args,
-    )) as [number, ...string[]];
-    return { reset: Number(reset), blocks };
+    )) as [number, ...(number | string)[]];
+    return { reset: Number(n), blocks: rest.slice(Number(n)).map(String) };
   }
 }

@@ -1,4 +1,4 @@
-import { FleetQueues, jobIds, RunState } from '@fleet/jobs';
+import { FleetQueues, retryFailedWindows, retryInProgress, RunState } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
@@ -9,11 +9,10 @@ export const RETRY_USAGE = `fleet retry <run>   re-run only the failed windows o
                     re-merge their blocks, once the run has finished; needs a running worker and merger`;
 
 /**
- * `fleet retry <run>`: the failed windows become pending again (RunState.resetFailed), their
- * blocks leave the merged set, and the groups holding them are enqueued again (a group's done
- * windows are skipped by the worker). Job ids stay deterministic: the failed groups' jobs and
- * the finished merge/finalise jobs of the run are removed first,
- * since BullMQ ignores an add whose id it still holds.
+ * `fleet retry <run>`: the failed windows become pending again, their blocks leave the merged
+ * set, and the groups (jobs) holding them are enqueued again, their done windows skipped by
+ * the worker (retryFailedWindows: chunked, at any size, and safe
+ * to run again after an interruption: a retry stopped half-way is finished by the next one).
  */
 export async function retryCommand(argv: string[]): Promise<number> {
   const runId = argv[0];
@@ -27,20 +26,15 @@ export async function retryCommand(argv: string[]): Promise<number> {
     const progress = await state.progress();
     if (!progress) throw new CliError(`no run ${runId} in this Redis (prefix ${prefix})`, 1);
     // a merge still running could record a block after its windows were reset: retry only
-    // once the run is over, when every failure is final and no merge holds a lock
-    if (progress.status !== 'done') {
+    // once the run is over, when every failure is final and no merge holds a lock (or to
+    // finish a retry that was interrupted)
+    if (progress.status !== 'done' && !(await retryInProgress(connection, prefix, runId))) {
       const pending = progress.windows - progress.done - progress.skipped - progress.failed;
       throw new CliError(`run ${runId} has not finished (${pending} window(s) pending, ${progress.blocksMerged}/${progress.blocks} blocks merged): retry once fleet status says done`, 1);
     }
-    const failed = await state.failedWindows();
-    const groups = [...new Map(failed.map((f) => [`${f.group.row}-${f.group.col}`, f.group])).values()];
-    await queues.removeGroups(runId, groups);
-    const { reset, blocks } = await state.resetFailed(failed);
-    for (const blockId of blocks) await queues.merge.remove(jobIds.block(runId, blockId));
-    if (reset > 0) await queues.merge.remove(jobIds.finalize(runId));
-    await queues.addGroups(runId, groups);
-    log.info({ runId, windows: reset, blocks: blocks.length }, 'failed windows re-enqueued');
-    process.stdout.write(`${JSON.stringify({ runId, windows: reset, blocks })}\n`);
+    const { reset, requeued, jobs, blocks } = await retryFailedWindows(connection, queues, runId, { onWarning: (msg) => log.warn({ runId }, msg) });
+    log.info({ runId, windows: reset, requeued, jobs, blocks: blocks.length }, 'failed windows re-enqueued');
+    process.stdout.write(`${JSON.stringify({ runId, windows: reset, requeued, blocks })}\n`);
     return 0;
   } finally {
     await queues.close();
