@@ -1,4 +1,4 @@
-import { FleetQueues, jobIds, parsePayload, QUEUES, RunState } from '@fleet/jobs';
+import { errorMessage, FleetQueues, isPermanent, jobIds, markRunFailed, parsePayload, QUEUES, RunState } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { openStore } from '@fleet/storage';
@@ -65,7 +65,29 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
     throw new UnrecoverableError(`unknown job ${job.name} on ${QUEUES.merge}`);
   };
 
-  const worker = new Worker(QUEUES.merge, handle, {
+  // A merge or finalisation that fails for good (a permanent error, or its last attempt)
+  // leaves a block that will never be merged: say so in the run state, naming the block and
+  // the error, so `fleet run` and `fleet status` report it instead of waiting for ever.
+  const handleOrMarkFailed = async (job: Job) => {
+    try {
+      return await handle(job);
+    } catch (err) {
+      const permanent = isPermanent(err) || (err instanceof Error && err.name === 'UnrecoverableError');
+      if (permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        const data = job.data as { runId?: unknown; blockId?: unknown };
+        if (typeof data.runId === 'string') {
+          const what = job.name === 'merge-block' ? `block ${String(data.blockId)}` : job.name === 'finalize-run' ? 'finalize' : job.name;
+          await markRunFailed(connection, env.FLEET_QUEUE_PREFIX, data.runId, what, errorMessage(err)).catch((markErr: unknown) =>
+            log.error({ runId: data.runId, err: errorMessage(markErr) }, 'could not record the failure in the run state'),
+          );
+        }
+      }
+      if (isPermanent(err)) throw new UnrecoverableError(errorMessage(err));
+      throw err;
+    }
+  };
+
+  const worker = new Worker(QUEUES.merge, handleOrMarkFailed, {
     connection: workerConnection,
     prefix: env.FLEET_QUEUE_PREFIX,
     concurrency: env.FLEET_MERGE_CONCURRENCY,

@@ -6,3 +6,4 @@ export * from './run-state';
 export * from './queues';
 export * from './output-keys';
 export * from './permanent-error';
+export * from './run-failure';
