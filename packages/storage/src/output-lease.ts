@@ -167,20 +167,28 @@ export class OutputLease {
   }
 }
 
-/** The lease in the store, or undefined when there is none (or it is unreadable: treated as free). */
+/**
+ * The lease in the store, or undefined when there is none. Content that does not parse is
+ * read again a few times (s3rver, unlike S3, can serve an object half-written by a concurrent
+ * PUT), then treated as an expired lease: a foreign or torn file nobody renews.
+ */
 export async function readLease(store: LeaseStore): Promise<LeaseHolder | undefined> {
-  let raw: Buffer;
-  try {
-    raw = await store.get(LEASE_KEY);
-  } catch (err) {
-    if (err instanceof ObjectNotFoundError) return undefined;
-    throw err;
-  }
-  try {
-    const parsed = JSON.parse(raw.toString('utf8')) as LeaseHolder;
-    return typeof parsed.token === 'string' && typeof parsed.expiresAt === 'string' ? parsed : expiredPlaceholder();
-  } catch {
-    return expiredPlaceholder(); // a torn or foreign file: nobody can renew it, so it is free
+  for (let attempt = 0; ; attempt++) {
+    let raw: Buffer;
+    try {
+      raw = await store.get(LEASE_KEY);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return undefined;
+      throw err;
+    }
+    try {
+      const parsed = JSON.parse(raw.toString('utf8')) as LeaseHolder;
+      if (typeof parsed.token === 'string' && typeof parsed.expiresAt === 'string') return parsed;
+    } catch {
+      // torn or foreign: look again
+    }
+    if (attempt >= 3) return expiredPlaceholder();
+    await sleep(100);
   }
 }
 
