@@ -196,10 +196,13 @@ describe('fleet run lifecycle', () => {
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'blocks'), 'a file where the block folder goes: every block write fails');
     const env = { REDIS_URL: testRedisUrl(), FLEET_QUEUE_PREFIX: uniquePrefix('merge-fails'), FLEET_THREADS: '1', LOG_LEVEL: 'info' };
+    const t = Date.now();
     const r = await runFleet(args(out), env);
+    const seconds = (Date.now() - t) / 1000;
     keepLogDir(r.stderr);
     expect(r.code).toBe(1);
     const lines = messages(r.stderr);
+    console.log(`lifecycle: merge failed for good -> exit 1 after ${seconds.toFixed(1)} s: ${lines[0]}`);
     expect(lines).toEqual([expect.stringMatching(/^fleet run: block \S+ failed for good: .+; logs in \S+fleet-logs\/run-[0-9a-f]+$/)]);
     expect(existsSync(join(out, '_fleet', 'lease.json'))).toBe(false);
 
@@ -208,7 +211,14 @@ describe('fleet run lifecycle', () => {
     const parsed = JSON.parse(status.stdout) as { status: string; runFailures: Record<string, string> };
     expect(parsed.status).toBe('failed');
     expect(Object.keys(parsed.runFailures)[0]).toMatch(/^block \S+$/);
-  }, 180_000);
+
+    // the cause fixed, the same command tries the failed merges again and finishes
+    rmSync(join(out, 'blocks'));
+    const again = await runFleet(args(out), env);
+    expect([again.code, messages(again.stderr)]).toEqual([0, [expect.stringMatching(/^resuming run /)]]);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ runId, complete: true, windows: { total: 36, done: 36 } });
+    expect(JSON.parse((await runFleet(['status', runId], env)).stdout)).toMatchObject({ status: 'done', runFailures: {} });
+  }, 240_000);
 
   it('exits 1 with the queue counts when nothing progresses and no job is active', async () => {
     const prefix = uniquePrefix('stall');
@@ -218,8 +228,10 @@ describe('fleet run lifecycle', () => {
     await queues.infer.pause();
     try {
       const out = join(root, 'out-stalled');
+      const t = Date.now();
       const r = await runFleet(args(out), { REDIS_URL: testRedisUrl(), FLEET_QUEUE_PREFIX: prefix, FLEET_THREADS: '1', FLEET_RUN_STALL_S: '3' });
       keepLogDir(r.stderr);
+      console.log(`lifecycle: stalled (FLEET_RUN_STALL_S=3) -> exit ${r.code} after ${((Date.now() - t) / 1000).toFixed(1)} s`);
       expect(r.code).toBe(1);
       expect(messages(r.stderr)).toEqual([
         expect.stringMatching(
