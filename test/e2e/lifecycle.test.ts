@@ -134,6 +134,13 @@ describe('fleet run lifecycle', () => {
     expect(children.map(commandOf).some((c) => c.includes('redis-server'))).toBe(true);
     expect(children.map(commandOf).some((c) => c.includes('fleet.js worker'))).toBe(true);
 
+    // hold A mid-run while B plans (seconds under load): pause its windows queue, in its
+    // private Redis, so its worker takes no new window
+    const privateUrl = /started a private redis-server at (redis:\/\/[^,\s]+)/.exec(a.stderr())![1]!;
+    const connection = createRedisConnection(privateUrl);
+    const queuesA = new FleetQueues(connection, 'fleet');
+    await queuesA.infer.pause();
+
     // a second fleet run on the same output: refused, naming the live holder
     const b = await runFleet(args(out), privateEnv(join(root, 'tmp-b')));
     expect(b.code).toBe(2);
@@ -142,6 +149,9 @@ describe('fleet run lifecycle', () => {
     ]);
     expect(a.child.exitCode).toBeNull(); // the refused run touched nothing of the live one's
 
+    await queuesA.infer.resume();
+    await queuesA.close();
+    connection.disconnect();
     t = Date.now();
     a.child.kill('SIGINT');
     expect(await a.exited).toBe(130);
