@@ -3,7 +3,7 @@ import { clearRunFailures, FleetQueues, jobIds, RunState, runFatalFailures, type
 import { createLogger } from '@fleet/logging';
 import { parseMergerEnv, startMerger, type RunReport } from '@fleet/merger';
 import { createRedisConnection } from '@fleet/redis';
-import { LeaseHeldError, openStore, OutputLease } from '@fleet/storage';
+import { LEASE_KEY, LeaseHeldError, openStore, OutputLease } from '@fleet/storage';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -78,9 +78,10 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     new CliError(`interrupted by ${stopSignal} ${what}`, stopSignal === 'SIGINT' ? 130 : 143);
   let lease: OutputLease | undefined;
   let leaseLost: string | undefined;
-  const store = openStore(request.output);
+  let store: ReturnType<typeof openStore> | undefined;
   try {
     const planned = await planForCli(request);
+    store = openStore(planned.spec.output);
     const runId = planned.spec.runId;
     if (stopSignal) throw interrupted('while planning: nothing started');
     const logDir = join(tmpdir(), 'fleet-logs', runId);
@@ -113,15 +114,16 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     if (outcome.stopped !== undefined) throw interrupted(`${outcome.stopped}; progress is kept ${where}: run the same command to resume (logs in ${logDir})`);
     return outcome.result!;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await redis?.stop();
     if (lease) {
       await lease.release().catch((err: unknown) => note(`could not release the output lease: ${err instanceof Error ? err.message : String(err)}`));
-      const leaseFolder = store.localPath('_fleet/lease.json');
+      const leaseFolder = store?.localPath(LEASE_KEY);
       if (leaseFolder) removeIfEmpty(dirname(leaseFolder));
     }
-    await store.close();
+    await store?.close();
+    // kept until now: a signal during the clean-up must not kill this process half-way
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     process.off('exit', onExit);
   }
 
