@@ -230,6 +230,39 @@ describe('fleet run lifecycle', () => {
     expect(JSON.parse((await runFleet(['status', runId], env)).stdout)).toMatchObject({ status: 'done', runFailures: {} });
   }, 240_000);
 
+  it('stops with exit 1 when another holder took its output lease over', async () => {
+    const prefix = uniquePrefix('lease-lost');
+    const connection = createRedisConnection(testRedisUrl());
+    const queues = new FleetQueues(connection, prefix);
+    await queues.infer.pause(); // the run waits, holding its lease
+    try {
+      const out = join(root, 'out-taken');
+      const p = startFleet(args(out), { REDIS_URL: testRedisUrl(), FLEET_QUEUE_PREFIX: prefix, FLEET_THREADS: '1' });
+      started.push(p);
+      const lease = join(out, '_fleet', 'lease.json');
+      // past the lease's acquisition (and its read-back check) once the windows are queued
+      let queued = 0;
+      await until('windows queued', p, () => {
+        void queues.infer.getJobCounts('paused', 'wait').then((c) => (queued = (c.paused ?? 0) + (c.wait ?? 0)));
+        return queued > 0;
+      });
+      expect(existsSync(lease)).toBe(true);
+      // what a run elsewhere that judged the lease expired would write
+      const far = new Date(Date.now() + 3_600_000).toISOString();
+      const foreign = JSON.stringify({ host: 'elsewhere', pid: 1, runId: 'run-other', since: far, renewedAt: far, expiresAt: far, token: 'foreign' });
+      writeFileSync(lease, foreign);
+      expect(await p.exited).toBe(1); // at its next renewal (every 10 s)
+      keepLogDir(p.stderr());
+      expect(messages(p.stderr())).toEqual([
+        expect.stringMatching(new RegExp(`^fleet run: stopped: run run-other \\(host elsewhere, pid 1\\) took over the output's lease; this run no longer owns ${out} \\(logs in \\S+\\)$`)),
+      ]);
+      expect(readFileSync(lease, 'utf8')).toBe(foreign); // the new holder's lease is left alone
+    } finally {
+      await queues.close();
+      connection.disconnect();
+    }
+  }, 120_000);
+
   it('exits 1 with the queue counts when nothing progresses and no job is active', async () => {
     const prefix = uniquePrefix('stall');
     const connection = createRedisConnection(testRedisUrl());
