@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { FleetQueues } from '../../packages/jobs/src';
 import { createRedisConnection } from '../../packages/redis/src';
 import { differingBlocks, readBlocks, sleep } from '../faults/fleet-harness';
-import { runFleet, startFleet, type FleetProcess } from '../support/fleet-process';
+import { spawn } from 'node:child_process';
+import { FLEET_BIN, runFleet, startFleet, type FleetProcess } from '../support/fleet-process';
 import { writePerPixelModel } from '../support/model-fixture';
 import { writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
 import { testRedisUrl, uniquePrefix } from '../support/redis';
@@ -76,6 +77,24 @@ async function until(what: string, p: FleetProcess, cond: () => boolean, ms = 90
   }
 }
 
+/**
+ * `fleet` as a terminal runs it: the leader of its own process group, so a Ctrl-C (SIGINT to
+ * the whole foreground group) can be imitated with kill(-pid).
+ */
+function startInOwnGroup(args: string[], env: Record<string, string>): FleetProcess {
+  const child = spawn(process.execPath, [FLEET_BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  child.stderr!.on('data', (d) => (err += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
 /** stderr without the progress bar's occasional "windows ..." lines. */
 const messages = (stderr: string) => stderr.split('\n').filter((l) => l.trim() !== '' && !/^windows [-=]+ \d+\/\d+ /.test(l));
 
@@ -127,7 +146,7 @@ describe('fleet run lifecycle', () => {
     rmSync(out, { recursive: true });
 
     const tmpA = join(root, 'tmp-a');
-    const a = startFleet(args(out), privateEnv(tmpA));
+    const a = startInOwnGroup(args(out), privateEnv(tmpA));
     started.push(a);
     await until('3 windows done', a, () => tileCount(out) >= 3);
     const children = descendants(a.child.pid!);
@@ -153,7 +172,7 @@ describe('fleet run lifecycle', () => {
     await queuesA.close();
     connection.disconnect();
     t = Date.now();
-    a.child.kill('SIGINT');
+    process.kill(-a.child.pid!, 'SIGINT'); // Ctrl-C on a terminal: the whole process group
     expect(await a.exited).toBe(130);
     const stopASeconds = (Date.now() - t) / 1000;
     keepLogDir(a.stderr());
