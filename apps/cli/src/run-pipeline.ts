@@ -110,6 +110,7 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
       // the run is finished and run.json has everything: the private state goes (see README)
       await redis.stop();
       rmSync(redis.stateDir, { recursive: true, force: true });
+      removeIfEmpty(dirname(redis.stateDir)); // the flair-fleet folder of an S3 output's state
     }
     if (outcome.stopped !== undefined) throw interrupted(`${outcome.stopped}; progress is kept ${where}: run the same command to resume (logs in ${logDir})`);
     return outcome.result!;
