@@ -1,4 +1,4 @@
-import { FleetQueues, jobIds, QUEUES, RunState, startConsumer, type QueueHandlers } from '@fleet/jobs';
+import { FleetQueues, jobIds, markRunFailed, QUEUES, RunState, startConsumer, type QueueHandlers } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { openStore } from '@fleet/storage';
@@ -69,6 +69,15 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
     concurrency: env.FLEET_MERGE_CONCURRENCY,
     lockDuration: env.FLEET_MERGE_LOCK_MS,
     stalledInterval: env.FLEET_MERGE_STALLED_MS,
+    // A merge or finalisation that fails for good (a permanent error, or its last attempt)
+    // leaves a block that will never be merged: say so in the run state, naming the block and
+    // the error, so `fleet run` and `fleet status` report it instead of waiting for ever.
+    onFailedForGood: async (job, message) => {
+      const data = job.data as { runId?: unknown; blockId?: unknown };
+      if (typeof data.runId !== 'string') return;
+      const what = job.name === 'merge-block' ? `block ${String(data.blockId)}` : job.name === 'finalize-run' ? 'finalize' : job.name;
+      await markRunFailed(connection, env.FLEET_QUEUE_PREFIX, data.runId, what, message);
+    },
   });
   const worker = consumer.worker;
   worker.on('failed', (job, err) => log.error({ job: job?.id, err: err.message }, 'merge job failed'));

@@ -30,6 +30,12 @@ export interface ConsumerOptions {
   oomBackoffMs?: number;
   /** Longest such pause. Default 30000 ms. */
   oomMaxBackoffMs?: number;
+  /**
+   * Told about a job that will not be tried again (a permanent error, an invalid payload, or
+   * its last attempt), before BullMQ records it failed: the merger marks the run failed, so
+   * nothing waits for a block that will never merge. Its own errors are logged, not thrown.
+   */
+  onFailedForGood?: (job: { name: string; id?: string; data: unknown }, message: string) => Promise<void>;
 }
 
 export interface Consumer {
@@ -65,6 +71,20 @@ export function startConsumer<Q extends QueueName>(queue: Q, handlers: QueueHand
   const maxBackoff = options.oomMaxBackoffMs ?? 30_000;
 
   const processor = async (job: Job) => {
+    try {
+      return await process(job);
+    } catch (err) {
+      const lastAttempt = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (lastAttempt && options.onFailedForGood && !isOutOfMemory(err)) {
+        await options.onFailedForGood(job, errorMessage(err)).catch((hookErr: unknown) =>
+          log.error({ queue, job: job.id, err: errorMessage(hookErr) }, 'could not record a job failed for good'),
+        );
+      }
+      throw err;
+    }
+  };
+
+  const process = async (job: Job) => {
     const name = job.name as JobName;
     const handler = byName[name];
     if (!handler || JOB_CATALOGUE[name]?.queue !== queue) throw new UnrecoverableError(`unknown job ${job.name} on ${queue}`);

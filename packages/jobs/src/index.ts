@@ -10,3 +10,4 @@ export * from './retention';
 export * from './retry-failed';
 export * from './consumer';
 export * from './redis-headroom';
+export * from './run-failure';

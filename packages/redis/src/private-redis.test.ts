@@ -39,3 +39,35 @@ describe('ensureRedisServer', () => {
     }
   });
 });
+
+describe('startPrivateRedis with a state folder', () => {
+  it('keeps the data across servers and stops a server a killed owner left on the folder', async () => {
+    const { existsSync, mkdtempSync, rmSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'private-redis-state-'));
+    try {
+      const first = await startPrivateRedis({ dir, appendOnly: true });
+      const client = createRedisConnection(first.url);
+      await client.set('kept', 'yes');
+      client.disconnect();
+      expect(readFileSync(join(dir, 'fleet-redis.pid'), 'utf8')).toBe(String(first.process.pid));
+      // its owner "dies" without stopping it: the next server on the folder stops it first
+      let firstGone = false;
+      first.process.once('exit', () => (firstGone = true));
+      const second = await startPrivateRedis({ dir, appendOnly: true });
+      expect(firstGone).toBe(true);
+      const again = createRedisConnection(second.url);
+      try {
+        expect(await again.get('kept')).toBe('yes');
+      } finally {
+        again.disconnect();
+        await second.stop();
+      }
+      expect(existsSync(join(dir, 'fleet-redis.pid'))).toBe(false);
+      expect(existsSync(dir)).toBe(true); // a given folder is kept
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

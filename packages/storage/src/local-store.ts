@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Dirent } from 'node:fs';
-import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 import { assertByteRange } from './byte-range';
@@ -34,6 +34,28 @@ export class LocalStore implements ObjectStore {
   async put(key: string, body: Uint8Array): Promise<void> {
     const target = this.pathOf(key);
     await this.replaceWith(target, (temp) => writeFile(temp, body, { flag: 'wx' }));
+  }
+
+  /**
+   * Writes `key` only if no object has that key; false when one exists. Exclusive: the temp
+   * file is hard-linked to the key, and link() fails with EEXIST when the key exists, so of two
+   * concurrent callers exactly one wins, and readers never see a partial object.
+   */
+  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    const target = this.pathOf(key);
+    const folder = dirname(target);
+    await mkdir(folder, { recursive: true });
+    const temp = join(folder, `${TEMP_NAME_MARKER}${randomBytes(6).toString('hex')}-${target.slice(folder.length + 1)}`);
+    try {
+      await writeFile(temp, body, { flag: 'wx' });
+      await link(temp, target);
+      return true;
+    } catch (error) {
+      if (hasCode(error, 'EEXIST')) return false;
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
   }
 
   async putFile(key: string, localPath: string): Promise<void> {

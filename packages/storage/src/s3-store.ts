@@ -144,6 +144,23 @@ export class S3Store implements ObjectStore {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: body }));
   }
 
+  /**
+   * Writes `key` only if no object has that key; false when one exists. A conditional PUT
+   * (`If-None-Match: *`, answered 412 when the key exists) on S3 and MinIO; servers that
+   * ignore the header (s3rver 3.7 does) overwrite instead, so callers that need exclusivity
+   * read the object back to check they won (OutputLease does).
+   */
+  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: body, IfNoneMatch: '*' }));
+      return true;
+    } catch (error) {
+      // 409 ConditionalRequestConflict: a concurrent conditional PUT of the same key is under way
+      if (httpStatus(error) === 412 || httpStatus(error) === 409) return false;
+      throw error;
+    }
+  }
+
   async putFile(key: string, localPath: string): Promise<void> {
     const objectKey = this.objectKey(key);
     const { size } = await stat(localPath);

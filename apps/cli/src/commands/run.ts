@@ -8,7 +8,11 @@ export const RUN_USAGE = `fleet run --stack <file|dir|s3://...> | --rgb <..> --i
           --model <dir> --out <dir|s3://...> [--workers N] [--overlap PX]
           [--block-size PX] [--top-k K] [--run-id ID]
   Plans the mosaic, enqueues its windows, runs N workers and the merger, and waits with a
-  progress bar. Uses REDIS_URL, or starts a private redis-server when it is unset.`;
+  progress bar. Uses REDIS_URL, or starts a private redis-server when it is unset, its state
+  kept with the output (<out>/_fleet/redis) so the same command resumes after Ctrl-C.
+  One run per output at a time (a lease in <out>/_fleet/lease.json). Exit codes: 0 done,
+  1 failed (windows, a merge, stalled for FLEET_RUN_STALL_S), 2 usage or refused (output
+  held by a live run), 130/143 stopped by SIGINT/SIGTERM.`;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { request, workers, help } = parseRunArgs(argv);
@@ -23,7 +27,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     bar.stop();
   }
-  printRunSummary(result.report, request.output, result.logDir);
+  printRunSummary(result.report, request.output, result.logDir, result.enqueue.alreadyDone);
   if (!result.report.complete) {
     throw new CliError(`${result.report.windows.failed} window(s) failed, e.g. ${result.report.windows.failures[0]?.error ?? '?'}; see run.json`, 1);
   }

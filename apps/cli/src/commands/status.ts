@@ -1,5 +1,5 @@
 import { queuePrefix } from '../queue-prefix';
-import { RunState } from '@fleet/jobs';
+import { RunState, runFatalFailures } from '@fleet/jobs';
 import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
 import { redactUrl, requireRedisUrl } from '../redis-for-cli';
@@ -29,9 +29,11 @@ export async function statusCommand(argv: string[]): Promise<number> {
       throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${lastError || err.message}`);
     });
     if (!progress) throw new CliError(`no run ${runId} in this Redis (prefix ${queuePrefix()})`, 1);
-    const [blocks, failures] = await Promise.all([state.blockProgress(), state.failures()]);
+    const [blocks, failures, fatal] = await Promise.all([state.blockProgress(), state.failures(), runFatalFailures(connection, queuePrefix(), runId)]);
     const pending = progress.windows - progress.done - progress.skipped - progress.failed;
-    process.stdout.write(`${JSON.stringify({ ...progress, pending, blockWindows: blocks, failures })}\n`);
+    // a merge or finalisation that failed for good: the run cannot finish as it stands
+    const status = Object.keys(fatal).length > 0 && progress.status !== 'done' ? 'failed' : progress.status;
+    process.stdout.write(`${JSON.stringify({ ...progress, status, pending, blockWindows: blocks, failures, runFailures: fatal })}\n`);
     return 0;
   } finally {
     connection.disconnect();
