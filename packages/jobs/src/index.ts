@@ -6,3 +6,5 @@ export * from './run-state';
 export * from './queues';
 export * from './output-keys';
 export * from './permanent-error';
+export * from './run-restore';
+export * from './block-record';
