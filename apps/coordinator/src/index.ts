@@ -3,3 +3,4 @@ export * from './enqueue-run';
 export * from './run-id';
 export * from './source-location';
 export * from './block-plan';
+export * from './reconcile-from-storage';

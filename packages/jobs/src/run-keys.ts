@@ -16,6 +16,8 @@ export function runKeys(prefix: string, runId: string) {
     blocksMerged: `${base}:blocks-merged`,
     blocksRemaining: `${base}:blocks-remaining`,
     blockResults: `${base}:block-results`,
+    /** Set once the run state was rebuilt from the output store (see RunRestore). */
+    reconciled: `${base}:reconciled`,
   };
 }
 
