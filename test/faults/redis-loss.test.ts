@@ -257,4 +257,52 @@ describe('fleet when Redis loses the run state', () => {
         `run finished ${finishedAfter.toFixed(1)} s after the wipe (whole run ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
   }, 180_000);
+  it('Redis wiped during the merges, then the same fleet enqueue: recorded blocks are not merged again, the rest are, nothing is inferred again', async () => {
+    const fleet = scenario('redis-wipe-merging');
+    const first = await fleet.enqueue(runArgs(fx, out));
+    fleet.start('worker', { LOG_LEVEL: 'debug' });
+    fleet.start('worker', { LOG_LEVEL: 'debug' });
+    await fleet.waitFor(first.runId, (p) => p.done === WINDOWS);
+    // the merger starts once every window is done, and Redis goes as soon as it has merged a block
+    const merger = fleet.start('merger');
+    const atWipe = await fleet.waitFor(first.runId, (p) => p.blocksMerged >= 1);
+    const port = redis.port;
+    const wipedAt = Date.now();
+    const exited = new Promise((r) => redis.process.once('exit', r));
+    redis.process.kill('SIGKILL');
+    await exited;
+    await restartRedis(port, true);
+    await sleep(1000);
+
+    // what storage says at the re-enqueue: block records, and the block files they name
+    const recordsDir = join(out, '_work', first.runId, 'blocks');
+    const recorded = readdirSync(recordsDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+    const blockFile = (id: string) => {
+      const st = statSync(join(out, 'blocks', `${id}.tif`), { bigint: true });
+      return `${st.ino}:${st.mtimeNs}`;
+    };
+    const filesAtEnqueue = new Map(recorded.map((id) => [id, blockFile(id)]));
+    const tilesAtEnqueue = tileFiles(first.runId);
+    expect(tilesAtEnqueue.size).toBe(WINDOWS);
+    const again = await fleet.enqueue(runArgs(fx, out));
+    const reconciled = (again as typeof again & { reconciled: { records: number; windowsRestored: number; mergesEnqueued: number; finalizeEnqueued: boolean } }).reconciled;
+    expect(again).toMatchObject({ runId: first.runId, created: true, submitted: 0, alreadyDone: WINDOWS });
+    // (a merge the merger was in at the wipe may have recorded its block since the listing above)
+    expect(reconciled.records).toBeGreaterThanOrEqual(recorded.length);
+
+    await fleet.waitFor(first.runId, (p) => p.status === 'done', 120_000);
+    expect(alive(merger)).toBe(true);
+    await expectEveryWindowOnce(fleet.state(first.runId));
+    expect(await fleet.stopAll()).toEqual([0, 0, 0]);
+    expect(differingBlocks(reference, readBlocks(out))).toEqual([]);
+    // blocks recorded in storage kept their files; no tile rewritten, each window inferred once
+    expect(recorded.map((id) => [id, blockFile(id)])).toEqual([...filesAtEnqueue]);
+    expect(rewritten(first.runId, tilesAtEnqueue)).toEqual([]);
+    expect([...inferences(fleet).values()]).toEqual(Array.from({ length: WINDOWS }, () => 1));
+    figures.push(
+      `Redis wiped with ${atWipe.blocksMerged}/4 blocks merged: ${reconciled.records} block record(s) in storage at the re-enqueue, 0 windows enqueued, ` +
+        `${reconciled.mergesEnqueued} merge(s)${reconciled.finalizeEnqueued ? ' and the finalisation' : ''} enqueued; recorded blocks not merged again; ` +
+        `run finished ${((Date.now() - wipedAt) / 1000).toFixed(1)} s after the wipe`,
+    );
+  }, 180_000);
 });
