@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { windowAt } from '../../packages/grid/src';
-import { jobIds, windowPlanOf } from '../../packages/jobs/src';
+import { FleetQueues, jobIds, RunState, windowPlanOf, type RunSpec } from '../../packages/jobs/src';
+import { createRedisConnection } from '../../packages/redis/src';
 import { startPrivateRedis, type PrivateRedis } from '../../packages/redis/src';
 import { uniquePrefix } from '../support/redis';
 import {
@@ -170,23 +171,40 @@ describe('fleet when Redis loses the run state', () => {
     const kept = [...sizes].reverse().find((s) => s.at <= killedAt - 1000) ?? sizes[0]!;
     truncateSync(aof, kept.size);
     const tilesAtKill = tileFiles(run.runId);
+    // what the AOF kept, read from a copy of it on a Redis of its own before the fleet can
+    // reconnect and change it: the done bitmap, and which window jobs still exist (window jobs
+    // are removed on completion, so one still there comes back: its completion, or its move to
+    // active, was in the lost second, or it was in flight)
+    const snapshotDir = mkdtempSync(join(tmpdir(), 'fleet-aof-snapshot-'));
+    cpSync(redisDir, snapshotDir, { recursive: true });
+    const snapshot = await startPrivateRedis({ appendOnly: true, dir: snapshotDir });
+    const snapshotConnection = createRedisConnection(snapshot.url);
+    const snapshotQueues = new FleetQueues(snapshotConnection, fleet.env.FLEET_QUEUE_PREFIX!);
+    const ids = [...tilesAtKill.keys()];
+    const cameBack = new Set<string>();
+    let doneAfter: Buffer;
+    let spec: RunSpec | undefined;
+    try {
+      const snapshotState = new RunState(snapshotConnection, fleet.env.FLEET_QUEUE_PREFIX!, run.runId);
+      spec = await snapshotState.spec();
+      doneAfter = await snapshotState.doneBitmap();
+      for (const id of ids) if (await snapshotQueues.infer.getJob(jobIds.window(run.runId, id))) cameBack.add(id);
+    } finally {
+      await snapshotQueues.close();
+      snapshotConnection.disconnect();
+      await snapshot.stop();
+      rmSync(snapshotDir, { recursive: true, force: true });
+    }
     await restartRedis(port, false); // aof-load-truncated: a command cut in half is dropped
     const downMs = Date.now() - killedAt;
 
-    // what the AOF kept: a prefix of the writes, without the last second's completions
-    const plan = windowPlanOf((await fleet.state(run.runId).spec())!);
-    const doneAfter = await fleet.state(run.runId).doneBitmap();
+    const plan = windowPlanOf(spec!);
     const bit = (bitmap: Buffer, id: string) => {
       const [row, col] = id.slice(1).split('-c').map(Number) as [number, number];
       const i = windowAt(plan, row, col).index;
       return ((bitmap[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
     };
-    const ids = [...tilesAtKill.keys()];
     const lost = ids.filter((id) => bit(doneBeforeKill, id) && !bit(doneAfter, id));
-    // window jobs are removed on completion: one still in BullMQ after the restart came back
-    // (its completion, or its move to active, was in the lost second, or it was in flight)
-    const cameBack = new Set<string>();
-    for (const id of ids) if (await fleet.queues.infer.getJob(jobIds.window(run.runId, id))) cameBack.add(id);
     const known = new Map([...tilesAtKill].filter(([id]) => bit(doneAfter, id) && !cameBack.has(id)));
 
     await fleet.waitFor(run.runId, (p) => p.status === 'done', 120_000);
