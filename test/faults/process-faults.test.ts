@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runFleet, startFleet } from '../support/fleet-process';
@@ -156,16 +156,41 @@ describe('fleet under process faults', () => {
     for (let i = 0; i < 400 && (await fleet.queues.merge.getWaitingCount()) < 4; i++) await sleep(25);
     expect(await fleet.queues.merge.getWaitingCount()).toBe(4);
 
+    // The merger is held mid-merge: r1-c1 (which every block needs) becomes a FIFO, so its
+    // read blocks until a writer opens it; a non-blocking open for writing succeeds only once
+    // the merger has opened it for reading, i.e. it is inside a block's merge. Holding our
+    // writer end open without writing keeps it there until the kill.
+    const tilePath = join(out, '_work', run.runId, 'tiles', 'r1-c1.tile');
+    const tileBytes = readFileSync(tilePath);
+    rmSync(tilePath);
+    execFileSync('mkfifo', [tilePath]);
     const doomed = fleet.start('merger');
+    let writer: number | undefined;
     const deadline = Date.now() + 30_000;
-    while ((await fleet.queues.merge.getActiveCount()) === 0) {
-      if (Date.now() > deadline || !alive(doomed)) throw new Error(`merger took no job: ${doomed.stderr()}`);
-      await sleep(2);
+    while (writer === undefined) {
+      try {
+        writer = openSync(tilePath, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err;
+        if (Date.now() > deadline || !alive(doomed)) throw new Error(`merger never read the tile: ${doomed.stderr()}`);
+        await sleep(5);
+      }
     }
+    const active = await fleet.queues.merge.getActive();
+    expect(active).toHaveLength(1);
+    const held = active[0]!;
+    const heldBlock = (held.data as { blockId: string }).blockId;
+    const mergedAtKill = (await fleet.state(run.runId).progress())!.blocksMerged;
+    expect(mergedAtKill).toBe(0);
     doomed.child.kill('SIGKILL');
     await doomed.exited;
     const killedAt = Date.now();
-    const mergedAtKill = (await fleet.state(run.runId).progress())!.blocksMerged;
+    closeSync(writer);
+    rmSync(tilePath);
+    writeFileSync(tilePath, tileBytes);
+    // it died before finishing the block: no record anywhere
+    expect(existsSync(join(out, '_work', run.runId, 'blocks', `${heldBlock}.json`))).toBe(false);
+    expect(existsSync(join(out, 'blocks', `${heldBlock}.tif`))).toBe(false);
 
     fleet.start('merger');
     const recovered = await new Promise<number>((resolve, reject) => {
@@ -179,14 +204,21 @@ describe('fleet under process faults', () => {
       void poll().catch(reject);
     });
     await expectEveryWindowOnce(fleet.state(run.runId));
-    // the killed merger's job came back as stalled (BullMQ counts it on the job's record)
-    const stalledJobs = (await fleet.queues.merge.getCompleted()).filter((j) => (j.stalledCounter ?? 0) > 0).length;
-    expect(stalledJobs).toBeGreaterThanOrEqual(mergedAtKill < 4 ? 1 : 0);
+    // the held job came back as stalled (BullMQ counts it on the job's record) and completed;
+    // no other merge job stalled
+    const heldAfter = (await fleet.queues.merge.getJob(held.id!))!;
+    expect([await heldAfter.getState(), heldAfter.stalledCounter]).toEqual(['completed', 1]);
+    const stalledJobs = (await fleet.queues.merge.getCompleted()).filter((j) => (j.stalledCounter ?? 0) > 0).map((j) => j.id);
+    expect(stalledJobs).toEqual([held.id]);
+    // the second merger merged that block itself (not found recorded) ...
+    const merges = logLines(fleet.logDir, 'merger').filter((l) => l.msg === 'block merged' && l.blockId === heldBlock);
+    expect(merges.map((l) => l.alreadyRecorded)).toEqual([false]);
     expect(await fleet.stopAll()).toEqual([0, 0, null, 0]);
+    // ... identically to the reference
     expect(differingBlocks(reference, readBlocks(out))).toEqual([]);
     const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(report).toMatchObject({ complete: true, windows: { total: WINDOWS, done: WINDOWS, failed: 0 } });
-    figures.push(`merger SIGKILL with ${mergedAtKill}/4 blocks merged: ${stalledJobs} merge job(s) recovered as stalled, run finished ${recovered.toFixed(1)} s after the kill (merge lock 5 s, FLEET_MERGE_STALLED_MS 1 s)`);
+    figures.push(`merger SIGKILL held mid-merge of ${heldBlock} (reading a tile), 0/4 blocks merged: that job recovered as stalled (stalledCounter 1), block merged again byte-identical, run finished ${recovered.toFixed(1)} s after the kill (merge lock 5 s, FLEET_MERGE_STALLED_MS 1 s)`);
   }, 120_000);
 
   it('coordinator killed mid-enqueue, then enqueued twice: no duplicate work, no missing window', async () => {

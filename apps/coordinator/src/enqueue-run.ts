@@ -1,7 +1,9 @@
 import { type WindowGroup } from '@fleet/grid';
 import { assertRunFits, FleetQueues, geometryOf, RunState, type RunSpec } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
+import type { ObjectStore } from '@fleet/storage';
 import type IORedis from 'ioredis';
+import { reconcileIfNeeded, type ReconcileResult } from './reconcile-from-storage';
 
 export interface EnqueueResult {
   runId: string;
@@ -15,6 +17,15 @@ export interface EnqueueResult {
   alreadyDone: number;
   /** Windows that touch no block (gaps between dalles): never inferred. */
   outside: number;
+  /** What was found in storage and restored, when the run state was rebuilt from it. */
+  reconciled?: ReconcileResult;
+}
+
+export interface EnqueueOptions {
+  /** Rebuild the run state from storage even though Redis has the run and it was reconciled. Default false. */
+  reconcile?: boolean;
+  /** The run's output store. Default: opened from the spec's output (and closed after). */
+  store?: ObjectStore;
 }
 
 /** Group jobs per addBulk call (one round trip, one MULTI in Redis). */
@@ -31,18 +42,23 @@ export async function enqueueRun(
   spec: RunSpec,
   windowsPerBlock: Map<string, number>,
   log?: Logger,
+  options: EnqueueOptions = {},
 ): Promise<EnqueueResult> {
   const state = new RunState(redis, queues.prefix, spec.runId);
   await assertRunFits(redis, queues.prefix, spec, log); // a run that does not fit is refused, not half-enqueued
   const created = await state.init(spec, windowsPerBlock);
   const stored = created ? spec : ((await state.spec()) ?? spec);
+  // Redis had no such run (first run, or Redis lost it): storage holds the truth of what was
+  // done, so tiles already there are not inferred again and merged blocks not merged again
+  // (also when an enqueue died between creating the run and reconciling it)
+  const reconciled = await reconcileIfNeeded(redis, queues, stored, { force: created || options.reconcile, store: options.store }, log);
   const done = await state.doneBitmap();
   const anyDone = done.some((byte) => byte !== 0);
   const isDone = (i: number) => ((done[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
 
   const geometry = geometryOf(stored);
   const total = geometry.plan.colStarts.length * geometry.plan.rowStarts.length;
-  const result: EnqueueResult = { runId: stored.runId, created, groups: 0, submitted: 0, alreadyDone: 0, outside: total - geometry.inferableCount };
+  const result: EnqueueResult = { runId: stored.runId, created, groups: 0, submitted: 0, alreadyDone: 0, outside: total - geometry.inferableCount, ...(reconciled ? { reconciled } : {}) };
   let batch: WindowGroup[] = [];
   const flush = async () => {
     await queues.addGroups(stored.runId, batch);

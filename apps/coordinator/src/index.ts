@@ -4,3 +4,4 @@ export * from './run-id';
 export * from './source-location';
 export * from './block-plan';
 export * from './preflight';
+export * from './reconcile-from-storage';

@@ -6,6 +6,7 @@ import { UnrecoverableError, type Worker } from 'bullmq';
 import type { MergerEnv } from './env';
 import { finalizeRun } from './finalize-run';
 import { mergeBlock } from './merge-block';
+import { readFinalBlockRecord, writeBlockRecord } from './stored-block-record';
 import { deleteMergedTiles } from './tile-cleanup';
 
 export interface RunningMerger {
@@ -39,10 +40,13 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
       const store = openStore(spec.output);
       // A merger that died after recording the block (and maybe deleting tiles it shared)
       // leaves its job to be delivered again: the block file is already final, so only the
-      // steps after the record are redone (merging again could find those tiles gone).
-      const recorded = (await state.blockResults()).find((r) => r.blockId === blockId);
+      // steps after the record are redone (merging again could find those tiles gone). The
+      // record in storage, written before the one in Redis, counts too: Redis may have lost
+      // the latter (a crash losing its last second of writes, or a wipe).
+      const recorded = (await state.blockResults()).find((r) => r.blockId === blockId) ?? (await readFinalBlockRecord(store, runId, blockId));
       const result = recorded ?? (await mergeBlock(spec, block, state, store, { fetchParallel: env.FLEET_MERGE_FETCH }));
-      const remaining = recorded ? spec.blocks.length - (await state.mergedBlocks()).size : await state.completeBlock(result);
+      if (!recorded) await writeBlockRecord(store, runId, result);
+      const remaining = await state.completeBlock(result);
       log.info({ runId, blockId, ms: result.mergeMs, bytes: result.bytes, remaining, alreadyRecorded: recorded !== undefined }, 'block merged');
       if (remaining === 0) await queues.add('finalize-run', { runId }, jobIds.finalize(runId));
       if (!env.FLEET_KEEP_TILES) {

@@ -11,3 +11,5 @@ export * from './retry-failed';
 export * from './consumer';
 export * from './redis-headroom';
 export * from './run-failure';
+export * from './run-restore';
+export * from './block-record';

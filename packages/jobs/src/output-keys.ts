@@ -6,6 +6,13 @@ export const outputKeys = {
   maskTile: (runId: string, windowId: string) => `_work/${runId}/tiles/${windowId}.tile`,
   /** Prefix of every mask tile of a run (listed to sweep them once the run is merged). */
   maskTiles: (runId: string) => `_work/${runId}/tiles/`,
+  /**
+   * A merged block's result (BlockResult JSON), written after its GeoTIFF and before the block
+   * is recorded in Redis or any tile deleted: storage's record that the block is merged.
+   */
+  blockRecord: (runId: string, blockId: string) => `_work/${runId}/blocks/${blockId}.json`,
+  /** Prefix of every block record of a run (listed to rebuild the run state after Redis lost it). */
+  blockRecords: (runId: string) => `_work/${runId}/blocks/`,
   block: (blockId: string) => `blocks/${blockId}.tif`,
   mosaicVrt: 'mosaic.vrt',
   runReport: 'run.json',

@@ -1,4 +1,5 @@
 import type IORedis from 'ioredis';
+import { runKeys } from './run-keys';
 
 /**
  * A run that cannot finish: a merge or the finalisation failed for good (its last attempt, or
@@ -6,7 +7,7 @@ import type IORedis from 'ioredis';
  * keys) so `fleet run` and `fleet status` can say why instead of waiting for a "done" that
  * never comes. Fields: "block <id>" or "finalize" -> the error message.
  */
-export const runFailuresKey = (prefix: string, runId: string) => `${prefix}:run:${runId}:fatal`;
+export const runFailuresKey = (prefix: string, runId: string) => runKeys(prefix, runId).fatal;
 
 /** Records that `what` (e.g. "block D-1-0", "finalize") failed for good with `message`. */
 export async function markRunFailed(redis: IORedis, prefix: string, runId: string, what: string, message: string): Promise<void> {

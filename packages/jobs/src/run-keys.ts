@@ -21,6 +21,10 @@ export function runKeys(prefix: string, runId: string) {
      * half-way finds here the windows it must still enqueue (deleted once all are queued).
      */
     retrying: `${base}:retrying`,
+    /** Set once the run state was rebuilt from the output store (see RunRestore). */
+    reconciled: `${base}:reconciled`,
+    /** Hash "block <id>" | "finalize" -> error: what failed for good (see run-failure.ts). */
+    fatal: `${base}:fatal`,
   };
 }
 

@@ -17,6 +17,9 @@ const SCRIPTS = {
   fleetCompleteWindows: { file: 'complete-windows.lua', keys: 6 },
   fleetCompleteBlock: { file: 'complete-block.lua', keys: 3 },
   fleetResetFailed: { file: 'reset-failed.lua', keys: 9 },
+  fleetRestoreWindows: { file: 'restore-windows.lua', keys: 2 },
+  fleetRestoreBlocks: { file: 'restore-blocks.lua', keys: 3 },
+  fleetRecountBlocks: { file: 'recount-blocks.lua', keys: 2 },
 } as const;
 
 export type RunScriptName = keyof typeof SCRIPTS;
