@@ -9,6 +9,8 @@ import { QueueKeys } from 'bullmq';
 import { parseAllDocuments } from 'yaml';
 import { mergerEnvShape } from '../../apps/merger/src/env';
 import { workerEnvShape } from '../../apps/worker/src/env';
+import { groupConcurrency } from '../../apps/worker/src/group-concurrency';
+import { chooseGroupSide } from '../../packages/grid/src/run-geometry';
 import { parseRunArgs } from '../../apps/cli/src/run-args';
 import { lifecycleEnv, logEnv, parseEnv, redisEnv, s3Env } from '../../packages/config/src/env-fragments';
 import { QUEUES } from '../../packages/jobs/src/queue-names';
@@ -372,10 +374,11 @@ describe('KEDA autoscaling of the workers', () => {
     expect(Number(wait.metadata.listLength)).toBeGreaterThan(0);
   });
 
-  it('keeps workers that hold windows: active-list target = the worker concurrency', () => {
+  it("keeps workers that hold windows: active-list target = the group jobs a worker holds of a département's largest groups", () => {
     const active = triggers.find((t) => t.name === 'infer-active');
     expect(active.metadata.listName).toBe(keys.active);
-    const concurrency = workerEnv.FLEET_CONCURRENCY ?? workerEnv.FLEET_BATCH_SIZE * 2;
+    const maxGroupWindows = chooseGroupSide(Number.MAX_SAFE_INTEGER) ** 2;
+    const concurrency = workerEnv.FLEET_CONCURRENCY ?? groupConcurrency(workerEnv.FLEET_BATCH_SIZE * 2, maxGroupWindows);
     expect(Number(active.metadata.listLength)).toBe(concurrency);
   });
 

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { writeGeoTiff } from '../../packages/raster/src';
 import { S3Store, s3OptionsFromEnv } from '../../packages/storage/src';
+import { createRedisConnection } from '../../packages/redis/src';
 import { runFleet } from '../support/fleet-process';
+import { testRedisUrl, uniquePrefix } from '../support/redis';
 import { writeGdalRaster } from '../support/gdal-raster';
 import { checkBlock, wholeMosaicArgmax } from '../support/map-check';
 import { writePerPixelModel } from '../support/model-fixture';
@@ -96,8 +98,16 @@ describe('fleet run with --rgb/--irc/--dsm/--dtm', () => {
     expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('--elevation and --dsm/--dtm exclude each other')]);
 
     writeGdalRaster(join(root, 'dtm-wgs84', 'a.tif'), { width: 10, height: 10, type: 'Float32', epsg: 4326, geoTransform: [2.3, 0.001, 0, 48.8, 0, -0.001] }, [new Float32Array(100)]);
-    const crs = await runFleet(['enqueue', ...common, '--dsm', join(root, 'dsm'), '--dtm', join(root, 'dtm-wgs84')], { REDIS_URL: 'redis://127.0.0.1:1' });
+    // a live Redis (the preflight checks it answers before the headers are scanned): nothing may reach it
+    const prefix = uniquePrefix('crs-refused');
+    const crs = await runFleet(['enqueue', ...common, '--dsm', join(root, 'dsm'), '--dtm', join(root, 'dtm-wgs84')], { REDIS_URL: testRedisUrl(), FLEET_QUEUE_PREFIX: prefix });
     expect([crs.code, crs.stderr]).toEqual([2, expect.stringContaining(`${join(root, 'dtm-wgs84', 'a.tif')}: CRS EPSG:4326 is not Lambert-93`)]);
+    const redis = createRedisConnection(testRedisUrl());
+    try {
+      expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
   }, 60_000);
 });
 

@@ -32,7 +32,7 @@ describe('fleet enqueue on a Redis without room for the run', () => {
         FLEET_QUEUE_PREFIX: 'full',
       });
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/^fleet enqueue: Redis has \d\.\d MB free \(maxmemory \d+\.\d MB, used \d+\.\d MB\) but run full needs about \d+\.\d MB \(\d+ window jobs\): raise maxmemory or free memory \(fleet runs lists the runs it holds\)\n$/);
+      expect(result.stderr).toMatch(/^fleet enqueue: Redis has \d\.\d MB free \(maxmemory \d+\.\d MB, used \d+\.\d MB\) but run full needs about \d+\.\d MB \(\d+ jobs for \d+ windows\): raise maxmemory or free memory \(fleet runs lists the runs it holds\)\n$/);
       // nothing of the run (BullMQ's queues write only their meta key when opened)
       expect((await admin.keys('full:*')).filter((k) => !k.endsWith(':meta'))).toEqual([]);
 

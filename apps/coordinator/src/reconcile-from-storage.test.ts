@@ -77,11 +77,11 @@ describe('reconcileFromStorage: the run state rebuilt from what the output store
     const run = await enqueueRun(redis, queues, spec, windowsPerBlock, undefined, { store });
     expect(run).toMatchObject({ created: true, submitted: 2, alreadyDone: 4 });
     expect(run.reconciled).toEqual({ tiles: 4, records: 0, windowsRestored: 4, blocksRestored: 0, mergesEnqueued: 1, finalizeEnqueued: false });
-    expect(await waitingJobIds('infer')).toEqual(onlyIn('right').map((id) => `${spec.runId}.w.${id}`));
+    expect(await waitingJobIds('infer')).toEqual(onlyIn('right').map((id) => `${spec.runId}.g.${id.slice(1).replace('-c', '-')}`));
     expect(await waitingJobIds('merge')).toEqual([`${spec.runId}.b.left`]);
     const state = new RunState(redis, prefix, spec.runId);
     expect(await new RunRestore(redis, prefix, spec.runId).blockRemaining()).toEqual({ left: 0, right: 2 });
-    expect(await state.stats()).toEqual({ windows_done: 4, windows_restored: 4 });
+    expect(await state.stats()).toEqual({ windows_done: 4, windows_skipped: 0, windows_failed: 0, windows_restored: 4 });
 
     // the remaining windows complete as usual: the right block becomes ready exactly then
     expect(await state.completeWindow(2, 'r0-c2', 'done', ['right'])).toEqual([]);
@@ -90,7 +90,7 @@ describe('reconcileFromStorage: the run state rebuilt from what the output store
     // reconciling again (asked explicitly) restores nothing twice
     const again = await reconcileFromStorage(redis, queues, spec, store);
     expect(again).toMatchObject({ tiles: 4, windowsRestored: 0, blocksRestored: 0 });
-    expect(await state.stats()).toEqual({ windows_done: 6, windows_restored: 4 });
+    expect(await state.stats()).toEqual({ windows_done: 6, windows_skipped: 0, windows_failed: 0, windows_restored: 4 });
   });
 
   it('a final block record marks the block merged (result restored); windows whose every block is merged are done without tiles', async () => {
@@ -102,7 +102,7 @@ describe('reconcileFromStorage: the run state rebuilt from what the output store
     const run = await enqueueRun(redis, queues, spec, windowsPerBlock, undefined, { store });
     expect(run.reconciled).toEqual({ tiles: 3, records: 1, windowsRestored: 5, blocksRestored: 1, mergesEnqueued: 0, finalizeEnqueued: false });
     expect(run).toMatchObject({ submitted: 1, alreadyDone: 5 });
-    expect(await waitingJobIds('infer')).toEqual([`${spec.runId}.w.r1-c0`]);
+    expect(await waitingJobIds('infer')).toEqual([`${spec.runId}.g.1-0`]);
     const state = new RunState(redis, prefix, spec.runId);
     expect(await state.blockResults()).toEqual([result('right')]);
     expect(await state.progress()).toMatchObject({ done: 5, blocksMerged: 1 });
@@ -137,7 +137,7 @@ describe('reconcileFromStorage: the run state rebuilt from what the output store
     // right is merged: its own windows are done; countdowns and blocks left derive from the sets
     expect(await new RunRestore(redis, prefix, spec.runId).blockRemaining()).toEqual({ left: 4, right: 4 });
     expect(await state.progress()).toMatchObject({ done: 2, blocksMerged: 1 });
-    expect(await state.stats()).toEqual({ windows_done: 2, windows_restored: 1 });
+    expect(await state.stats()).toEqual({ windows_done: 2, windows_skipped: 0, windows_failed: 0, windows_restored: 1 });
     for (const w of windows.filter((x) => !onlyIn('right').includes(x.id))) await state.completeWindow(w.index, w.id, 'done', index.touching(w));
     expect(await state.completeBlock(result('left'))).toBe(0);
   });

@@ -88,7 +88,7 @@ describe('startMerger', () => {
       await queues.add('merge-block', { runId: spec.runId, blockId: 'all' }, jobIds.block(spec.runId, 'all'));
       await until(async () => (await state.progress())?.status === 'done', 'the run to finish');
       const k = runKeys(prefix, spec.runId);
-      for (const key of [k.spec, k.status, k.report, k.stats, k.windowsDone, k.blockRemaining, k.blocksMerged, k.blockResults]) {
+      for (const key of [k.spec, k.status, k.report, k.windowsDone, k.blockRemaining, k.blocksMerged, k.blockResults]) {
         const ttl = await redis.ttl(key);
         expect([key, ttl > 7 * 86_400 - 60 && ttl <= 7 * 86_400]).toEqual([key, true]);
       }

@@ -5,7 +5,7 @@ import { createRedisConnection } from '@fleet/redis';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
 import { GroupProcessor, type WindowRunner } from './group-processor';
 import { RunContexts } from './run-context';
-import { groupConcurrency } from './start-worker';
+import { groupConcurrency } from './group-concurrency';
 import { WindowLimiter } from './window-limiter';
 
 // 2000 x 1000 px, patch 512, overlap 128: 5 x 3 windows; groups of 2 x 2 -> 3 x 2 groups

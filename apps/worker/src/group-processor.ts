@@ -75,6 +75,8 @@ export class GroupProcessor {
           try {
             const work = await this.runWindow(ctx, w);
             result[work.outcome]++;
+            // per window at debug level only: the fault suite counts inferences by these lines
+            this.log.debug({ runId, windowId: w.id, ...work.stats }, work.outcome === 'done' ? 'window inferred' : 'window has no data: skipped');
             recorder.add({ index: w.index, windowId: w.id, outcome: work.outcome, blocks: geometry.blocksOf(w), stats: work.stats });
           } catch (err) {
             const permanent = isPermanent(err);

@@ -5,10 +5,13 @@ import { createRedisConnection } from '@fleet/redis';
 import type { Worker } from 'bullmq';
 import type { WorkerEnv } from './env';
 import { ModelEngines } from './model-engines';
+import { groupConcurrency } from './group-concurrency';
 import { GroupProcessor, type WindowRunner } from './group-processor';
 import { RunContexts } from './run-context';
 import { WindowLimiter } from './window-limiter';
 import { inferWindow } from './window-steps';
+
+export { groupConcurrency };
 
 export interface RunningWorker {
   readonly worker: Worker;
@@ -23,17 +26,6 @@ export interface WorkerHooks {
    * no-op to measure the queue and the run state alone.
    */
   runWindow?: WindowRunner;
-}
-
-/**
- * BullMQ concurrency (group jobs held at once) for groups of `groupWindows` windows: enough
- * groups that their windows fill the process-wide limit of 2 x batch in flight (one-window
- * groups: 2 x batch jobs, as when every window was a job), plus one so the next group is in
- * hand while the last windows of a group drain; never more, so a worker does not hoard
- * 64-window groups other workers could take.
- */
-export function groupConcurrency(windowsInFlight: number, groupWindows: number): number {
-  return Math.min(windowsInFlight, Math.ceil(windowsInFlight / Math.max(1, groupWindows)) + 1);
 }
 
 /**

@@ -44,7 +44,7 @@ describe('assertRunFits', () => {
     expect((err as RedisFullError).exitCode).toBe(2);
     expect((err as RedisFullError).needed).toBe(estimateRunBytes(spec, 10_000, false));
     expect((err as Error).message).toMatch(
-      /^Redis has [78]\.\d MB free \(maxmemory \d+\.\d MB, used \d+\.\d MB\) but run dept needs about 13\.5 MB \(10000 window jobs\): raise maxmemory or free memory \(fleet runs lists the runs it holds\)$/,
+      /^Redis has [78]\.\d MB free \(maxmemory \d+\.\d MB, used \d+\.\d MB\) but run dept needs about 13\.5 MB \(10000 jobs for 10000 windows\): raise maxmemory or free memory \(fleet runs lists the runs it holds\)$/,
     );
 
     // resuming a run whose windows are mostly done needs only what is left

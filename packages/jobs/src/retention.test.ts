@@ -48,7 +48,7 @@ describe('run retention', () => {
 
     await expireRun(redis, prefix, 'older', 3 * 86_400);
     const k = runKeys(prefix, 'older');
-    for (const key of [k.spec, k.status, k.report, k.stats, k.windowsDone, k.windowsFailed, k.failures, k.blockRemaining, k.blocksMerged, k.blocksRemaining, k.blockResults]) {
+    for (const key of [k.spec, k.status, k.report, k.windowsDone, k.windowsFailed, k.failures, k.blockRemaining, k.blocksMerged, k.blocksRemaining, k.blockResults]) {
       expect([key, await redis.ttl(key)]).toEqual([key, 3 * 86_400]);
     }
     expect(await redis.ttl(runsIndexKey(prefix))).toBe(-1);
