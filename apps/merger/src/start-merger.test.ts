@@ -1,5 +1,5 @@
 import { BlockIndex, iterateWindows } from '@fleet/grid';
-import { FleetQueues, jobIds, outputKeys, RunState, runKeys, windowPlanOf, type RunSpec } from '@fleet/jobs';
+import { FleetQueues, jobIds, outputKeys, RunState, runKeys, windowPlanOf } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { LocalStore } from '@fleet/storage';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticMaskTile } from '../../../test/support/mask-tile-fixture';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { syntheticRunSpec, SYNTHETIC_MODEL } from '../../../test/support/run-spec-fixture';
 import { parseMergerEnv } from './env';
 import { startMerger } from './start-merger';
 
@@ -18,19 +19,16 @@ const HEIGHT = 600;
 /** A run whose windows are all done, their tiles in a local store; `corrupt` gets garbage bytes. */
 async function finishedWindows(redis: ReturnType<typeof createRedisConnection>, prefix: string, corrupt?: string) {
   const dir = await mkdtemp(join(tmpdir(), 'fleet-start-merger-'));
-  const spec: RunSpec = {
+  const spec = syntheticRunSpec({
     runId: 'run-m',
+    width: WIDTH,
+    height: HEIGHT,
     createdAt: '2026-11-30T00:00:00.000Z',
-    mosaic: { width: WIDTH, height: HEIGHT, geoTransform: [645000, 0.2, 0, 6865000, 0, -0.2], epsg: 2154 },
-    sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: WIDTH, height: HEIGHT, bands: 5 }] }],
-    model: { location: '/m', name: 'flair-inc', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
+    geoTransform: [645000, 0.2, 0, 6865000, 0, -0.2],
+    model: { ...SYNTHETIC_MODEL, location: '/m', name: 'flair-inc' },
     output: dir,
-    patch: 512,
-    overlap: 128,
     topK: 1,
-    blocks: [{ id: 'all', x: 0, y: 0, width: WIDTH, height: HEIGHT }],
-    windowCount: 4,
-  };
+  });
   const store = new LocalStore(dir);
   const state = new RunState(redis, prefix, spec.runId);
   const plan = windowPlanOf(spec);
