@@ -57,44 +57,45 @@ describe('startMerger', () => {
   const log = createLogger('merger-test');
   log.level = 'silent';
 
-  it('fails a block with a corrupt mask tile permanently, on its first attempt', async () => {
-    const prefix = uniquePrefix('merger-corrupt');
-    const { dir, spec } = await finishedWindows(redis, prefix, 'r0-c1');
+  /** A merger on a finished run's windows, given the run's one merge job; closed and cleaned up after `body`. */
+  async function withMerger(
+    name: string,
+    corrupt: string | undefined,
+    body: (run: { prefix: string; queues: FleetQueues } & Awaited<ReturnType<typeof finishedWindows>>) => Promise<void>,
+  ): Promise<void> {
+    const prefix = uniquePrefix(name);
+    const run = await finishedWindows(redis, prefix, corrupt);
     const queues = new FleetQueues(redis, prefix);
     const merger = await startMerger(testRedisUrl(), parseMergerEnv({ FLEET_QUEUE_PREFIX: prefix }), log);
     try {
-      await queues.add('merge-block', { runId: spec.runId, blockId: 'all' }, jobIds.block(spec.runId, 'all'));
+      await queues.add('merge-block', { runId: run.spec.runId, blockId: 'all' }, jobIds.block(run.spec.runId, 'all'));
+      await body({ ...run, prefix, queues });
+    } finally {
+      await merger.close();
+      await queues.merge.obliterate({ force: true });
+      await queues.close();
+      await rm(run.dir, { recursive: true, force: true });
+    }
+  }
+
+  it('fails a block with a corrupt mask tile permanently, on its first attempt', async () => {
+    await withMerger('merger-corrupt', 'r0-c1', async ({ spec, queues }) => {
       await until(async () => (await queues.merge.getJobCountByTypes('failed')) === 1, 'the merge to fail');
       const job = await queues.merge.getJob(jobIds.block(spec.runId, 'all'));
       expect(job?.attemptsMade).toBe(1);
       expect(job?.opts.attempts).toBe(3);
       expect(job?.failedReason).toMatch(/r0-c1.*not a flair-fleet mask tile/);
-    } finally {
-      await merger.close();
-      await queues.merge.obliterate({ force: true });
-      await queues.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it('merges and finalises a run, whose Redis state then expires after FLEET_RUN_TTL_DAYS (7 by default)', async () => {
-    const prefix = uniquePrefix('merger-ttl');
-    const { dir, spec, state } = await finishedWindows(redis, prefix);
-    const queues = new FleetQueues(redis, prefix);
-    const merger = await startMerger(testRedisUrl(), parseMergerEnv({ FLEET_QUEUE_PREFIX: prefix }), log);
-    try {
-      await queues.add('merge-block', { runId: spec.runId, blockId: 'all' }, jobIds.block(spec.runId, 'all'));
+    await withMerger('merger-ttl', undefined, async ({ prefix, spec, state }) => {
       await until(async () => (await state.progress())?.status === 'done', 'the run to finish');
       const k = runKeys(prefix, spec.runId);
       for (const key of [k.spec, k.status, k.report, k.windowsDone, k.blockRemaining, k.blocksMerged, k.blockResults]) {
         const ttl = await redis.ttl(key);
         expect([key, ttl > 7 * 86_400 - 60 && ttl <= 7 * 86_400]).toEqual([key, true]);
       }
-    } finally {
-      await merger.close();
-      await queues.merge.obliterate({ force: true });
-      await queues.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 });
