@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { FleetQueues } from '../../packages/jobs/src';
 import { createRedisConnection } from '../../packages/redis/src';
 import { differingBlocks, readBlocks, sleep } from '../faults/fleet-harness';
-import { spawn } from 'node:child_process';
-import { FLEET_BIN, runFleet, startFleet, type FleetProcess } from '../support/fleet-process';
+import { runFleet, startFleet, type FleetProcess } from '../support/fleet-process';
 import { writePerPixelModel } from '../support/model-fixture';
 import { writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
 import { testRedisUrl, uniquePrefix } from '../support/redis';
@@ -81,19 +80,7 @@ async function until(what: string, p: FleetProcess, cond: () => boolean, ms = 90
  * `fleet` as a terminal runs it: the leader of its own process group, so a Ctrl-C (SIGINT to
  * the whole foreground group) can be imitated with kill(-pid).
  */
-function startInOwnGroup(args: string[], env: Record<string, string>): FleetProcess {
-  const child = spawn(process.execPath, [FLEET_BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (err += String(d)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
+const startInOwnGroup = (args: string[], env: Record<string, string>): FleetProcess => startFleet(args, env, { detached: true });
 
 /** stderr without the progress bar's occasional "windows ..." lines. */
 const messages = (stderr: string) => stderr.split('\n').filter((l) => l.trim() !== '' && !/^windows [-=]+ \d+\/\d+ /.test(l));

@@ -1,21 +1,11 @@
-import { RunState, expireRun, runsIndexKey, type RunSpec } from '../../packages/jobs/src';
+import { RunState, expireRun, runsIndexKey } from '../../packages/jobs/src';
 import { createRedisConnection } from '../../packages/redis/src';
 import { runFleet } from '../support/fleet-process';
 import { testRedisUrl, uniquePrefix } from '../support/redis';
+import { syntheticRunSpec } from '../support/run-spec-fixture';
 
-const spec = (runId: string): RunSpec => ({
-  runId,
-  createdAt: '2026-11-30T01:00:00Z',
-  mosaic: { width: 1000, height: 600, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
-  sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: 1000, height: 600, bands: 5 }] }],
-  model: { location: '/models/demo', name: 'demo', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
-  output: '/out',
-  patch: 512,
-  overlap: 128,
-  topK: 2,
-  blocks: [{ id: 'all', x: 0, y: 0, width: 1000, height: 600 }],
-  windowCount: 6,
-});
+// 1000 x 600 px: 3 x 2 windows, one block
+const spec = (runId: string) => syntheticRunSpec({ runId, createdAt: '2026-11-30T01:00:00Z', width: 1000, height: 600 });
 
 describe('fleet runs', () => {
   it('prints its help without Redis, and needs REDIS_URL otherwise', async () => {

@@ -89,6 +89,15 @@ describe('fleet when Redis loses the run state', () => {
     return counts;
   }
 
+  /** SIGKILLs the fleet's Redis and waits for it to exit; returns its port, for restartRedis. */
+  async function killRedis(): Promise<number> {
+    const port = redis.port;
+    const exited = new Promise((r) => redis.process.once('exit', r));
+    redis.process.kill('SIGKILL');
+    await exited;
+    return port;
+  }
+
   async function restartRedis(port: number, fresh: boolean): Promise<void> {
     if (fresh) {
       rmSync(redisDir, { recursive: true, force: true });
@@ -161,11 +170,8 @@ describe('fleet when Redis loses the run state', () => {
     } finally {
       clearInterval(sampler);
     }
-    const port = redis.port;
     const killedAt = Date.now();
-    const exited = new Promise((r) => redis.process.once('exit', r));
-    redis.process.kill('SIGKILL');
-    await exited;
+    const port = await killRedis();
     const aof = incrAof();
     const fullSize = statSync(aof).size;
     const kept = [...sizes].reverse().find((s) => s.at <= killedAt - 1000) ?? sizes[0]!;
@@ -241,13 +247,9 @@ describe('fleet when Redis loses the run state', () => {
     const first = await fleet.enqueue(runArgs(fx, out));
     startAll(fleet);
     const atWipe = await fleet.waitFor(first.runId, (p) => p.done >= 6);
-    const port = redis.port;
     const wipedAt = Date.now();
     // the whole Redis is lost: killed and started again on an empty dir (no AOF to replay)
-    const exited = new Promise((r) => redis.process.once('exit', r));
-    redis.process.kill('SIGKILL');
-    await exited;
-    await restartRedis(port, true);
+    await restartRedis(await killRedis(), true);
     expect(await fleet.state(first.runId).spec()).toBeUndefined();
     // the workers finish what they held in the meantime; their completions land in an empty Redis
     await sleep(1000);
@@ -289,12 +291,8 @@ describe('fleet when Redis loses the run state', () => {
     // the merger starts once every window is done, and Redis goes as soon as it has merged a block
     const merger = fleet.start('merger');
     const atWipe = await fleet.waitFor(first.runId, (p) => p.blocksMerged >= 1);
-    const port = redis.port;
     const wipedAt = Date.now();
-    const exited = new Promise((r) => redis.process.once('exit', r));
-    redis.process.kill('SIGKILL');
-    await exited;
-    await restartRedis(port, true);
+    await restartRedis(await killRedis(), true);
     await sleep(1000);
 
     // what storage says at the re-enqueue: block records, and the block files they name

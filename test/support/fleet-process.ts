@@ -10,11 +10,15 @@ export interface FleetProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs the built `fleet` CLI as a separate process, exactly as a fleet node would. */
-export function startFleet(args: string[], env: Record<string, string>): FleetProcess {
+/**
+ * Runs the built `fleet` CLI as a separate process, exactly as a fleet node would. `detached`:
+ * the leader of its own process group, as a terminal runs it (kill(-pid) then reaches the group).
+ */
+export function startFleet(args: string[], env: Record<string, string>, options: { detached?: boolean } = {}): FleetProcess {
   const child = spawn(process.execPath, [FLEET_BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.detached ? { detached: true } : {}),
   });
   let out = '';
   let err = '';

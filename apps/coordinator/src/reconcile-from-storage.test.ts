@@ -6,23 +6,19 @@ import { blockRecordBody, FleetQueues, outputKeys, RunRestore, RunState, windowP
 import { createRedisConnection } from '@fleet/redis';
 import { LocalStore } from '@fleet/storage';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { enqueueRun } from './enqueue-run';
 import { reconcileFromStorage } from './reconcile-from-storage';
 
 // 1000 x 600 px, 512 px windows with 128 px of overlap: 3 x 2 windows; two blocks side by side
-const spec: RunSpec = {
+const spec = syntheticRunSpec({
   runId: 'run-r',
+  width: 1000,
+  height: 600,
   createdAt: '2026-11-29T00:00:00Z',
-  mosaic: { width: 1000, height: 600, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
-  sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: 1000, height: 600, bands: 5 }] }],
-  model: { location: '/models/demo', name: 'demo', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
   output: '/unused',
-  patch: 512,
-  overlap: 128,
-  topK: 2,
   blocks: [{ id: 'left', x: 0, y: 0, width: 400, height: 600 }, { id: 'right', x: 400, y: 0, width: 600, height: 600 }],
-  windowCount: 6,
-};
+});
 const plan = windowPlanOf(spec);
 const index = new BlockIndex(spec.blocks);
 const windows = [...iterateWindows(plan)];

@@ -12,6 +12,7 @@ import { fromFile } from 'geotiff';
 import { PNG } from 'pngjs';
 import { syntheticMaskTile } from '../../../test/support/mask-tile-fixture';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { stacCollectionProblems, stacItemProblems } from '../../../test/support/stac-check';
 import { finalizeRun } from './finalize-run';
 import { mergeBlock } from './merge-block';
@@ -23,21 +24,21 @@ const HEIGHT = 900;
 const classAt = (x: number, y: number) => (x < 40 && y < 40 ? 0 : 1 + (((x >> 6) + (y >> 6)) % 3));
 
 function makeSpec(runId: string, output: string): RunSpec {
-  return {
+  return syntheticRunSpec({
     runId,
+    width: WIDTH,
+    height: HEIGHT,
     createdAt: '2026-11-24T10:00:00.000Z',
-    mosaic: { width: WIDTH, height: HEIGHT, geoTransform: [645000, 0.2, 0, 6865000, 0, -0.2], epsg: 2154 },
-    sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: WIDTH, height: HEIGHT, bands: 5 }] }],
+    geoTransform: [645000, 0.2, 0, 6865000, 0, -0.2],
     model: { location: '/m', name: 'flair-inc', version: '1', classes: [
       { id: 1, name: 'building', color: '#db0e9a' }, { id: 2, name: 'pervious surface', color: '#938e7b' }, { id: 3, name: 'impervious surface', color: '#f80c00' },
     ] },
     output,
-    patch: 512,
-    overlap: 128,
     topK: 1,
     blocks: [{ id: 'left', x: 0, y: 0, width: 700, height: HEIGHT }, { id: 'right', x: 700, y: 0, width: 700, height: HEIGHT }],
+    // not the plan's 12: preparedRun stores the run with its real window count
     windowCount: 9,
-  };
+  });
 }
 
 /** A run whose every window is done, its tiles in a local store, as the merger finds it. */

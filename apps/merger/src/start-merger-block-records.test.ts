@@ -1,11 +1,12 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blockRecordBody, FleetQueues, jobIds, outputKeys, parseBlockRecord, RunState, type BlockResult, type RunSpec } from '@fleet/jobs';
+import { blockRecordBody, FleetQueues, jobIds, outputKeys, parseBlockRecord, RunState, type BlockResult } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { LocalStore } from '@fleet/storage';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { parseMergerEnv } from './env';
 import { startMerger, type RunningMerger } from './start-merger';
 
@@ -24,19 +25,15 @@ describe('the merger and block records in storage', () => {
   it('a block recorded in storage but not in Redis is not merged again; a stored record with failed windows is not trusted', async () => {
     root = mkdtempSync(join(tmpdir(), 'merger-records-'));
     const prefix = uniquePrefix('merger-records');
-    const spec: RunSpec = {
+    // 600 x 300 px: 2 windows, both touching both blocks
+    const spec = syntheticRunSpec({
       runId: 'run-m',
+      width: 600,
+      height: 300,
       createdAt: '2026-11-29T00:00:00Z',
-      mosaic: { width: 600, height: 300, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
-      sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: 600, height: 300, bands: 5 }] }],
-      model: { location: '/models/demo', name: 'demo', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
       output: root,
-      patch: 512,
-      overlap: 128,
-      topK: 2,
       blocks: [{ id: 'left', x: 0, y: 0, width: 300, height: 300 }, { id: 'right', x: 300, y: 0, width: 300, height: 300 }],
-      windowCount: 2,
-    };
+    });
     const state = new RunState(redis, prefix, spec.runId);
     // a third block counted (never merged) keeps the run from being finalised
     await state.init(spec, new Map([['left', 2], ['right', 2], ['third', 1]]));

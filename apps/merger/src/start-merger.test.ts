@@ -1,5 +1,5 @@
 import { BlockIndex, iterateWindows } from '@fleet/grid';
-import { FleetQueues, jobIds, outputKeys, RunState, runKeys, windowPlanOf, type RunSpec } from '@fleet/jobs';
+import { FleetQueues, jobIds, outputKeys, RunState, runKeys, windowPlanOf } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { LocalStore } from '@fleet/storage';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticMaskTile } from '../../../test/support/mask-tile-fixture';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { syntheticRunSpec, SYNTHETIC_MODEL } from '../../../test/support/run-spec-fixture';
 import { parseMergerEnv } from './env';
 import { startMerger } from './start-merger';
 
@@ -18,19 +19,16 @@ const HEIGHT = 600;
 /** A run whose windows are all done, their tiles in a local store; `corrupt` gets garbage bytes. */
 async function finishedWindows(redis: ReturnType<typeof createRedisConnection>, prefix: string, corrupt?: string) {
   const dir = await mkdtemp(join(tmpdir(), 'fleet-start-merger-'));
-  const spec: RunSpec = {
+  const spec = syntheticRunSpec({
     runId: 'run-m',
+    width: WIDTH,
+    height: HEIGHT,
     createdAt: '2026-11-30T00:00:00.000Z',
-    mosaic: { width: WIDTH, height: HEIGHT, geoTransform: [645000, 0.2, 0, 6865000, 0, -0.2], epsg: 2154 },
-    sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: WIDTH, height: HEIGHT, bands: 5 }] }],
-    model: { location: '/m', name: 'flair-inc', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
+    geoTransform: [645000, 0.2, 0, 6865000, 0, -0.2],
+    model: { ...SYNTHETIC_MODEL, location: '/m', name: 'flair-inc' },
     output: dir,
-    patch: 512,
-    overlap: 128,
     topK: 1,
-    blocks: [{ id: 'all', x: 0, y: 0, width: WIDTH, height: HEIGHT }],
-    windowCount: 4,
-  };
+  });
   const store = new LocalStore(dir);
   const state = new RunState(redis, prefix, spec.runId);
   const plan = windowPlanOf(spec);
@@ -59,44 +57,45 @@ describe('startMerger', () => {
   const log = createLogger('merger-test');
   log.level = 'silent';
 
-  it('fails a block with a corrupt mask tile permanently, on its first attempt', async () => {
-    const prefix = uniquePrefix('merger-corrupt');
-    const { dir, spec } = await finishedWindows(redis, prefix, 'r0-c1');
+  /** A merger on a finished run's windows, given the run's one merge job; closed and cleaned up after `body`. */
+  async function withMerger(
+    name: string,
+    corrupt: string | undefined,
+    body: (run: { prefix: string; queues: FleetQueues } & Awaited<ReturnType<typeof finishedWindows>>) => Promise<void>,
+  ): Promise<void> {
+    const prefix = uniquePrefix(name);
+    const run = await finishedWindows(redis, prefix, corrupt);
     const queues = new FleetQueues(redis, prefix);
     const merger = await startMerger(testRedisUrl(), parseMergerEnv({ FLEET_QUEUE_PREFIX: prefix }), log);
     try {
-      await queues.add('merge-block', { runId: spec.runId, blockId: 'all' }, jobIds.block(spec.runId, 'all'));
+      await queues.add('merge-block', { runId: run.spec.runId, blockId: 'all' }, jobIds.block(run.spec.runId, 'all'));
+      await body({ ...run, prefix, queues });
+    } finally {
+      await merger.close();
+      await queues.merge.obliterate({ force: true });
+      await queues.close();
+      await rm(run.dir, { recursive: true, force: true });
+    }
+  }
+
+  it('fails a block with a corrupt mask tile permanently, on its first attempt', async () => {
+    await withMerger('merger-corrupt', 'r0-c1', async ({ spec, queues }) => {
       await until(async () => (await queues.merge.getJobCountByTypes('failed')) === 1, 'the merge to fail');
       const job = await queues.merge.getJob(jobIds.block(spec.runId, 'all'));
       expect(job?.attemptsMade).toBe(1);
       expect(job?.opts.attempts).toBe(3);
       expect(job?.failedReason).toMatch(/r0-c1.*not a flair-fleet mask tile/);
-    } finally {
-      await merger.close();
-      await queues.merge.obliterate({ force: true });
-      await queues.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it('merges and finalises a run, whose Redis state then expires after FLEET_RUN_TTL_DAYS (7 by default)', async () => {
-    const prefix = uniquePrefix('merger-ttl');
-    const { dir, spec, state } = await finishedWindows(redis, prefix);
-    const queues = new FleetQueues(redis, prefix);
-    const merger = await startMerger(testRedisUrl(), parseMergerEnv({ FLEET_QUEUE_PREFIX: prefix }), log);
-    try {
-      await queues.add('merge-block', { runId: spec.runId, blockId: 'all' }, jobIds.block(spec.runId, 'all'));
+    await withMerger('merger-ttl', undefined, async ({ prefix, spec, state }) => {
       await until(async () => (await state.progress())?.status === 'done', 'the run to finish');
       const k = runKeys(prefix, spec.runId);
       for (const key of [k.spec, k.status, k.report, k.windowsDone, k.blockRemaining, k.blocksMerged, k.blockResults]) {
         const ttl = await redis.ttl(key);
         expect([key, ttl > 7 * 86_400 - 60 && ttl <= 7 * 86_400]).toEqual([key, true]);
       }
-    } finally {
-      await merger.close();
-      await queues.merge.obliterate({ force: true });
-      await queues.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 });

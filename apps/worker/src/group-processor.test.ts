@@ -1,28 +1,25 @@
 import type { PlannedWindow } from '@fleet/grid';
-import { FleetQueues, geometryOf, RunState, type RunSpec } from '@fleet/jobs';
+import { FleetQueues, geometryOf, RunState } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
 import { createRedisConnection } from '@fleet/redis';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { syntheticRunSpec, SYNTHETIC_MODEL } from '../../../test/support/run-spec-fixture';
 import { GroupProcessor, type WindowRunner } from './group-processor';
 import { RunContexts } from './run-context';
 import { groupConcurrency } from './group-concurrency';
 import { WindowLimiter } from './window-limiter';
 
 // 2000 x 1000 px, patch 512, overlap 128: 5 x 3 windows; groups of 2 x 2 -> 3 x 2 groups
-const spec: RunSpec = {
+const spec = syntheticRunSpec({
   runId: 'run-g',
-  createdAt: '2026-11-30T00:00:00Z',
-  mosaic: { width: 2000, height: 1000, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
-  sources: [{ role: 'stack', location: '/nonexistent', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: 2000, height: 1000, bands: 5 }] }],
-  model: { location: '/models/none', name: 'none', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
+  width: 2000,
+  height: 1000,
+  sourceLocation: '/nonexistent',
+  model: { ...SYNTHETIC_MODEL, location: '/models/none', name: 'none' },
   output: '/tmp/fleet-group-processor-test-out',
-  patch: 512,
-  overlap: 128,
-  topK: 2,
   blocks: [{ id: 'west', x: 0, y: 0, width: 1000, height: 1000 }, { id: 'east', x: 1000, y: 0, width: 1000, height: 1000 }],
-  windowCount: 15,
   groupSide: 2,
-};
+});
 const geometry = geometryOf(spec);
 
 describe('GroupProcessor', () => {

@@ -1,21 +1,10 @@
 import { createRedisConnection, startPrivateRedis } from '@fleet/redis';
 import { assertRunFits, estimateRunBytes, FIXED_RUN_BYTES, RedisFullError, redisMemory } from './redis-headroom';
 import { runKeys } from './run-keys';
-import type { RunSpec } from './run-spec';
+import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 
-const spec: RunSpec = {
-  runId: 'dept',
-  createdAt: '2026-11-30T00:00:00Z',
-  mosaic: { width: 38_912, height: 38_912, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
-  sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: 38_912, height: 38_912, bands: 5 }] }],
-  model: { location: '/models/demo', name: 'demo', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
-  output: '/out',
-  patch: 512,
-  overlap: 128,
-  topK: 2,
-  blocks: [{ id: 'all', x: 0, y: 0, width: 38_912, height: 38_912 }],
-  windowCount: 10_000,
-};
+// windowCount 10,000 (a round count the estimates below are checked against), not the plan's
+const spec = syntheticRunSpec({ runId: 'dept', width: 38_912, height: 38_912, windowCount: 10_000 });
 
 describe('assertRunFits', () => {
   let redis: Awaited<ReturnType<typeof startPrivateRedis>>;

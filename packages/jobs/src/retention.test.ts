@@ -1,23 +1,12 @@
 import { createRedisConnection } from '@fleet/redis';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { expireRun, listRuns, persistRun, runTtlSeconds } from './retention';
 import { runKeys, runsIndexKey } from './run-keys';
-import type { RunSpec } from './run-spec';
 import { RunState } from './run-state';
 
-const spec = (runId: string, createdAt: string): RunSpec => ({
-  runId,
-  createdAt,
-  mosaic: { width: 1000, height: 600, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
-  sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: 1000, height: 600, bands: 5 }] }],
-  model: { location: '/models/demo', name: 'demo', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
-  output: '/out',
-  patch: 512,
-  overlap: 128,
-  topK: 2,
-  blocks: [{ id: 'all', x: 0, y: 0, width: 1000, height: 600 }],
-  windowCount: 6,
-});
+// 1000 x 600 px: 3 x 2 windows, one block
+const spec = (runId: string, createdAt: string) => syntheticRunSpec({ runId, createdAt, width: 1000, height: 600 });
 
 describe('run retention', () => {
   const redis = createRedisConnection(testRedisUrl());

@@ -2,6 +2,7 @@ import { regularBlocks } from '@fleet/grid';
 import { createRedisConnection } from '@fleet/redis';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { jobIds } from './job-catalogue';
 import { QUEUES } from './queue-names';
 import { FleetQueues } from './queues';
@@ -12,19 +13,7 @@ import { RunState } from './run-state';
 
 // 317 x 317 windows of 512 px with 128 px overlap (step 384): 100,489 windows
 const SIDE = 384 * 316 + 512;
-const bigSpec = (runId: string): RunSpec => ({
-  runId,
-  createdAt: '2026-11-30T00:00:00Z',
-  mosaic: { width: SIDE, height: SIDE, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
-  sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: SIDE, height: SIDE, bands: 5 }] }],
-  model: { location: '/models/demo', name: 'demo', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
-  output: '/out',
-  patch: 512,
-  overlap: 128,
-  topK: 2,
-  blocks: regularBlocks(SIDE, SIDE, 10_000),
-  windowCount: 317 * 317,
-});
+const bigSpec = (runId: string) => syntheticRunSpec({ runId, width: SIDE, height: SIDE, blocks: regularBlocks(SIDE, SIDE, 10_000), windowCount: 317 * 317 });
 
 /**
  * A finished run whose first `failed` windows failed and the rest are done, written straight

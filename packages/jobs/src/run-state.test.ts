@@ -1,23 +1,19 @@
 import { createRedisConnection } from '@fleet/redis';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
+import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { FleetQueues } from './queues';
 import { jobIds, parsePayload } from './job-catalogue';
 import { RunState } from './run-state';
-import type { RunSpec } from './run-spec';
 
-const spec: RunSpec = {
+// windowCount 4 (not the plan's 6): the state counts what the spec says
+const spec = syntheticRunSpec({
   runId: 'run-a',
+  width: 1000,
+  height: 600,
   createdAt: '2026-11-24T00:00:00Z',
-  mosaic: { width: 1000, height: 600, geoTransform: [600000, 0.2, 0, 6800000, 0, -0.2], epsg: 2154 },
-  sources: [{ role: 'stack', location: '/data', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: 1000, height: 600, bands: 5 }] }],
-  model: { location: '/models/demo', name: 'demo', version: '1', classes: [{ id: 1, name: 'building', color: '#db0e9a' }] },
-  output: '/out',
-  patch: 512,
-  overlap: 128,
-  topK: 2,
   blocks: [{ id: 'left', x: 0, y: 0, width: 500, height: 600 }, { id: 'right', x: 500, y: 0, width: 500, height: 600 }],
   windowCount: 4,
-};
+});
 
 describe('RunState', () => {
   const redis = createRedisConnection(testRedisUrl());
