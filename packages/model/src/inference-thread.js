@@ -58,6 +58,8 @@ async function createSession() {
     } catch (err) {
       // A CPU failure is the model itself (corrupt file, unsupported op): nothing to fall back to.
       if (provider === 'cpu') throw new Error(`${init.source}: onnxruntime cannot load it: ${messageOf(err)}`);
+      // No fallback left (none asked for): the provider is what failed, said apart from a bad model.
+      if (provider === init.providers[init.providers.length - 1]) throw Object.assign(new Error(messageOf(err)), { unavailableProvider: provider });
       post({ type: 'warning', message: `provider ${provider} unavailable (${messageOf(err)}); falling back` });
     }
   }
@@ -95,7 +97,8 @@ async function main() {
     }
     post({ type: 'ready', provider: created.provider });
   } catch (err) {
-    post({ type: 'load-failed', message: messageOf(err) });
+    const unavailableProvider = err && typeof err === 'object' && 'unavailableProvider' in err ? err.unavailableProvider : undefined;
+    post({ type: 'load-failed', message: messageOf(err), ...(unavailableProvider ? { unavailableProvider } : {}) });
     return;
   }
 
