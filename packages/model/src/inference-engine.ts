@@ -4,6 +4,7 @@ import { InferenceThread, type StartOptions } from './inference-thread-client';
 import type { ExecutionProvider } from './inference-thread-protocol';
 import { loadModelManifest, MANIFEST_FILE, ONNX_FILE, type ModelManifest } from './model-manifest';
 import { wrapModel } from './wrap-model';
+import { FALLBACKS } from './provider-fallbacks';
 
 export type { ExecutionProvider } from './inference-thread-protocol';
 export { ProviderUnavailableError } from './provider-unavailable-error';
@@ -75,12 +76,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Providers to try, best first, when a fallback is allowed: each falls back to the next with a warning. */
-const FALLBACKS: Record<ExecutionProvider, ExecutionProvider[]> = {
-  tensorrt: ['tensorrt', 'cuda', 'cpu'],
-  cuda: ['cuda', 'cpu'],
-  cpu: ['cpu'],
-};
 
 /**
  * One onnxruntime session over a model folder (`model.json` + `model.onnx`), fed patch by patch.

@@ -97,7 +97,8 @@ async function main() {
     }
     post({ type: 'ready', provider: created.provider });
   } catch (err) {
-    const unavailableProvider = err && typeof err === 'object' && 'unavailableProvider' in err ? err.unavailableProvider : undefined;
+    /** @type {import('./inference-thread-protocol').ExecutionProvider | undefined} */
+    const unavailableProvider = err instanceof Error && 'unavailableProvider' in err ? /** @type {any} */ (err).unavailableProvider : undefined;
     post({ type: 'load-failed', message: messageOf(err), ...(unavailableProvider ? { unavailableProvider } : {}) });
     return;
   }
