@@ -48,6 +48,11 @@ function ownBytes(t) {
 /** @returns {Promise<{ session: import('onnxruntime-node').InferenceSession, provider: import('./inference-thread-protocol').ExecutionProvider }>} */
 async function createSession() {
   const bytes = new Uint8Array(init.model);
+  // onnxruntime prints a GPU provider's load failure on stderr natively (ANSI-coloured, several
+  // lines), on top of the error it returns: a GPU process reports that failure once, itself. The
+  // level is process-wide and set once, at onnxruntime's first session, so it only takes effect
+  // when a GPU process's first session is this one; run errors still come back as exceptions.
+  if (init.providers[0] !== 'cpu') ort.env.logLevel = 'fatal';
   for (const provider of init.providers) {
     /** @type {import('onnxruntime-node').InferenceSession.SessionOptions} */
     const options = { executionProviders: [provider] };
