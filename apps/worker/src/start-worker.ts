@@ -36,12 +36,6 @@ export interface WorkerHooks {
  * flight, and the inference engine gathers them into batches (BullMQ OSS has no batch API).
  */
 export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger = createLogger('worker'), hooks: WorkerHooks = {}): Promise<RunningWorker> {
-  const connection = createRedisConnection(redisUrl);
-  // BullMQ never closes connections it is given: both are disconnected in close()
-  const workerConnection = createRedisConnection(redisUrl);
-  sharedTileCache.resize(env.FLEET_TILE_CACHE_MB * 1024 * 1024);
-  const queues = new FleetQueues(connection, env.FLEET_QUEUE_PREFIX);
-  const contexts = new RunContexts(connection, env.FLEET_QUEUE_PREFIX);
   const engines = new ModelEngines({
     provider: env.FLEET_PROVIDER,
     ...(env.FLEET_PROVIDER_FALLBACK === undefined ? {} : { fallback: env.FLEET_PROVIDER_FALLBACK }),
@@ -52,8 +46,8 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
     // one info line per session.run, so a worker's info log shows it working (windows are debug)
     onBatch: (b) => log.info({ windows: b.windows, batchSize: b.batchSize, runMs: Math.round(b.runMs * 10) / 10, provider: b.provider }, 'batch inferred'),
   });
-  // Loaded and warmed before any job is taken: a worker that cannot run its model (or its
-  // provider) fails here, at start, instead of on its first job.
+  // Loaded and warmed before any job is taken, or a connection opened: a worker that cannot run
+  // its model (or its provider) fails here, at start, instead of on its first job.
   let providerInUse: string = env.FLEET_PROVIDER;
   if (env.FLEET_MODEL !== undefined) {
     try {
@@ -61,8 +55,6 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
       providerInUse = engine.provider;
     } catch (err) {
       await engines.close();
-      connection.disconnect();
-      workerConnection.disconnect();
       throw err instanceof ProviderUnavailableError ? providerStartError(env.FLEET_PROVIDER, err) : new WorkerStartError(`FLEET_MODEL=${env.FLEET_MODEL} cannot be loaded: ${errorMessage(err)}`);
     }
   } else if (env.FLEET_PROVIDER !== 'cpu') {
@@ -70,11 +62,15 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
     try {
       providerInUse = await probeProvider(env.FLEET_PROVIDER, { ...(env.FLEET_PROVIDER_FALLBACK === undefined ? {} : { fallback: env.FLEET_PROVIDER_FALLBACK }), onWarning: (msg) => log.warn(msg) });
     } catch (err) {
-      connection.disconnect();
-      workerConnection.disconnect();
       throw providerStartError(env.FLEET_PROVIDER, err);
     }
   }
+  const connection = createRedisConnection(redisUrl);
+  // BullMQ never closes connections it is given: both are disconnected in close()
+  const workerConnection = createRedisConnection(redisUrl);
+  sharedTileCache.resize(env.FLEET_TILE_CACHE_MB * 1024 * 1024);
+  const queues = new FleetQueues(connection, env.FLEET_QUEUE_PREFIX);
+  const contexts = new RunContexts(connection, env.FLEET_QUEUE_PREFIX);
   const runWindow: WindowRunner = hooks.runWindow ?? (async (ctx, w) => {
     const engine = await engines.get(ctx.spec.model.location, ctx.spec.topK);
     return inferWindow({ runId: ctx.spec.runId, plan: ctx.plan, reader: ctx.reader, output: ctx.output, engine }, w);
