@@ -307,6 +307,21 @@ describe('environment of each deployed component', () => {
     const cw = composeComponents.find((c) => c.command === 'worker')!;
     expect(parseEnv(workerEnvShape, cw.env).FLEET_PROVIDER).toBe('cpu');
     expect(compose.services.worker.build.target).toBe('cpu');
+    // no fallback: a GPU worker without CUDA stops at start rather than run on the CPU
+    expect(parseEnv(workerEnvShape, w.env).FLEET_PROVIDER_FALLBACK).toBeUndefined();
+  });
+
+  it('workers preload (FLEET_MODEL) the model the runs name, from a volume they mount', () => {
+    const w = k8sComponents.find((c) => c.command === 'worker')!;
+    const k8sModel = parseEnv(workerEnvShape, w.env).FLEET_MODEL;
+    const enqueueArgs: string[] = podSpecOf(k8s('CronJob')).containers[0].args;
+    expect(k8sModel).toBe(enqueueArgs[enqueueArgs.indexOf('--model') + 1]);
+    const mounts: { mountPath: string }[] = podSpecOf(k8s('Deployment', 'flair-fleet-worker')).containers[0].volumeMounts;
+    expect(mounts.some((m) => k8sModel!.startsWith(`${m.mountPath}/`))).toBe(true);
+    const cw = composeComponents.find((c) => c.command === 'worker')!;
+    const composeModel = parseEnv(workerEnvShape, cw.env).FLEET_MODEL;
+    expect(composeModel).toBe('/data/model');
+    expect(compose.services.worker.volumes.some((v: string) => v.endsWith(':/data:ro'))).toBe(true);
   });
 
   it('compose S3 settings point the fleet at MinIO with path-style addressing', () => {

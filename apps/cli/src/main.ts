@@ -1,15 +1,20 @@
-import { PreflightError } from '@fleet/coordinator';
-import { RedisFullError } from '@fleet/jobs';
-import { scrubRedisError } from '@fleet/redis';
 import { CliError } from './cli-error';
-import { demoCommand, DEMO_USAGE } from './commands/demo';
-import { enqueueCommand, ENQUEUE_USAGE } from './commands/enqueue';
-import { runCommand, RUN_USAGE } from './commands/run';
-import { prepareCommand, PREPARE_USAGE } from './commands/prepare';
-import { retryCommand, RETRY_USAGE } from './commands/retry';
-import { runsCommand, RUNS_USAGE } from './commands/runs';
-import { MERGER_USAGE, mergerCommand, PREPARER_USAGE, preparerCommand, WORKER_USAGE, workerCommand } from './commands/serve';
-import { STATUS_USAGE, statusCommand } from './commands/status';
+import {
+  DEMO_USAGE,
+  ENQUEUE_USAGE,
+  MERGER_USAGE,
+  PREPARE_USAGE,
+  PREPARER_USAGE,
+  RETRY_USAGE,
+  RUN_USAGE,
+  RUNS_USAGE,
+  STATUS_USAGE,
+  WORKER_USAGE,
+} from './usage';
+
+// Only the usage texts and CliError load with this module: each command's module (and with it
+// onnxruntime, BullMQ, the AWS SDK ...) is imported inside its case, so `fleet --help` and
+// `fleet status` load only what they use (BENCHMARKS.md, "CLI start").
 
 const USAGE = `fleet: FLAIR-INC land-cover maps of whole départements on a fleet of workers
 
@@ -46,34 +51,34 @@ const COMMAND_USAGE: Record<string, string> = {
 /** Dispatches a command; returns the exit code. Errors become one line on stderr. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  guardCrashes(command);
   const usage = command === undefined ? undefined : COMMAND_USAGE[command];
   if (usage !== undefined && rest.some((a) => a === '--help' || a === '-h')) {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
   try {
+    if (usage !== undefined) await guardCrashes(command);
     switch (command) {
       case 'run':
-        return await runCommand(rest);
+        return await (await import('./commands/run.js')).runCommand(rest);
       case 'enqueue':
-        return await enqueueCommand(rest);
+        return await (await import('./commands/enqueue.js')).enqueueCommand(rest);
       case 'worker':
-        return await workerCommand(rest);
+        return await (await import('./commands/serve.js')).workerCommand(rest);
       case 'merger':
-        return await mergerCommand(rest);
+        return await (await import('./commands/serve.js')).mergerCommand(rest);
       case 'prepare':
-        return await prepareCommand(rest);
+        return await (await import('./commands/prepare.js')).prepareCommand(rest);
       case 'preparer':
-        return await preparerCommand(rest);
+        return await (await import('./commands/serve.js')).preparerCommand(rest);
       case 'status':
-        return await statusCommand(rest);
+        return await (await import('./commands/status.js')).statusCommand(rest);
       case 'retry':
-        return await retryCommand(rest);
+        return await (await import('./commands/retry.js')).retryCommand(rest);
       case 'runs':
-        return await runsCommand(rest);
+        return await (await import('./commands/runs.js')).runsCommand(rest);
       case 'demo':
-        return await demoCommand(rest);
+        return await (await import('./commands/demo.js')).demoCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -86,19 +91,32 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     process.stderr.write(`fleet ${command}: ${message}\n`);
-    return err instanceof CliError || err instanceof PreflightError || err instanceof RedisFullError ? err.exitCode : 1;
+    return exitCodeOf(err);
   }
+}
+
+/**
+ * The errors that carry their exit code (CliError, PreflightError, RedisFullError,
+ * WorkerStartError: 2 for usage, input and configuration, 1 for what may pass on retry); any
+ * other error is 1. Read from the property rather than by class, so the classes' modules are
+ * not loaded before a command needs them.
+ */
+function exitCodeOf(err: unknown): number {
+  const code = err instanceof Error && 'exitCode' in err ? err.exitCode : undefined;
+  return code === 1 || code === 2 ? code : 1;
 }
 
 /**
  * An error nobody handles (an 'error' event without a listener deep in a library) would make
  * node print the whole object, and ioredis's reply errors carry the failed command's arguments
  * (AUTH's are the password): print one scrubbed line instead and exit 1, as node would.
+ * Installed when a command runs (help needs no guard, nor @fleet/redis).
  */
 let guarded = false;
-function guardCrashes(command: string | undefined): void {
+async function guardCrashes(command: string | undefined): Promise<void> {
   if (guarded) return;
   guarded = true;
+  const { scrubRedisError } = await import('@fleet/redis');
   const onCrash = (err: unknown): void => {
     scrubRedisError(err);
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];

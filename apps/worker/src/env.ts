@@ -7,8 +7,23 @@ export const workerEnvShape = {
   ...s3Env,
   ...logEnv,
   ...lifecycleEnv,
-  /** Execution provider: cpu (default), cuda or tensorrt (falls back to cpu with a warning). */
+  /**
+   * Execution provider: cpu (default), cuda or tensorrt. A provider that cannot be loaded fails
+   * the worker at start (when FLEET_MODEL is set) or the runs that need it, unless
+   * FLEET_PROVIDER_FALLBACK allows the CPU.
+   */
   FLEET_PROVIDER: z.enum(['cpu', 'cuda', 'tensorrt']).default('cpu'),
+  /**
+   * Fallback when FLEET_PROVIDER cannot be loaded: `cpu` (tensorrt -> cuda -> cpu, with a
+   * warning). Default: none, so a GPU worker never runs silently on the CPU.
+   */
+  FLEET_PROVIDER_FALLBACK: z.enum(['cpu']).optional(),
+  /**
+   * Model folder (model.json + model.onnx) loaded and warmed at start, before the worker takes
+   * any job (top-k 2, the runs' default); the worker fails at start if it cannot. Runs naming
+   * another model still load it on first use. Default: none, every model loads on first use.
+   */
+  FLEET_MODEL: z.string().min(1).optional(),
   /** Windows per session.run. */
   FLEET_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(4),
   /** onnxruntime intra-op threads; 0 = its default (one per core). */

@@ -5,3 +5,4 @@ export * from './window-steps';
 export * from './window-limiter';
 export * from './run-context';
 export * from './pad-to-patch';
+export * from './worker-start-error';

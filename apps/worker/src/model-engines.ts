@@ -10,6 +10,9 @@ export class ModelEngines {
 
   constructor(private readonly options: Omit<InferenceOptions, 'topK'>) {}
 
+  /** The top-k a run asks for unless it says otherwise, and the one FLEET_MODEL is preloaded with. */
+  static readonly DEFAULT_TOP_K = 2;
+
   get(location: string, topK: number): Promise<InferenceEngine> {
     const key = JSON.stringify([location, topK]);
     let engine = this.engines.get(key);

@@ -1,10 +1,12 @@
 import { errorMessage, FleetQueues, isPermanent, QUEUES, startConsumer } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
+import { probeProvider, ProviderUnavailableError } from '@fleet/model';
 import { sharedTileCache } from '@fleet/raster';
 import { createRedisConnection } from '@fleet/redis';
 import type { Worker } from 'bullmq';
 import type { WorkerEnv } from './env';
 import { ModelEngines } from './model-engines';
+import { WorkerStartError } from './worker-start-error';
 import { groupConcurrency } from './group-concurrency';
 import { GroupProcessor, type WindowRunner } from './group-processor';
 import { RunContexts } from './run-context';
@@ -34,19 +36,41 @@ export interface WorkerHooks {
  * flight, and the inference engine gathers them into batches (BullMQ OSS has no batch API).
  */
 export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger = createLogger('worker'), hooks: WorkerHooks = {}): Promise<RunningWorker> {
+  const engines = new ModelEngines({
+    provider: env.FLEET_PROVIDER,
+    ...(env.FLEET_PROVIDER_FALLBACK === undefined ? {} : { fallback: env.FLEET_PROVIDER_FALLBACK }),
+    batchSize: env.FLEET_BATCH_SIZE,
+    intraOpThreads: env.FLEET_THREADS,
+    warmup: env.FLEET_WARMUP,
+    onWarning: (msg) => log.warn(msg),
+    // one info line per session.run, so a worker's info log shows it working (windows are debug)
+    onBatch: (b) => log.info({ windows: b.windows, batchSize: b.batchSize, runMs: Math.round(b.runMs * 10) / 10, provider: b.provider }, 'batch inferred'),
+  });
+  // Loaded and warmed before any job is taken, or a connection opened: a worker that cannot run
+  // its model (or its provider) fails here, at start, instead of on its first job.
+  let providerInUse: string = env.FLEET_PROVIDER;
+  if (env.FLEET_MODEL !== undefined) {
+    try {
+      const engine = await engines.get(env.FLEET_MODEL, ModelEngines.DEFAULT_TOP_K);
+      providerInUse = engine.provider;
+    } catch (err) {
+      await engines.close();
+      throw err instanceof ProviderUnavailableError ? providerStartError(env.FLEET_PROVIDER, err) : new WorkerStartError(`FLEET_MODEL=${env.FLEET_MODEL} cannot be loaded: ${errorMessage(err)}`);
+    }
+  } else if (env.FLEET_PROVIDER !== 'cpu') {
+    // No model to preload: the provider itself is still asserted at start.
+    try {
+      providerInUse = await probeProvider(env.FLEET_PROVIDER, { ...(env.FLEET_PROVIDER_FALLBACK === undefined ? {} : { fallback: env.FLEET_PROVIDER_FALLBACK }), onWarning: (msg) => log.warn(msg) });
+    } catch (err) {
+      throw providerStartError(env.FLEET_PROVIDER, err);
+    }
+  }
   const connection = createRedisConnection(redisUrl);
   // BullMQ never closes connections it is given: both are disconnected in close()
   const workerConnection = createRedisConnection(redisUrl);
   sharedTileCache.resize(env.FLEET_TILE_CACHE_MB * 1024 * 1024);
   const queues = new FleetQueues(connection, env.FLEET_QUEUE_PREFIX);
   const contexts = new RunContexts(connection, env.FLEET_QUEUE_PREFIX);
-  const engines = new ModelEngines({
-    provider: env.FLEET_PROVIDER,
-    batchSize: env.FLEET_BATCH_SIZE,
-    intraOpThreads: env.FLEET_THREADS,
-    warmup: env.FLEET_WARMUP,
-    onWarning: (msg) => log.warn(msg),
-  });
   const runWindow: WindowRunner = hooks.runWindow ?? (async (ctx, w) => {
     const engine = await engines.get(ctx.spec.model.location, ctx.spec.topK);
     return inferWindow({ runId: ctx.spec.runId, plan: ctx.plan, reader: ctx.reader, output: ctx.output, engine }, w);
@@ -84,7 +108,7 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
     },
   );
   const worker = consumer.worker;
-  log.info({ provider: env.FLEET_PROVIDER, batchSize: env.FLEET_BATCH_SIZE, prefix: env.FLEET_QUEUE_PREFIX }, 'worker started');
+  log.info({ provider: providerInUse, ...(env.FLEET_MODEL === undefined ? {} : { model: env.FLEET_MODEL }), batchSize: env.FLEET_BATCH_SIZE, prefix: env.FLEET_QUEUE_PREFIX }, 'worker started');
 
   return {
     worker,
@@ -95,4 +119,10 @@ export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger 
       workerConnection.disconnect();
     },
   };
+}
+
+/** The one line a worker whose accelerator is missing stops with. */
+function providerStartError(provider: string, err: unknown): Error {
+  if (!(err instanceof ProviderUnavailableError)) return new WorkerStartError(`FLEET_PROVIDER=${provider} could not be checked: ${errorMessage(err)}`);
+  return new WorkerStartError(`FLEET_PROVIDER=${provider}: ${err.message}; set FLEET_PROVIDER_FALLBACK=cpu to run on the CPU instead`);
 }

@@ -3,6 +3,7 @@ export * from './flair-inc';
 export * from './onnx-graph-builder';
 export * from './normalisation';
 export * from './inference-engine';
+export * from './provider-probe';
 export * from './whole-image-inference';
 export * from './class-argmax';
 export * from './wrap-model';

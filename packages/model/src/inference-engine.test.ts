@@ -1,6 +1,6 @@
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { InferenceEngine, type PatchInference } from './inference-engine';
+import { InferenceEngine, ProviderUnavailableError, type BatchInfo, type PatchInference } from './inference-engine';
 import { parseModelManifest } from './model-manifest';
 import { normalisationTables } from './normalisation';
 import { OnnxGraphBuilder } from './onnx-graph-builder';
@@ -137,13 +137,55 @@ describe('InferenceEngine', () => {
     await engine.close();
   });
 
-  it('falls back from cuda to cpu with a warning when CUDA is unavailable', async () => {
+  it('falls back from cuda to cpu with a warning when CUDA is unavailable and the fallback is allowed', async () => {
     const dir = await writeModelFolder(identityModel(), testManifest());
     const warnings: string[] = [];
-    const engine = await InferenceEngine.load(dir, { provider: 'cuda', intraOpThreads: 1, onWarning: (m) => warnings.push(m) });
+    const engine = await InferenceEngine.load(dir, { provider: 'cuda', fallback: 'cpu', intraOpThreads: 1, onWarning: (m) => warnings.push(m) });
     if (engine.provider === 'cpu') expect(warnings.join('\n')).toMatch(/provider cuda unavailable[\s\S]*running test on cpu instead of cuda/);
     else expect(engine.provider).toBe('cuda');
     expect((await engine.infer(randomPatch(5, PATCH, 9))).classIds).toHaveLength(PLANE);
+    await engine.close();
+  });
+
+  it.each(['cuda', 'tensorrt'] as const)('refuses %s with a ProviderUnavailableError when it cannot be loaded and no fallback is asked for', async (provider) => {
+    const dir = await writeModelFolder(identityModel(), testManifest());
+    const warnings: string[] = [];
+    const loading = InferenceEngine.load(dir, { provider, intraOpThreads: 1, onWarning: (m) => warnings.push(m) });
+    const outcome = await loading.then(
+      (engine) => engine,
+      (err: unknown) => err,
+    );
+    if (outcome instanceof InferenceEngine) {
+      // a machine with the provider's libraries and a device: it runs there, never on the cpu
+      expect(outcome.provider).toBe(provider);
+      await outcome.close();
+      return;
+    }
+    expect(outcome).toBeInstanceOf(ProviderUnavailableError);
+    expect((outcome as ProviderUnavailableError).provider).toBe(provider);
+    expect((outcome as Error).message).toMatch(new RegExp(`^execution provider ${provider} cannot be loaded on this machine and no fallback is allowed \\(.+\\)$`));
+    expect(warnings).toEqual([]);
+  });
+
+  it('reports each real batch to onBatch: windows, session size, run ms and provider (warm-up excluded)', async () => {
+    const dir = await writeModelFolder(identityModel(), testManifest());
+    const batches: BatchInfo[] = [];
+    const engine = await InferenceEngine.load(dir, { batchSize: 4, intraOpThreads: 1, onBatch: (b) => batches.push(b) });
+    expect(batches).toEqual([]);
+    await Promise.all([1, 2, 3, 4, 5, 6].map((s) => engine.infer(randomPatch(5, PATCH, s))));
+    expect(batches.map((b) => [b.windows, b.batchSize, b.provider])).toEqual([
+      [4, 4, 'cpu'],
+      [2, 2, 'cpu'],
+    ]);
+    for (const b of batches) expect(b.runMs).toBeGreaterThanOrEqual(0);
+    expect(batches.reduce((a, b) => a + b.runMs, 0)).toBeCloseTo(engine.stats().runMs, 6);
+    await engine.close();
+  });
+
+  it('a throwing onBatch does not fail the windows', async () => {
+    const dir = await writeModelFolder(identityModel(), testManifest());
+    const engine = await InferenceEngine.load(dir, { intraOpThreads: 1, onBatch: () => { throw new Error('log sink broken'); } });
+    expect((await engine.infer(randomPatch(5, PATCH, 3))).classIds).toHaveLength(PLANE);
     await engine.close();
   });
 

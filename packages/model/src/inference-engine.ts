@@ -4,15 +4,24 @@ import { InferenceThread, type StartOptions } from './inference-thread-client';
 import type { ExecutionProvider } from './inference-thread-protocol';
 import { loadModelManifest, MANIFEST_FILE, ONNX_FILE, type ModelManifest } from './model-manifest';
 import { wrapModel } from './wrap-model';
+import { FALLBACKS } from './provider-fallbacks';
 
 export type { ExecutionProvider } from './inference-thread-protocol';
+export { ProviderUnavailableError } from './provider-unavailable-error';
 
 export interface InferenceOptions {
   /**
-   * Execution provider. Default `'cpu'`. `'cuda'` and `'tensorrt'` fall back (tensorrt -> cuda -> cpu)
-   * with a warning through `onWarning` when their libraries or device are unavailable.
+   * Execution provider. Default `'cpu'`. When `'cuda'` or `'tensorrt'` cannot be loaded (no
+   * libraries, no device), `load` rejects with a {@link ProviderUnavailableError}, unless
+   * `fallback` allows another provider.
    */
   provider?: ExecutionProvider;
+  /**
+   * Opt-in fallback when `provider` cannot be loaded: `'cpu'` tries tensorrt -> cuda -> cpu (from
+   * the provider asked for down), with a warning through `onWarning`. Default: none, the load fails,
+   * so a GPU worker never runs silently on the CPU.
+   */
+  fallback?: 'cpu';
   /** Intra-op threads for the session. Default 0: onnxruntime's own choice (one per physical core). */
   intraOpThreads?: number;
   /** Most patches per `session.run`. Default 4 (IGN's default). Forced to the graph's batch if it is fixed. */
@@ -21,8 +30,25 @@ export interface InferenceOptions {
   warmup?: boolean;
   /** Classes kept per pixel with their probabilities (top-k). Default 2; capped at the manifest's class count. */
   topK?: number;
+  /**
+   * Called after each `session.run` on real patches (warm-up excluded), e.g. to log one line per
+   * batch. Default: none. An exception it throws is ignored.
+   */
+  onBatch?: (batch: BatchInfo) => void;
   /** Receives non-fatal problems (provider fallback, forced batch size, raised opset). Default: ignored. */
   onWarning?: (msg: string) => void;
+}
+
+/** One `session.run`, as reported to `onBatch`. */
+export interface BatchInfo {
+  /** Real patches in the batch (padding excluded). */
+  windows: number;
+  /** Patches the session ran (the graph's fixed batch when it pads, else `windows`). */
+  batchSize: number;
+  /** Milliseconds inside `session.run`, on the inference thread. */
+  runMs: number;
+  /** Provider the session runs on. */
+  provider: ExecutionProvider;
 }
 
 export interface InferenceStats {
@@ -50,12 +76,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Providers to try, best first: each falls back to the next with a warning. */
-const FALLBACKS: Record<ExecutionProvider, ExecutionProvider[]> = {
-  tensorrt: ['tensorrt', 'cuda', 'cpu'],
-  cuda: ['cuda', 'cpu'],
-  cpu: ['cpu'],
-};
 
 /**
  * One onnxruntime session over a model folder (`model.json` + `model.onnx`), fed patch by patch.
@@ -81,13 +101,22 @@ export class InferenceEngine {
   private closed = false;
   private readonly counters: InferenceStats = { batches: 0, windows: 0, runMs: 0 };
   private readonly planeSize: number;
+  private readonly onBatch: ((batch: BatchInfo) => void) | undefined;
 
   private constructor(
     readonly manifest: ModelManifest,
     private readonly thread: InferenceThread,
     private readonly source: string,
-    config: { logitCount: number | undefined; provider: ExecutionProvider; batchSize: number; topK: number; fixedBatch: number | undefined },
+    config: {
+      logitCount: number | undefined;
+      provider: ExecutionProvider;
+      batchSize: number;
+      topK: number;
+      fixedBatch: number | undefined;
+      onBatch: ((batch: BatchInfo) => void) | undefined;
+    },
   ) {
+    this.onBatch = config.onBatch;
     this.logitCount = config.logitCount;
     this.provider = config.provider;
     this.batchSize = config.batchSize;
@@ -136,14 +165,14 @@ export class InferenceEngine {
       {
         model,
         source: onnxFile,
-        providers: FALLBACKS[requested],
+        providers: options.fallback === 'cpu' ? FALLBACKS[requested] : [requested],
         intraOpThreads: options.intraOpThreads ?? 0,
         ...(warmupBatch === undefined ? {} : { warmupDims: dims(warmupBatch) }),
       },
       { onWarning: warn, ...thread },
     );
     if (provider !== requested) warn(`running ${manifest.name} on ${provider} instead of ${requested}`);
-    return new InferenceEngine(manifest, started, onnxFile, { logitCount: wrapped.logitCount, provider, batchSize, topK, fixedBatch });
+    return new InferenceEngine(manifest, started, onnxFile, { logitCount: wrapped.logitCount, provider, batchSize, topK, fixedBatch, onBatch: options.onBatch });
   }
 
   /**
@@ -219,6 +248,11 @@ export class InferenceEngine {
     this.counters.runMs += result.runMs;
     this.counters.batches += 1;
     this.counters.windows += inputs.length;
+    try {
+      this.onBatch?.({ windows: inputs.length, batchSize: n, runMs: result.runMs, provider: this.provider });
+    } catch {
+      // a logging callback must not fail the batch's windows
+    }
 
     const { patch } = this.manifest;
     const k = this.topK;

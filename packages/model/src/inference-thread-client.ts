@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ExecutionProvider, FromThread, RunOutputs, ThreadInit, ToThread } from './inference-thread-protocol';
+import { ProviderUnavailableError } from './provider-unavailable-error';
 
 /**
  * The thread's program. The same path works from dist/ (tsc copies the .js next to this file)
@@ -61,7 +62,7 @@ export class InferenceThread {
         } else if (msg.type === 'load-failed') {
           cleanup();
           void worker.terminate();
-          reject(new Error(msg.message));
+          reject(msg.unavailableProvider ? new ProviderUnavailableError(msg.unavailableProvider, firstLine(msg.message)) : new Error(msg.message));
         }
       };
       const onError = (err: Error): void => {
@@ -129,4 +130,8 @@ export class InferenceThread {
     for (const run of this.pending.values()) run.reject(err);
     this.pending.clear();
   }
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
 }

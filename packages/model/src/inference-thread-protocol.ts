@@ -46,7 +46,8 @@ export interface RunOutputs {
 export type FromThread =
   | { type: 'warning'; message: string }
   | { type: 'ready'; provider: ExecutionProvider }
-  | { type: 'load-failed'; message: string }
+  /** `unavailableProvider`: the failure is that provider not loading (the last one tried, not cpu), not the model. */
+  | { type: 'load-failed'; message: string; unavailableProvider?: ExecutionProvider }
   | ({ type: 'result'; id: number; runMs: number } & RunOutputs)
   | { type: 'run-failed'; id: number; message: string }
   | { type: 'closed' };

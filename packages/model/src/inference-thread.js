@@ -48,6 +48,11 @@ function ownBytes(t) {
 /** @returns {Promise<{ session: import('onnxruntime-node').InferenceSession, provider: import('./inference-thread-protocol').ExecutionProvider }>} */
 async function createSession() {
   const bytes = new Uint8Array(init.model);
+  // onnxruntime prints a GPU provider's load failure on stderr natively (ANSI-coloured, several
+  // lines), on top of the error it returns: a GPU process reports that failure once, itself. The
+  // level is process-wide and set once, at onnxruntime's first session, so it only takes effect
+  // when a GPU process's first session is this one; run errors still come back as exceptions.
+  if (init.providers[0] !== 'cpu') ort.env.logLevel = 'fatal';
   for (const provider of init.providers) {
     /** @type {import('onnxruntime-node').InferenceSession.SessionOptions} */
     const options = { executionProviders: [provider] };
@@ -58,6 +63,8 @@ async function createSession() {
     } catch (err) {
       // A CPU failure is the model itself (corrupt file, unsupported op): nothing to fall back to.
       if (provider === 'cpu') throw new Error(`${init.source}: onnxruntime cannot load it: ${messageOf(err)}`);
+      // No fallback left (none asked for): the provider is what failed, said apart from a bad model.
+      if (provider === init.providers[init.providers.length - 1]) throw Object.assign(new Error(messageOf(err)), { unavailableProvider: provider });
       post({ type: 'warning', message: `provider ${provider} unavailable (${messageOf(err)}); falling back` });
     }
   }
@@ -95,7 +102,9 @@ async function main() {
     }
     post({ type: 'ready', provider: created.provider });
   } catch (err) {
-    post({ type: 'load-failed', message: messageOf(err) });
+    /** @type {import('./inference-thread-protocol').ExecutionProvider | undefined} */
+    const unavailableProvider = err instanceof Error && 'unavailableProvider' in err ? /** @type {any} */ (err).unavailableProvider : undefined;
+    post({ type: 'load-failed', message: messageOf(err), ...(unavailableProvider ? { unavailableProvider } : {}) });
     return;
   }
 

@@ -10,12 +10,7 @@ import { intOption, joinNegativeValues } from '../run-args';
 import { runPipeline } from '../run-pipeline';
 import { printRunSummary } from '../run-summary';
 import type { RunReport } from '@fleet/merger';
-
-export const DEMO_USAGE = `fleet demo [--out DIR] [--dalles N] [--dalle-px PX] [--workers N]
-  Makes a synthetic landscape (fields, roads, buildings with height, water, forest) as
-  RGB/IRC/elevation GeoTIFF dalles and a small demo model, runs the whole pipeline on them
-  (private redis-server unless REDIS_URL is set) and prints where the map is.
-  Defaults: --out demo-output, --dalles 2 (2x2), --dalle-px 1280, --workers 1.`;
+import { DEMO_USAGE } from '../usage';
 
 export async function demoCommand(argv: string[]): Promise<number> {
   let values;

@@ -6,10 +6,7 @@ import { createRedisConnection } from '@fleet/redis';
 import { planForCli } from '../plan-for-cli';
 import { parseRunArgs } from '../run-args';
 import { requireRedisUrl } from '../redis-for-cli';
-
-export const ENQUEUE_USAGE = `fleet enqueue <same source/model/out options as fleet run>
-  Plans and enqueues a run on REDIS_URL for a fleet of \`fleet worker\` and \`fleet merger\`
-  processes; prints the run id. Repeating it (or resuming after a crash) adds nothing twice.`;
+import { ENQUEUE_USAGE } from '../usage';
 
 export async function enqueueCommand(argv: string[]): Promise<number> {
   const { request, help } = parseRunArgs(argv);

@@ -12,12 +12,7 @@ import { convertWithLocalPreparers } from '../prepare-pipeline';
 import { queuePrefix } from '../queue-prefix';
 import { redisForRun } from '../redis-for-cli';
 import { intOption, joinNegativeValues } from '../run-args';
-
-export const PREPARE_USAGE = `fleet prepare --src <file.jp2|dir|s3://...> --out <dir|s3://...> [--workers N]
-  Converts JPEG 2000 dalles (BD ORTHO .jp2, nested folders kept) to Cloud Optimized GeoTIFFs
-  with gdal_translate, one queue job per dalle; dalles already converted and unchanged are
-  skipped. With REDIS_URL it only enqueues (for \`fleet preparer\` processes); without, it
-  starts a private redis-server and N preparers and waits with a progress bar.`;
+import { PREPARE_USAGE } from '../usage';
 
 export async function prepareCommand(argv: string[]): Promise<number> {
   let parsed;

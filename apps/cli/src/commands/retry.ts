@@ -5,9 +5,6 @@ import { CliError } from '../cli-error';
 import { queuePrefix } from '../queue-prefix';
 import { requireRedisUrl } from '../redis-for-cli';
 
-export const RETRY_USAGE = `fleet retry <run>   re-run only the failed windows of a run (after fixing their input) and
-                    re-merge their blocks, once the run has finished; needs a running worker and merger`;
-
 /**
  * `fleet retry <run>`: the failed windows become pending again, their blocks leave the merged
  * set, and the groups (jobs) holding them are enqueued again, their done windows skipped by

@@ -3,9 +3,7 @@ import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
 import { queuePrefix } from '../queue-prefix';
 import { redactUrl, requireRedisUrl } from '../redis-for-cli';
-
-export const RUNS_USAGE = `fleet runs [--json] the runs in REDIS_URL's Redis, oldest first: id, created, state, windows finished/total,
-                    when their state expires (FLEET_RUN_TTL_DAYS after they finish); forgets expired runs`;
+import { RUNS_USAGE } from '../usage';
 
 function line(r: RunListing): string {
   const expires = r.expiresInS === undefined ? '' : `  expires in ${(r.expiresInS / 86_400).toFixed(1)} d`;

@@ -1,13 +1,6 @@
 import { createLogger } from '@fleet/logging';
-import { parseMergerEnv, startMerger } from '@fleet/merger';
-import { parsePreparerEnv, startPreparer } from '@fleet/preparer';
-import { parseWorkerEnv, startWorker } from '@fleet/worker';
 import { CliError } from '../cli-error';
 import { requireRedisUrl } from '../redis-for-cli';
-
-export const WORKER_USAGE = `fleet worker        infer windows from REDIS_URL's queue until SIGTERM (FLEET_PROVIDER, FLEET_BATCH_SIZE, FLEET_THREADS, FLEET_WARMUP)`;
-export const MERGER_USAGE = `fleet merger        merge finished blocks and finalise runs until SIGTERM`;
-export const PREPARER_USAGE = `fleet preparer      convert dalles from REDIS_URL's prepare queue until SIGTERM (FLEET_GDAL_THREADS, FLEET_PREPARE_CONCURRENCY)`;
 
 /** The long-lived parts take their settings from the environment only: a stray argument is a mistake. */
 function noArguments(name: string, argv: string[]): void {
@@ -42,6 +35,8 @@ async function serve(name: 'worker' | 'merger' | 'preparer', shutdownMs: number,
 
 export async function workerCommand(argv: string[] = []): Promise<number> {
   noArguments('worker', argv);
+  // each part loads only its own app (a worker does not load the merger's GDAL-side code)
+  const { parseWorkerEnv, startWorker } = await import('@fleet/worker');
   const env = parseWorkerEnv();
   const url = requireRedisUrl(process.env, 'worker');
   return serve('worker', env.FLEET_SHUTDOWN_MS, () => startWorker(url, env));
@@ -49,6 +44,7 @@ export async function workerCommand(argv: string[] = []): Promise<number> {
 
 export async function mergerCommand(argv: string[] = []): Promise<number> {
   noArguments('merger', argv);
+  const { parseMergerEnv, startMerger } = await import('@fleet/merger');
   const env = parseMergerEnv();
   const url = requireRedisUrl(process.env, 'merger');
   return serve('merger', env.FLEET_SHUTDOWN_MS, () => startMerger(url, env));
@@ -56,6 +52,7 @@ export async function mergerCommand(argv: string[] = []): Promise<number> {
 
 export async function preparerCommand(argv: string[] = []): Promise<number> {
   noArguments('preparer', argv);
+  const { parsePreparerEnv, startPreparer } = await import('@fleet/preparer');
   const env = parsePreparerEnv();
   const url = requireRedisUrl(process.env, 'preparer');
   return serve('preparer', env.FLEET_SHUTDOWN_MS, () => startPreparer(url, env));

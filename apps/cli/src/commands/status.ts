@@ -4,8 +4,6 @@ import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
 import { redactUrl, requireRedisUrl } from '../redis-for-cli';
 
-export const STATUS_USAGE = `fleet status <run>  windows done/skipped/failed/pending (per block too) and blocks merged, as JSON`;
-
 /**
  * `fleet status <run>`: the run's counters plus windows done/skipped/failed/pending per block
  * and the failed windows' errors, all read from the run state in Redis, so the answer holds

@@ -16,11 +16,11 @@ export { checkRedis } from './redis-check';
 export { parsePreflightEnv, preflightEnvShape, type PreflightEnv } from './preflight-env';
 
 export interface PreflightOptions {
-  /** Environment (FLEET_REDIS_CONNECT_TIMEOUT_MS, FLEET_PROVIDER, S3_*). Default process.env. */
+  /** Environment (FLEET_REDIS_CONNECT_TIMEOUT_MS, FLEET_PROVIDER, FLEET_PROVIDER_FALLBACK, S3_*). Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** The Redis the run will use; unset when the CLI starts a private one (nothing to check). */
   redisUrl?: string | undefined;
-  /** Receives non-fatal findings (a provider missing on this machine). */
+  /** Receives non-fatal findings (a provider missing on this machine when FLEET_PROVIDER_FALLBACK=cpu). */
   warn?: (msg: string) => void;
 }
 
@@ -40,5 +40,5 @@ export async function preflightRun(request: RunRequest, options: PreflightOption
   if (missing.length > 0) throw new PreflightError(missing[0]!);
   if (options.redisUrl) await checkRedis(options.redisUrl, config.FLEET_REDIS_CONNECT_TIMEOUT_MS);
   await checkOutputWritable(request.output, env);
-  await checkModel(request.model, config.FLEET_PROVIDER, warn);
+  await checkModel(request.model, config.FLEET_PROVIDER, warn, config.FLEET_PROVIDER_FALLBACK);
 }

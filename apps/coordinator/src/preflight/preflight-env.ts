@@ -8,6 +8,11 @@ export const preflightEnvShape = {
   FLEET_REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** The provider workers will ask for: the model is loaded on it once, here. Default cpu. */
   FLEET_PROVIDER: z.enum(['cpu', 'cuda', 'tensorrt']).default('cpu'),
+  /**
+   * As the worker's: `cpu` lets a provider this machine lacks fall back (a warning here); unset
+   * (default), the run is refused, as a worker without it would refuse to start.
+   */
+  FLEET_PROVIDER_FALLBACK: z.enum(['cpu']).optional(),
 };
 
 export type PreflightEnv = z.infer<z.ZodObject<typeof preflightEnvShape>>;

@@ -134,17 +134,29 @@ describe('preflight checks', () => {
   it('parses its environment once, naming a bad variable', () => {
     expect(parsePreflightEnv({})).toEqual({ FLEET_REDIS_CONNECT_TIMEOUT_MS: 5_000, FLEET_PROVIDER: 'cpu' });
     expect(parsePreflightEnv({ FLEET_REDIS_CONNECT_TIMEOUT_MS: '800', FLEET_PROVIDER: 'cuda' })).toEqual({ FLEET_REDIS_CONNECT_TIMEOUT_MS: 800, FLEET_PROVIDER: 'cuda' });
+    expect(parsePreflightEnv({ FLEET_PROVIDER: 'cuda', FLEET_PROVIDER_FALLBACK: 'cpu' })).toMatchObject({ FLEET_PROVIDER: 'cuda', FLEET_PROVIDER_FALLBACK: 'cpu' });
+    expect(() => parsePreflightEnv({ FLEET_PROVIDER_FALLBACK: 'cuda' })).toThrow(/^invalid environment: FLEET_PROVIDER_FALLBACK: /);
     expect(() => parsePreflightEnv({ FLEET_PROVIDER: 'gpu' })).toThrow(/^invalid environment: FLEET_PROVIDER: /);
     expect(() => parsePreflightEnv({ FLEET_REDIS_CONNECT_TIMEOUT_MS: 'soon' })).toThrow(PreflightError);
   });
 
-  it('a provider this machine lacks is a warning naming it, not a refusal (workers fall back alike)', async () => {
+  it('a provider this machine lacks is refused (exit 2) unless FLEET_PROVIDER_FALLBACK=cpu, then a warning naming it', async () => {
     const dir = join(root, 'model-cuda');
     writePerPixelModel(dir, 4);
     const warnings: string[] = [];
-    await checkModel(dir, 'cuda', (m) => warnings.push(m));
-    // on a machine with CUDA the model simply loads there
-    for (const w of warnings) expect(w).toMatch(/^FLEET_PROVIDER=cuda is not available on this machine \(the model loads on cpu\)/);
+    const refused = await checkModel(dir, 'cuda', (m) => warnings.push(m)).then(
+      () => undefined,
+      (err: unknown) => err as PreflightError,
+    );
+    // on a machine with CUDA the model simply loads there, without a warning
+    if (refused !== undefined) {
+      expect(refused).toBeInstanceOf(PreflightError);
+      expect([refused.exitCode, refused.message.split('\n').length]).toEqual([2, 1]);
+      expect(refused.message).toMatch(/^FLEET_PROVIDER=cuda cannot be loaded on this machine; set FLEET_PROVIDER_FALLBACK=cpu to let workers without it run on the CPU \(execution provider cuda cannot be loaded on this machine and no fallback is allowed \(.+\)\)$/);
+    }
+    expect(warnings).toEqual([]);
+    await checkModel(dir, 'cuda', (m) => warnings.push(m), 'cpu');
+    if (refused !== undefined) expect(warnings.some((w) => /^FLEET_PROVIDER=cuda is not available on this machine \(the model loads on cpu\)/.test(w))).toBe(true);
   });
 
   it('reaches a live Redis; an unreachable one fails with exit code 1 and the password redacted', async () => {
