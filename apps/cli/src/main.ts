@@ -97,13 +97,15 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * The errors that carry their exit code (CliError, PreflightError, RedisFullError,
- * WorkerStartError: 2 for usage, input and configuration, 1 for what may pass on retry); any
+ * WorkerStartError: 2 for usage, input and configuration, 1 for what may pass on retry;
+ * `fleet run` stopped by a signal: 130/143); any
  * other error is 1. Read from the property rather than by class, so the classes' modules are
  * not loaded before a command needs them.
  */
 function exitCodeOf(err: unknown): number {
   const code = err instanceof Error && 'exitCode' in err ? err.exitCode : undefined;
-  return code === 1 || code === 2 ? code : 1;
+  // 130/143 too: `fleet run` stopped by SIGINT/SIGTERM says so with its exit code
+  return typeof code === 'number' && Number.isInteger(code) && code > 0 && code < 256 ? code : 1;
 }
 
 /**
