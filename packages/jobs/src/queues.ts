@@ -37,9 +37,17 @@ export class FleetQueues {
     );
   }
 
-  /** Removes group jobs (a failed group's job must go before `fleet retry` adds it again). */
-  async removeGroups(runId: string, groups: readonly { row: number; col: number }[]): Promise<void> {
-    for (const group of groups) await this.infer.remove(jobIds.group(runId, group));
+  /**
+   * Removes group jobs (a failed group's job must go before `fleet retry` adds it again: BullMQ
+   * ignores an add whose id it still holds), `chunk` removals in flight at a time: ioredis
+   * pipelines the concurrent script calls, so a chunk costs about one round trip, not one per
+   * job. BullMQ has no remove-by-ids (taskforcesh/bullmq#1951, open) and its removeJob script
+   * checks parents and dependencies, so it is called per job rather than replaced by DELs.
+   */
+  async removeGroups(runId: string, groups: readonly { row: number; col: number }[], chunk = 5_000): Promise<void> {
+    for (let i = 0; i < groups.length; i += chunk) {
+      await Promise.all(groups.slice(i, i + chunk).map((group) => this.infer.remove(jobIds.group(runId, group))));
+    }
   }
 
   async close(): Promise<void> {

@@ -49,19 +49,6 @@ function groupsOf(windows: readonly RetryWindow[]): WindowGroup[] {
 }
 
 /**
- * Removes the (failed) group jobs of these windows, `chunk` removals in flight at a time:
- * ioredis pipelines the concurrent script calls, so a chunk costs about one round trip, not
- * one per job. BullMQ ignores an add whose id it still holds, so the old jobs must go first.
- * BullMQ has no remove-by-ids (taskforcesh/bullmq#1951, open) and its removeJob script checks
- * parents and dependencies, so it is called per job rather than replaced by DELs of our own.
- */
-export async function removeGroupJobs(queues: FleetQueues, runId: string, windows: readonly RetryWindow[], chunk = RETRY_CHUNK): Promise<void> {
-  for (const part of chunks(groupsOf(windows), chunk)) {
-    await Promise.all(part.map((group) => queues.infer.remove(jobIds.group(runId, group))));
-  }
-}
-
-/**
  * Enqueues the groups of these windows again (deterministic ids: a group still queued is not
  * added twice; a group's windows already done are skipped by the worker), in chunks of
  * `chunk`. Returns the number of group jobs submitted.
@@ -115,7 +102,7 @@ export async function retryFailedWindows(redis: IORedis, queues: FleetQueues, ru
   let reset = 0;
   const failed = await state.failedWindows();
   for (const part of chunks(failed, chunk)) {
-    await removeGroupJobs(queues, runId, part, chunk);
+    await queues.removeGroups(runId, groupsOf(part), chunk);
     const outcome = await state.resetFailed(part);
     reset += outcome.reset;
     for (const blockId of outcome.blocks) blocks.add(blockId);
