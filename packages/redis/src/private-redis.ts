@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import IORedis from 'ioredis';
+import { probeRedis } from './connection';
 import { ensureRedisServer } from './ensure-redis-server';
 
 export interface PrivateRedis {
@@ -130,15 +130,11 @@ async function waitForPing(url: string, child: ChildProcess, stderr: () => strin
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}: ${stderr().trim()}`);
-    const client = new IORedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {});
     try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
+      await probeRedis(url, 1_000);
+      return;
     } catch {
       // not up yet
-    } finally {
-      client.disconnect();
     }
     await new Promise((r) => setTimeout(r, 50));
   }
