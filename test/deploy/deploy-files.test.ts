@@ -499,11 +499,13 @@ describe('docker/Dockerfile', () => {
     expect(JSON.parse(read('package.json')).bin.fleet).toBe(entry);
   });
 
-  it('bases cpu on Node 20 slim and gpu on a CUDA 12 + cuDNN runtime with Node 20', () => {
-    expect(stage('build').from).toMatch(/^node:20(\.\d+)*-bookworm$/);
-    expect(stage('cpu').from).toMatch(/^node:20(\.\d+)*-bookworm-slim$/);
+  it('bases cpu on a supported Node LTS (22 or 24) slim and gpu on a CUDA 12 + cuDNN runtime with the same Node', () => {
+    expect(stage('build').from).toMatch(/^node:(22|24)(\.\d+)*-bookworm$/);
+    expect(stage('cpu').from).toMatch(/^node:(22|24)(\.\d+)*-bookworm-slim$/);
+    const major = /^node:(\d+)/.exec(stage('build').from)![1];
+    expect(stage('cpu').from.startsWith(`node:${major}`)).toBe(true);
     expect(stage('gpu').from).toMatch(/^nvidia\/cuda:12\.[\d.]+-cudnn\d*-runtime-ubuntu[\d.]+$/);
-    expect(stage('gpu').instructions.some((i) => i.op === 'COPY' && /--from=node:20(\.\d+)*-bookworm(-slim)?\s+\/usr\/local\/bin\/node\s/.test(i.args))).toBe(true);
+    expect(stage('gpu').instructions.some((i) => i.op === 'COPY' && new RegExp(`--from=node:${major}(\\.\\d+)*-bookworm(-slim)?\\s+/usr/local/bin/node\\s`).test(i.args))).toBe(true);
     expect(stageEnv('gpu').FLEET_PROVIDER).toBe('cuda');
     expect(stageEnv('cpu').FLEET_PROVIDER).toBe('cpu');
   });
@@ -517,7 +519,9 @@ describe('docker/Dockerfile', () => {
     expect(runs.some((r) => /\bnpm ci\b/.test(r))).toBe(true);
     expect(runs.some((r) => /npm prune --omit=dev/.test(r))).toBe(true);
     expect(runs.some((r) => /npm run build|turbo run build/.test(r))).toBe(true);
-    expect(read('.npmrc')).toMatch(/^onnxruntime-node-install=skip$/m);
+    // a setting npm knows (npm 10 and 11): no dependency's install script runs, onnxruntime-node's included
+    expect(read('.npmrc')).toMatch(/^ignore-scripts=true$/m);
+    expect(read('.npmrc')).not.toMatch(/onnxruntime-node-install/);
   });
 
   it('GPU path: installs the CUDA 12 provider libraries at build time, never skips', () => {
@@ -536,6 +540,10 @@ describe('docker/Dockerfile', () => {
     }
     expect(stageEnv('gpu').ONNXRUNTIME_NODE_INSTALL).toBeUndefined();
     for (const path of ['node_modules', 'packages', 'apps']) expect(copyFromStage('gpu', path)).toBe(from);
+    // the build checks that the CUDA and TensorRT providers' libraries resolve in the runtime image
+    const gpuRuns = stage('gpu').instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
+    expect(gpuRuns.some((r) => /libnvinfer10/.test(r) && /libnvonnxparsers10/.test(r) && /--no-install-recommends/.test(r))).toBe(true);
+    expect(gpuRuns.some((r) => /\bldd\b/.test(r) && r.includes('libonnxruntime_providers_cuda.so') && r.includes('libonnxruntime_providers_tensorrt.so') && /exit 1/.test(r))).toBe(true);
   });
 
   it('passes our lint rules (pinned tags, no latest, non-root numeric USER, no remote ADD)', () => {

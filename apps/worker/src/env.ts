@@ -24,6 +24,13 @@ export const workerEnvShape = {
    * another model still load it on first use. Default: none, every model loads on first use.
    */
   FLEET_MODEL: z.string().min(1).optional(),
+  /**
+   * FLEET_PROVIDER=tensorrt only: folder of TensorRT engine and timing caches. Mount one that
+   * survives pod restarts (a per-node hostPath): building the engine takes minutes.
+   */
+  FLEET_TRT_CACHE_DIR: z.string().min(1).default('/var/cache/flair-fleet/tensorrt'),
+  /** FLEET_PROVIDER=tensorrt only: build fp16 engines (`true`/`false`). */
+  FLEET_TRT_FP16: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Windows per session.run. */
   FLEET_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(4),
   /** onnxruntime intra-op threads; 0 = its default (one per core). */

@@ -1,12 +1,13 @@
 import { errorMessage, FleetQueues, isPermanent, QUEUES, startConsumer } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
-import { probeProvider, ProviderUnavailableError } from '@fleet/model';
+import { onnxruntimeVersion, probeProvider, ProviderUnavailableError } from '@fleet/model';
 import { sharedTileCache } from '@fleet/raster';
 import { createRedisConnection } from '@fleet/redis';
 import type { Worker } from 'bullmq';
 import type { WorkerEnv } from './env';
 import { ModelEngines } from './model-engines';
 import { WorkerStartError } from './worker-start-error';
+import { applyTensorrtSettings } from './tensorrt-settings';
 import { groupConcurrency } from './group-concurrency';
 import { GroupProcessor, type WindowRunner } from './group-processor';
 import { RunContexts } from './run-context';
@@ -36,6 +37,10 @@ export interface WorkerHooks {
  * flight, and the inference engine gathers them into batches (BullMQ OSS has no batch API).
  */
 export async function startWorker(redisUrl: string, env: WorkerEnv, log: Logger = createLogger('worker'), hooks: WorkerHooks = {}): Promise<RunningWorker> {
+  if (env.FLEET_PROVIDER === 'tensorrt') {
+    const trt = applyTensorrtSettings({ cacheDir: env.FLEET_TRT_CACHE_DIR, fp16: env.FLEET_TRT_FP16 }, onnxruntimeVersion());
+    log.info(trt, 'tensorrt settings');
+  }
   const engines = new ModelEngines({
     provider: env.FLEET_PROVIDER,
     ...(env.FLEET_PROVIDER_FALLBACK === undefined ? {} : { fallback: env.FLEET_PROVIDER_FALLBACK }),

@@ -8,3 +8,4 @@ export * from './whole-image-inference';
 export * from './class-argmax';
 export * from './wrap-model';
 export type { ExecutionProvider } from './inference-thread-protocol';
+export { onnxruntimeVersion } from './onnxruntime-version';
