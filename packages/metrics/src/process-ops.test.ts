@@ -32,15 +32,24 @@ describe('startProcessOps', () => {
     const redis = await startPrivateRedis();
     const connection = createRedisConnection(redis.url);
     const ops = await startProcessOps({ component: 'merger', env: await envOn(), redis: connection, ready: () => [] });
+    const queue = new Queue('fleet-merge', { connection, prefix: 'gone' });
+    registerQueueMetrics(ops.registry, [queue], 500);
     try {
       expect(await get(ops.port!, '/livez')).toEqual({ status: 200, body: '{"status":"ok"}\n' });
+      expect((await get(ops.port!, '/metrics')).body).toContain('fleet_queue_jobs{queue="fleet-merge",state="wait",fleet_process="merger"} 0');
       await redis.stop();
       const live = await get(ops.port!, '/livez');
       expect(live.status).toBe(503);
       expect(JSON.parse(live.body)).toEqual({ status: 'fail', reasons: ['redis: no PING answer within 500 ms'] });
       // readiness is the process's own answer: Redis gone does not change it
       expect((await get(ops.port!, '/readyz')).status).toBe(200);
+      // /metrics still answers, without the queue series it cannot read
+      const metrics = await get(ops.port!, '/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toContain('process_cpu_seconds_total{fleet_process="merger"}');
+      expect(metrics.body).not.toContain('fleet_queue_jobs{');
     } finally {
+      await queue.close().catch(() => undefined);
       connection.disconnect();
       await ops.close();
       await redis.stop().catch(() => undefined);
