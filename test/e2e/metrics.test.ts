@@ -21,7 +21,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
 /**
  * Two `fleet worker`s and a `fleet merger` with FLEET_METRICS_PORT set, as separate processes:
  * their /readyz turns 200 before any job, their /metrics are scraped while the run goes and at
- * its end, and the windows the workers count add up to run.json's.
+ * its end, and the windows the workers count add up to run.json's. Then `fleet run --workers 2`
+ * with FLEET_METRICS_PORT: its own process and each worker on their own port.
  */
 describe('metrics and health of a real run (separate processes)', () => {
   let root: string;
@@ -120,5 +121,38 @@ describe('metrics and health of a real run (separate processes)', () => {
     // graceful stop: exit 0, and the ports are closed with the processes
     expect(await Promise.all(procs.splice(0).map(stopFleet))).toEqual([0, 0, 0]);
     await expect(scrape(w0, '/livez')).rejects.toThrow();
+  }, 180_000);
+
+  it('fleet run --workers 2 with FLEET_METRICS_PORT: the run process (merger) on the port, worker i on port + 1 + i', async () => {
+    const base = await freePort();
+    const out = join(root, 'run-out');
+    const run = startFleet(['run', '--stack', mosaic.dir, '--model', join(root, 'model'), '--out', out, '--workers', '2', '--overlap', '128'], {
+      REDIS_URL: redis.url,
+      FLEET_QUEUE_PREFIX: 'metrics-run',
+      FLEET_THREADS: '1',
+      FLEET_BATCH_SIZE: '1',
+      FLEET_METRICS_PORT: String(base),
+    });
+    procs.push(run);
+    // which process answers on each port, seen while the run goes
+    const seen = new Map<number, string>();
+    while (run.child.exitCode === null && run.child.signalCode === null) {
+      await Promise.all(
+        [base, base + 1, base + 2].map(async (port) => {
+          const r = await scrape(port).catch(() => undefined);
+          const sample = r && parsePrometheusText(r.body).find((x) => x.name === 'process_cpu_seconds_total');
+          if (sample) seen.set(port, sample.labels.fleet_process!);
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await run.exited).toBe(0);
+    const logDir = /^logs:\s+(.+)$/m.exec(run.stdout())?.[1];
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
+    expect([...seen.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [base, 'merger'],
+      [base + 1, 'worker'],
+      [base + 2, 'worker'],
+    ]);
   }, 180_000);
 });
