@@ -14,6 +14,7 @@ import { chooseGroupSide } from '../../packages/grid/src/run-geometry';
 import { parseRunArgs } from '../../apps/cli/src/run-args';
 import { lifecycleEnv, logEnv, parseEnv, redisEnv, s3Env } from '../../packages/config/src/env-fragments';
 import { QUEUES } from '../../packages/jobs/src/queue-names';
+import { OPS_PATHS } from '../../packages/metrics/src/ops-server';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -363,6 +364,43 @@ describe('graceful shutdown deadlines', () => {
     expect(compose.services.worker.deploy.replicas).toBeGreaterThan(1);
     expect(compose.services.worker.container_name).toBeUndefined();
     expect(compose.services.merger.deploy?.replicas ?? 1).toBe(1);
+  });
+});
+
+describe('probes and Prometheus scrape of the long-lived processes', () => {
+  const deployments = ['flair-fleet-worker', 'flair-fleet-merger'].map((name) => k8s('Deployment', name));
+  const metricsSettings = (shape: Shape, env: Env) => parseEnv(shape as any, env) as { FLEET_METRICS_PORT: number; FLEET_METRICS_HOST: string };
+
+  it.each(deployments.map((d) => [d.metadata.name, d] as const))('%s: the metrics port the process listens on is the one probed and scraped', (_n, d) => {
+    const pod = d.spec.template;
+    const container = pod.spec.containers[0];
+    const { env } = containerEnv(container);
+    const settings = metricsSettings(SHAPES[container.args[0]]!, env);
+    // off by default: the manifest must turn it on, on every interface (the kubelet probes the pod IP)
+    expect(settings.FLEET_METRICS_PORT).toBeGreaterThan(0);
+    expect(settings.FLEET_METRICS_HOST).toBe('0.0.0.0');
+    const port = container.ports.find((p: any) => p.name === 'metrics');
+    expect(port).toEqual({ name: 'metrics', containerPort: settings.FLEET_METRICS_PORT, protocol: 'TCP' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: OPS_PATHS.live, port: 'metrics' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: OPS_PATHS.ready, port: 'metrics' });
+    expect(container.startupProbe.httpGet).toEqual({ path: OPS_PATHS.live, port: 'metrics' });
+    // a probe must wait longer than the Redis PING it includes
+    expect(container.livenessProbe.timeoutSeconds * 1000).toBeGreaterThan((parseEnv(SHAPES[container.args[0]] as any, env) as any).FLEET_LIVEZ_REDIS_TIMEOUT_MS);
+    expect(pod.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(settings.FLEET_METRICS_PORT), 'prometheus.io/path': OPS_PATHS.metrics });
+  });
+
+  it('the PodMonitor selects both pods and scrapes their metrics port at /metrics', () => {
+    const monitor = k8s('PodMonitor', 'flair-fleet');
+    const selector: Record<string, string> = monitor.spec.selector.matchLabels;
+    for (const d of deployments) expect([d.metadata.name, Object.entries(selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v)]).toEqual([d.metadata.name, true]);
+    expect(monitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'metrics', path: OPS_PATHS.metrics })]);
+  });
+
+  it.each([['worker'], ['merger']])('compose %s: serves on the port its healthcheck asks /readyz of', (name) => {
+    const c = composeComponents.find((x) => x.where === `compose ${name}`)!;
+    const settings = metricsSettings(c.shape, c.env);
+    expect(settings.FLEET_METRICS_HOST).toBe('0.0.0.0');
+    expect(compose.services[name].healthcheck.test.join(' ')).toContain(`http://127.0.0.1:${settings.FLEET_METRICS_PORT}${OPS_PATHS.ready}`);
   });
 });
 

@@ -4,6 +4,9 @@
  * so a wrong type, a missing required field or a bad enum value fails here, not at
  * `kubectl apply`. kustomization.yaml is kustomize's own config, not an API object: skipped.
  *
+ * The schema packages are pinned to their last CommonJS releases (kubernetes-models 4, keda 0.4,
+ * prometheus-operator 4): later ones ship ES modules only, which jest's CommonJS runtime cannot require.
+ *
  * Limit: these validators accept fields the schema does not know (like `kubectl apply
  * --validate=false` would); deploy-files.test.ts cross-checks the fields the code depends on.
  */
@@ -27,7 +30,7 @@ type ModelClass = new (data: unknown) => Validatable;
 function modelModule(apiVersion: string): string {
   if (!apiVersion.includes('/')) return `kubernetes-models/${apiVersion}`;
   const [group] = apiVersion.split('/');
-  const crdPackages: Record<string, string> = { 'keda.sh': '@kubernetes-models/keda' };
+  const crdPackages: Record<string, string> = { 'keda.sh': '@kubernetes-models/keda', 'monitoring.coreos.com': '@kubernetes-models/prometheus-operator' };
   if (group! in crdPackages) return `${crdPackages[group!]}/${apiVersion}`;
   if (group!.endsWith('.k8s.io') || !group!.includes('.')) return `kubernetes-models/${apiVersion}`;
   throw new Error(`no schema package for apiVersion ${apiVersion}: add its @kubernetes-models package`);

@@ -13,6 +13,7 @@ import { planForCli } from './plan-for-cli';
 import { queuePrefix } from './queue-prefix';
 import { privateStateDir, redactUrl, redisForRun, type CliRedis } from './redis-for-cli';
 import { parseRunEnv } from './run-env';
+import { workerMetricsEnv } from './worker-metrics-port';
 
 const FLEET_BIN = resolve(__dirname, '..', 'bin', 'fleet.js');
 
@@ -156,7 +157,7 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
       for (let i = 0; i < options.workers; i++) {
         children.push(
           spawn(process.execPath, [FLEET_BIN, 'worker'], {
-            env: { ...options.env, REDIS_URL: redis.url, FLEET_QUEUE_PREFIX: prefix, FLEET_THREADS: threads, LOG_FILE: join(logDir, `worker-${i}.log`) },
+            env: { ...options.env, REDIS_URL: redis.url, FLEET_QUEUE_PREFIX: prefix, FLEET_THREADS: threads, LOG_FILE: join(logDir, `worker-${i}.log`), ...workerMetricsEnv(options.env.FLEET_METRICS_PORT, i, options.workers) },
             stdio: ['ignore', 'ignore', 'pipe'],
             // own process group: a terminal's Ctrl-C reaches only this process, which stops
             // the workers gracefully and in order (before the Redis they write to)

@@ -1,5 +1,6 @@
 import { lifecycleEnv, logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
 import { DEFAULT_RUN_TTL_DAYS } from '@fleet/jobs';
+import { metricsEnv } from '@fleet/metrics';
 import { z } from 'zod';
 
 export const mergerEnvShape = {
@@ -7,6 +8,7 @@ export const mergerEnvShape = {
   ...s3Env,
   ...logEnv,
   ...lifecycleEnv,
+  ...metricsEnv,
   /** Blocks merged at once by this process. */
   FLEET_MERGE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Mask tiles fetched in parallel while merging a block. */

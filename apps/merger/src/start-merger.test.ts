@@ -1,7 +1,7 @@
 import { BlockIndex, iterateWindows } from '@fleet/grid';
 import { FleetQueues, jobIds, outputKeys, RunState, runKeys, windowPlanOf } from '@fleet/jobs';
 import { createLogger } from '@fleet/logging';
-import { createRedisConnection } from '@fleet/redis';
+import { createRedisConnection, freePort } from '@fleet/redis';
 import { LocalStore } from '@fleet/storage';
 import { encodeMaskTile } from '@fleet/tiles';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -61,15 +61,16 @@ describe('startMerger', () => {
   async function withMerger(
     name: string,
     corrupt: string | undefined,
-    body: (run: { prefix: string; queues: FleetQueues } & Awaited<ReturnType<typeof finishedWindows>>) => Promise<void>,
+    body: (run: { prefix: string; queues: FleetQueues; metrics: () => Promise<string> } & Awaited<ReturnType<typeof finishedWindows>>) => Promise<void>,
   ): Promise<void> {
     const prefix = uniquePrefix(name);
     const run = await finishedWindows(redis, prefix, corrupt);
     const queues = new FleetQueues(redis, prefix);
-    const merger = await startMerger(testRedisUrl(), parseMergerEnv({ FLEET_QUEUE_PREFIX: prefix }), log);
+    const merger = await startMerger(testRedisUrl(), parseMergerEnv({ FLEET_QUEUE_PREFIX: prefix, FLEET_METRICS_PORT: String(await freePort()) }), log);
+    const metrics = async () => (await fetch(`http://127.0.0.1:${merger.metricsPort}/metrics`)).text();
     try {
       await queues.add('merge-block', { runId: run.spec.runId, blockId: 'all' }, jobIds.block(run.spec.runId, 'all'));
-      await body({ ...run, prefix, queues });
+      await body({ ...run, prefix, queues, metrics });
     } finally {
       await merger.close();
       await queues.merge.obliterate({ force: true });
@@ -79,18 +80,28 @@ describe('startMerger', () => {
   }
 
   it('fails a block with a corrupt mask tile permanently, on its first attempt', async () => {
-    await withMerger('merger-corrupt', 'r0-c1', async ({ spec, queues }) => {
+    await withMerger('merger-corrupt', 'r0-c1', async ({ spec, queues, metrics }) => {
       await until(async () => (await queues.merge.getJobCountByTypes('failed')) === 1, 'the merge to fail');
       const job = await queues.merge.getJob(jobIds.block(spec.runId, 'all'));
       expect(job?.attemptsMade).toBe(1);
       expect(job?.opts.attempts).toBe(3);
       expect(job?.failedReason).toMatch(/r0-c1.*not a flair-fleet mask tile/);
+      // counted failed, nothing merged
+      await until(async () => (await metrics()).includes('fleet_merger_merges_total{outcome="failed",fleet_process="merger"} 1'), 'the failed merge counted');
+      const text = await metrics();
+      expect(text).not.toContain('fleet_merger_merges_total{outcome="done"');
+      expect(text).not.toContain('fleet_merger_blocks_merged_total{');
     });
   }, 60_000);
 
   it('merges and finalises a run, whose Redis state then expires after FLEET_RUN_TTL_DAYS (7 by default)', async () => {
-    await withMerger('merger-ttl', undefined, async ({ prefix, spec, state }) => {
+    await withMerger('merger-ttl', undefined, async ({ prefix, spec, state, metrics }) => {
       await until(async () => (await state.progress())?.status === 'done', 'the run to finish');
+      await until(async () => (await metrics()).includes('fleet_merger_merges_total{outcome="done",fleet_process="merger"} 1'), 'the merge counted');
+      const text = await metrics();
+      expect(text).toContain('fleet_merger_blocks_merged_total{run="run-m",fleet_process="merger"} 1');
+      expect(text).toContain('fleet_merger_merge_seconds_count{fleet_process="merger"} 1');
+      expect(text).toContain('fleet_merger_runs_finalized_total{complete="true",fleet_process="merger"} 1');
       const k = runKeys(prefix, spec.runId);
       for (const key of [k.spec, k.status, k.report, k.windowsDone, k.blockRemaining, k.blocksMerged, k.blockResults]) {
         const ttl = await redis.ttl(key);

@@ -1,5 +1,6 @@
 import { FleetQueues, jobIds, markRunFailed, QUEUES, RunState, startConsumer, type QueueHandlers } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
+import { consumerProblems, MergerMetrics, registerQueueMetrics, startProcessOps } from '@fleet/metrics';
 import { createRedisConnection } from '@fleet/redis';
 import { openStore } from '@fleet/storage';
 import { UnrecoverableError, type Worker } from 'bullmq';
@@ -11,6 +12,8 @@ import { deleteMergedTiles } from './tile-cleanup';
 
 export interface RunningMerger {
   readonly worker: Worker;
+  /** Port of the /metrics, /livez, /readyz server; undefined when FLEET_METRICS_PORT is 0. */
+  readonly metricsPort: number | undefined;
   close(): Promise<void>;
 }
 
@@ -24,6 +27,15 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
   // BullMQ never closes connections it is given: both are disconnected in close()
   const workerConnection = createRedisConnection(redisUrl);
   const queues = new FleetQueues(connection, env.FLEET_QUEUE_PREFIX);
+  let consumer: ReturnType<typeof startConsumer> | undefined;
+  const ops = await startProcessOps({ component: 'merger', env, redis: connection, ready: () => consumerProblems(consumer?.worker) }).catch(async (err: unknown) => {
+    await queues.close();
+    connection.disconnect();
+    workerConnection.disconnect();
+    throw err;
+  });
+  const metrics = new MergerMetrics(ops.registry);
+  registerQueueMetrics(ops.registry, [queues.merge]);
   const stateFor = (runId: string) => new RunState(connection, env.FLEET_QUEUE_PREFIX, runId);
   const specFor = async (runId: string) => {
     const spec = await stateFor(runId).spec();
@@ -45,7 +57,11 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
       // the latter (a crash losing its last second of writes, or a wipe).
       const recorded = (await state.blockResults()).find((r) => r.blockId === blockId) ?? (await readFinalBlockRecord(store, runId, blockId));
       const result = recorded ?? (await mergeBlock(spec, block, state, store, { fetchParallel: env.FLEET_MERGE_FETCH }));
-      if (!recorded) await writeBlockRecord(store, runId, result);
+      if (!recorded) {
+        await writeBlockRecord(store, runId, result);
+        metrics.blocksMerged.inc({ run: runId });
+        metrics.mergeSeconds.observe(result.mergeMs / 1000);
+      }
       const remaining = await state.completeBlock(result);
       log.info({ runId, blockId, ms: result.mergeMs, bytes: result.bytes, remaining, alreadyRecorded: recorded !== undefined }, 'block merged');
       if (remaining === 0) await queues.add('finalize-run', { runId }, jobIds.finalize(runId));
@@ -61,12 +77,13 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
     'finalize-run': async ({ runId }) => {
       const spec = await specFor(runId);
       const report = await finalizeRun(spec, stateFor(runId), openStore(spec.output), { keepTiles: env.FLEET_KEEP_TILES, runTtlSeconds: Math.round(env.FLEET_RUN_TTL_DAYS * 86_400) });
+      metrics.runsFinalized.inc({ complete: String(report.complete) });
       log.info({ runId, windows: report.windows, complete: report.complete }, 'run finalised');
       return { complete: report.complete };
     },
   };
 
-  const consumer = startConsumer(QUEUES.merge, handlers, {
+  consumer = startConsumer(QUEUES.merge, handlers, {
     connection: workerConnection,
     prefix: env.FLEET_QUEUE_PREFIX,
     log,
@@ -84,13 +101,21 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
     },
   });
   const worker = consumer.worker;
-  worker.on('failed', (job, err) => log.error({ job: job?.id, err: err.message }, 'merge job failed'));
-  log.info({ prefix: env.FLEET_QUEUE_PREFIX }, 'merger started');
+  const running = consumer;
+  worker.on('failed', (job, err) => {
+    if (job?.name === 'merge-block') metrics.merges.inc({ outcome: 'failed' });
+    log.error({ job: job?.id, err: err.message }, 'merge job failed');
+  });
+  worker.on('completed', (job) => {
+    if (job.name === 'merge-block') metrics.merges.inc({ outcome: 'done' });
+  });
+  log.info({ prefix: env.FLEET_QUEUE_PREFIX, ...(ops.port === undefined ? {} : { metricsPort: ops.port }) }, 'merger started');
   return {
     worker,
+    metricsPort: ops.port,
     async close() {
-      await consumer.close();
-      await queues.close();
+      await running.close();
+      await Promise.all([queues.close(), ops.close()]);
       connection.disconnect();
       workerConnection.disconnect();
     },

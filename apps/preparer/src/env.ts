@@ -1,5 +1,6 @@
 import { lifecycleEnv, logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
 import { availableParallelism } from 'node:os';
+import { metricsEnv } from '@fleet/metrics';
 import { z } from 'zod';
 
 /** The preparer's configuration, parsed once at start; a bad value names the variable. */
@@ -8,6 +9,7 @@ export const preparerEnvShape = {
   ...s3Env,
   ...logEnv,
   ...lifecycleEnv,
+  ...metricsEnv,
   /** Dalles converted at once by one process. Default 1: gdal_translate already uses FLEET_GDAL_THREADS. */
   FLEET_PREPARE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Threads per gdal_translate (JPEG 2000 decoding and DEFLATE compression). Default: one per core. */

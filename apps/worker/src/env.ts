@@ -1,4 +1,5 @@
 import { lifecycleEnv, logEnv, parseEnv, redisEnv, s3Env } from '@fleet/config';
+import { metricsEnv } from '@fleet/metrics';
 import { z } from 'zod';
 
 /** The worker's configuration, parsed once at start; a bad value names the variable. */
@@ -7,6 +8,7 @@ export const workerEnvShape = {
   ...s3Env,
   ...logEnv,
   ...lifecycleEnv,
+  ...metricsEnv,
   /**
    * Execution provider: cpu (default), cuda or tensorrt. A provider that cannot be loaded fails
    * the worker at start (when FLEET_MODEL is set) or the runs that need it, unless

@@ -33,18 +33,20 @@ describe('GroupProcessor', () => {
     await state.init(spec, geometry.windowsPerBlock());
     const queues = new FleetQueues(redis, prefix);
     const contexts = new RunContexts(redis, prefix);
-    const processor = new GroupProcessor(contexts, runWindow, new WindowLimiter(limit), queues, log, recordEvery);
+    // what the worker's metrics are told: one entry per window finished by this job
+    const told: string[] = [];
+    const processor = new GroupProcessor(contexts, runWindow, new WindowLimiter(limit), queues, log, recordEvery, (runId, outcome) => told.push(`${runId} ${outcome}`));
     const cleanup = async () => {
       await queues.merge.obliterate({ force: true });
       await contexts.close();
       await queues.close();
     };
-    return { state, queues, processor, cleanup };
+    return { state, queues, processor, cleanup, told };
   }
 
   it('runs every window of a group once, records them, and a re-delivered group skips them', async () => {
     const ran: string[] = [];
-    const { state, processor, cleanup } = await setUp('group', async (_ctx, w) => {
+    const { state, processor, cleanup, told } = await setUp('group', async (_ctx, w) => {
       ran.push(w.id);
       return { outcome: w.id === 'r0-c1' ? 'skipped' : 'done', stats: { tileBytes: 10 } };
     });
@@ -57,6 +59,8 @@ describe('GroupProcessor', () => {
       ran.length = 0;
       expect(await processor.process({ runId: spec.runId, group: { row: 0, col: 0 } }, { lastAttempt: false })).toMatchObject({ alreadyDone: 4, done: 0 });
       expect(ran).toEqual([]);
+      // windows found done are not counted again
+      expect(told.sort()).toEqual(['run-g done', 'run-g done', 'run-g done', 'run-g skipped']);
     } finally {
       await cleanup();
     }
@@ -84,7 +88,7 @@ describe('GroupProcessor', () => {
   it('records a permanent failure and goes on; a transient one throws after the others, then retries only it', async () => {
     let flaky = true;
     const runs: string[] = [];
-    const { state, processor, cleanup } = await setUp('fail', async (_ctx, w: PlannedWindow) => {
+    const { state, processor, cleanup, told } = await setUp('fail', async (_ctx, w: PlannedWindow) => {
       runs.push(w.id);
       if (w.id === 'r0-c0') throw Object.assign(new Error('a.tif: corrupt tile'), { permanent: true });
       if (w.id === 'r1-c1' && flaky) throw new Error('socket hang up');
@@ -95,12 +99,15 @@ describe('GroupProcessor', () => {
       await expect(processor.process(group, { lastAttempt: false })).rejects.toThrow('1 window(s) of group 0-0 failed, first r1-c1: socket hang up');
       expect(await state.doneBits([0, 1, 5, 6])).toEqual([true, true, true, false]);
       expect(await state.failures()).toEqual({ 'r0-c0': 'a.tif: corrupt tile' });
+      // the transient failure is not a window finished: it is told nothing until recorded
+      expect(told.sort()).toEqual(['run-g done', 'run-g done', 'run-g failed']);
       runs.length = 0;
       // the retry runs only the window left, and this time it fails for good: recorded failed
       await expect(processor.process(group, { lastAttempt: true })).rejects.toThrow(/socket hang up/);
       expect(runs).toEqual(['r1-c1']);
       expect(await state.failures()).toEqual({ 'r0-c0': 'a.tif: corrupt tile', 'r1-c1': 'socket hang up' });
       expect(await state.stats()).toMatchObject({ windows_done: 2, windows_failed: 2 });
+      expect(told.sort()).toEqual(['run-g done', 'run-g done', 'run-g failed', 'run-g failed']);
       flaky = false;
       await expect(processor.process({ runId: spec.runId, group: { row: 5, col: 0 } }, { lastAttempt: false })).rejects.toMatchObject({
         permanent: true, message: "group 5-0 of run run-g is outside the run's plan (2 x 3 groups)",

@@ -1,5 +1,5 @@
 import type { PlannedWindow } from '@fleet/grid';
-import { errorMessage, FleetQueues, isPermanent, jobIds, type JobPayload, type WindowCompletion } from '@fleet/jobs';
+import { errorMessage, FleetQueues, isPermanent, jobIds, type JobPayload, type WindowCompletion, type WindowOutcome } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
 import type { RunContext, RunContexts } from './run-context';
 import type { WindowLimiter } from './window-limiter';
@@ -44,6 +44,8 @@ export class GroupProcessor {
     private readonly log: Logger,
     /** Windows recorded per script call (the worker: its batch size). */
     private readonly recordEvery: number,
+    /** Told of each window this job finished (done, skipped, or recorded failed): the worker's metrics. */
+    private readonly onWindow: (runId: string, outcome: WindowOutcome, stats?: Record<string, number>) => void = () => undefined,
   ) {}
 
   async process(payload: JobPayload<'infer-group'>, attempt: GroupAttempt): Promise<GroupResult> {
@@ -75,6 +77,7 @@ export class GroupProcessor {
           try {
             const work = await this.runWindow(ctx, w);
             result[work.outcome]++;
+            this.onWindow(runId, work.outcome, work.stats);
             // per window at debug level only: the fault suite counts inferences by these lines
             this.log.debug({ runId, windowId: w.id, ...work.stats }, work.outcome === 'done' ? 'window inferred' : 'window has no data: skipped');
             recorder.add({ index: w.index, windowId: w.id, outcome: work.outcome, blocks: geometry.blocksOf(w), stats: work.stats });
@@ -83,6 +86,7 @@ export class GroupProcessor {
             this.log.warn({ runId, windowId: w.id, group: `${group.row}-${group.col}`, attempt: attempt.attempt, permanent, err: errorMessage(err) }, 'window failed');
             if (!permanent) return void transient.push({ window: w, err });
             result.failed++;
+            this.onWindow(runId, 'failed');
             recorder.add({ index: w.index, windowId: w.id, outcome: 'failed', blocks: geometry.blocksOf(w), failure: errorMessage(err) });
           }
         }),
@@ -93,6 +97,7 @@ export class GroupProcessor {
       // stalls and is retried, so a failure is never lost between BullMQ and the run state
       for (const { window: w, err } of transient) {
         result.failed++;
+        this.onWindow(runId, 'failed');
         recorder.add({ index: w.index, windowId: w.id, outcome: 'failed', blocks: geometry.blocksOf(w), failure: errorMessage(err) });
       }
     }

@@ -1,0 +1,10 @@
+export * from './metrics-env';
+export * from './ops-server';
+export * from './event-loop-lag';
+export * from './redis-ping';
+export * from './process-ops';
+export * from './worker-metrics';
+export * from './merger-metrics';
+export * from './queue-metrics';
+export { Registry } from 'prom-client';
+export * from './consumer-readiness';
