@@ -2,14 +2,15 @@ import { lifecycleEnv, parseEnv, redisEnv } from '@fleet/config';
 import { z } from 'zod';
 
 /** What `fleet scheduler` reads from the environment (validated at start; a bad value names the variable). */
-const schedulerEnvShape = {
+export const schedulerEnvShape = {
   FLEET_QUEUE_PREFIX: redisEnv.FLEET_QUEUE_PREFIX,
   ...lifecycleEnv,
   /**
    * Where each firing's summary is POSTed as JSON (success and failure). Unset: no
-   * notification, the outcome is only logged and kept for `fleet schedule list`.
+   * notification, the outcome is only logged and kept for `fleet schedule list`. Empty counts
+   * as unset: a Kubernetes Secret key left empty (secret.template.yaml) must not stop the pod.
    */
-  FLEET_NOTIFY_URL: z.string().url().startsWith('http', 'must be an http:// or https:// URL').optional(),
+  FLEET_NOTIFY_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().startsWith('http', 'must be an http:// or https:// URL').optional()),
   /**
    * Hours a fired run may take before the firing gives up on it and reports it failed (the run
    * itself is not stopped). Default 20: a département's night, with room before the next one.
