@@ -71,8 +71,9 @@ export async function notify(url: string, summary: FiringSummary, log: NotifyLog
       }
       why = `HTTP ${res.status}`;
     } catch (err) {
-      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-      why = `${err instanceof Error ? err.message : String(err)}${cause}`;
+      // undici's "fetch failed" says why in its cause (ECONNREFUSED, a DNS failure, the timeout)
+      const e = err as { message?: unknown; cause?: { message?: unknown } };
+      why = `${typeof e.message === 'string' ? e.message : String(err)}${typeof e.cause?.message === 'string' ? `: ${e.cause.message}` : ''}`;
     }
     if (attempt >= attempts) {
       log.error({ schedule: summary.schedule, runId: summary.runId, target, attempts, err: why }, 'notification not delivered: giving up');
