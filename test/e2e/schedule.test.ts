@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { FleetSchedules } from '../../packages/jobs/src';
 import { Fleet, fleetEnv, logLines, prepareFixture, runArgs, sleep, WINDOWS, type Fixture } from '../faults/fleet-harness';
 import { runFleet, startFleet } from '../support/fleet-process';
@@ -54,6 +54,7 @@ async function startReceiver(): Promise<{ server: Server; url: string; received:
 describe('fleet schedule and fleet scheduler', () => {
   let fx: Fixture;
   let fleet: Fleet | undefined;
+  let second: Fleet | undefined;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   beforeAll(async () => {
     fx = await prepareFixture('schedule');
@@ -61,6 +62,7 @@ describe('fleet schedule and fleet scheduler', () => {
   });
   afterAll(async () => {
     await fleet?.close();
+    await second?.close();
     await new Promise((r) => receiver.server.close(r));
     rmSync(fx.root, { recursive: true, force: true });
   });
@@ -142,4 +144,55 @@ describe('fleet schedule and fleet scheduler', () => {
     // SIGTERM: every part, the scheduler included, stops cleanly
     expect(await fleet.stopAll()).toEqual([0, 0, 0]);
   }, 200_000);
+
+  it('a scheduler stopped by SIGTERM hands its firing back; the next one follows the same run to the end', async () => {
+    const env = fleetEnv(testRedisUrl(), uniquePrefix('schedule-takeover'), { FLEET_NOTIFY_URL: receiver.url, FLEET_SCHEDULE_POLL_MS: '200' });
+    const logDir = join(fx.root, 'logs-takeover');
+    mkdirSync(logDir);
+    second = new Fleet(env, logDir);
+    const out = join(fx.root, 'out-takeover');
+    // every 2 s: the firings during the run are skipped (the handed-back firing keeps the claim)
+    const added = await runFleet(['schedule', 'add', 'takeover', '--cron', '*/2 * * * * *', ...runArgs(fx, out)], env);
+    expect(added.code).toBe(0);
+
+    // no worker yet: the run is enqueued and waits, its firing follows it
+    const first = startFleet(['scheduler'], { ...env, LOG_FILE: join(logDir, 'scheduler-1.log') });
+    second.procs.push(first);
+    const schedules = new FleetSchedules(second.connection, second.connection, env.FLEET_QUEUE_PREFIX!);
+    try {
+      const deadline = Date.now() + 90_000;
+      let last = await schedules.lastRun('takeover');
+      while (!last?.runId) {
+        if (Date.now() > deadline) throw new Error(`the firing did not enqueue its run\n${first.stderr()}`);
+        await sleep(100);
+        last = await schedules.lastRun('takeover');
+      }
+      expect(last.state).toBe('running');
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      // handed back, not finished: the claim and the record still name the firing
+      expect(await schedules.lastRun('takeover')).toEqual(last);
+      const handedBack = logLines(logDir, 'scheduler').filter((l) => l.msg === 'scheduler stopping: firing handed back, another scheduler follows the run');
+      expect(handedBack.map((l) => l.runId)).toEqual([last.runId]);
+
+      second.procs.push(startFleet(['scheduler'], { ...env, LOG_FILE: join(logDir, 'scheduler-2.log') }));
+      second.start('worker');
+      second.start('merger');
+      const notified = () => receiver.received.find((r) => r.schedule === 'takeover');
+      while (!notified()) {
+        if (Date.now() > deadline + 90_000) throw new Error(`no notification after the takeover\n${second.procs.map((p) => p.stderr()).join('\n')}`);
+        await sleep(100);
+      }
+      expect(notified()).toMatchObject({ state: 'ok', runId: last.runId, windows: { done: WINDOWS, failed: 0 } });
+      // the same firing (its fired time and run), not a new one
+      expect(notified()!.durationS).toBeGreaterThan(0);
+      const takenOver = readFileSync(join(logDir, 'scheduler-2.log'), 'utf8');
+      expect(takenOver).toContain('firing taken over: following its run');
+      expect(await schedules.lastRun('takeover')).toMatchObject({ runId: last.runId, state: 'ok', firedAt: last.firedAt, firingId: last.firingId });
+      expect((await runFleet(['schedule', 'remove', 'takeover'], env)).code).toBe(0);
+    } finally {
+      await schedules.close();
+    }
+    expect(await second.stopAll()).toEqual([0, 0, 0, 0]);
+  }, 240_000);
 });
