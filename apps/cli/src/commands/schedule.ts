@@ -1,4 +1,3 @@
-import { requestProblems } from '@fleet/coordinator';
 import { FleetSchedules, type ScheduledRequest, type ScheduleEntry } from '@fleet/jobs';
 import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
@@ -12,6 +11,8 @@ export async function scheduleCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'add': {
+      // only add needs the coordinator's checks (list and remove load neither it nor onnxruntime)
+      const { requestProblems } = await import('@fleet/coordinator');
       const add = parseScheduleAdd(rest, requestProblems);
       return withSchedules(async (schedules) => {
         const { replaced, next } = await schedules.upsert(add.name, add.cron, add.tz, add.request as ScheduledRequest);
