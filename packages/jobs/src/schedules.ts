@@ -49,7 +49,7 @@ export class FleetSchedules {
 
   /** Adds or replaces schedule `name`; returns whether it existed and when it fires next. */
   async upsert(name: string, cron: string, tz: string | undefined, request: ScheduledRequest): Promise<{ replaced: boolean; next?: number }> {
-    const replaced = (await this.queue.getJobScheduler(name)) !== undefined;
+    const replaced = await this.exists(name);
     const data = parsePayload('run-schedule', { schedule: name, request });
     await this.queue.upsertJobScheduler(name, { pattern: cron, ...(tz === undefined ? {} : { tz }) }, { name: 'run-schedule', data, opts: JOB_OPTIONS['run-schedule'] });
     const next = (await this.queue.getJobScheduler(name))?.next;
@@ -82,8 +82,16 @@ export class FleetSchedules {
    */
   async remove(name: string): Promise<boolean> {
     const removed = await this.queue.removeJobScheduler(name);
-    await this.redis.del(this.key(name, 'last'));
+    await this.forgetLastRun(name);
     return removed;
+  }
+
+  async forgetLastRun(name: string): Promise<void> {
+    await this.redis.del(this.key(name, 'last'));
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return (await this.queue.getJobScheduler(name)) !== undefined;
   }
 
   async lastRun(name: string): Promise<ScheduleLastRun | undefined> {

@@ -83,7 +83,9 @@ export async function fireSchedule(firing: ScheduleFiring, job: JobInfo, ctx: Fi
   };
   const last: ScheduleLastRun = { ...(runId === undefined ? {} : { runId }), state: outcome.state, firedAt, finishedAt, message: outcome.message, firingId };
   try {
-    await ctx.schedules.recordLastRun(schedule, last);
+    // a schedule removed while its run went on keeps no record (a later one of that name starts clean)
+    if (await ctx.schedules.exists(schedule)) await ctx.schedules.recordLastRun(schedule, last);
+    else await ctx.schedules.forgetLastRun(schedule);
   } finally {
     await ctx.schedules.release(schedule, firingId);
   }
