@@ -4,7 +4,6 @@ import { CliError } from '../cli-error';
 import { queuePrefix } from '../queue-prefix';
 import { redactUrl, requireRedisUrl } from '../redis-for-cli';
 import { parseScheduleAdd } from '../schedule-args';
-import { SCHEDULE_USAGE } from '../usage';
 
 /** `fleet schedule add|list|remove`: the fleet's schedules, kept in REDIS_URL's Redis. */
 export async function scheduleCommand(argv: string[]): Promise<number> {
@@ -38,7 +37,7 @@ export async function scheduleCommand(argv: string[]): Promise<number> {
       });
     }
     default:
-      throw new CliError(`${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"`}\n${SCHEDULE_USAGE}`);
+      throw new CliError(`${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"`}: add, list or remove (fleet schedule --help)`);
   }
 }
 
