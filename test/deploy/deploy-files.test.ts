@@ -11,7 +11,10 @@ import { mergerEnvShape } from '../../apps/merger/src/env';
 import { workerEnvShape } from '../../apps/worker/src/env';
 import { groupConcurrency } from '../../apps/worker/src/group-concurrency';
 import { chooseGroupSide } from '../../packages/grid/src/run-geometry';
-import { parseRunArgs } from '../../apps/cli/src/run-args';
+import { parseScheduleAdd } from '../../apps/cli/src/schedule-args';
+import { schedulerEnvShape } from '../../apps/cli/src/scheduler/scheduler-env';
+import { preflightEnvShape } from '../../apps/coordinator/src/preflight/preflight-env';
+import { requestProblems } from '../../apps/coordinator/src/preflight/request-check';
 import { lifecycleEnv, logEnv, parseEnv, redisEnv, s3Env } from '../../packages/config/src/env-fragments';
 import { QUEUES } from '../../packages/jobs/src/queue-names';
 import { OPS_PATHS } from '../../packages/metrics/src/ops-server';
@@ -29,7 +32,9 @@ const AWS_SDK_ENV = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_
 /** serve.ts/enqueue.ts call requireRedisUrl: REDIS_URL is optional in the schema (`fleet run` starts its own Redis) but required to deploy. */
 const DEPLOY_REQUIRED = ['REDIS_URL'];
 
-const SHAPES: Record<string, Shape> = { worker: workerEnvShape, merger: mergerEnvShape, enqueue: cliEnvShape, status: cliEnvShape, help: cliEnvShape };
+/** `fleet scheduler` parses its own variables; its firings read the preflight's (FLEET_PROVIDER ...) and S3's. */
+const schedulerShape = { ...cliEnvShape, ...preflightEnvShape, ...schedulerEnvShape };
+const SHAPES: Record<string, Shape> = { worker: workerEnvShape, merger: mergerEnvShape, scheduler: schedulerShape, enqueue: cliEnvShape, status: cliEnvShape, help: cliEnvShape };
 
 function requiredKeys(shape: Shape): string[] {
   const fromSchema = Object.keys(shape).filter((k) => !shape[k]!.safeParse(undefined).success);
@@ -253,7 +258,7 @@ function lintDockerfile(all: Stage[], runtimeStages: string[]): string[] {
 describe('YAML files', () => {
   it('every file under infra/ parses (all documents, no errors)', () => {
     expect(YAML_FILES).toEqual(
-      expect.arrayContaining(['infra/compose/docker-compose.yml', 'infra/k8s/worker-deployment.yaml', 'infra/k8s/keda-scaledobject.yaml', 'infra/k8s/cronjob-enqueue.yaml']),
+      expect.arrayContaining(['infra/compose/docker-compose.yml', 'infra/k8s/worker-deployment.yaml', 'infra/k8s/keda-scaledobject.yaml', 'infra/k8s/scheduler-deployment.yaml']),
     );
     for (const f of YAML_FILES) expect(yamlDocs(f).length).toBeGreaterThan(0);
   });
@@ -272,9 +277,10 @@ describe('environment of each deployed component', () => {
       [
         'compose fleet: help',
         'compose merger: merger',
+        'compose scheduler: scheduler',
         'compose worker: worker',
-        'infra/k8s/cronjob-enqueue.yaml CronJob/flair-fleet-enqueue-d092: enqueue',
         'infra/k8s/merger-deployment.yaml Deployment/flair-fleet-merger: merger',
+        'infra/k8s/scheduler-deployment.yaml Deployment/flair-fleet-scheduler: scheduler',
         'infra/k8s/worker-deployment.yaml Deployment/flair-fleet-worker: worker',
       ].sort(),
     );
@@ -315,8 +321,7 @@ describe('environment of each deployed component', () => {
   it('workers preload (FLEET_MODEL) the model the runs name, from a volume they mount', () => {
     const w = k8sComponents.find((c) => c.command === 'worker')!;
     const k8sModel = parseEnv(workerEnvShape, w.env).FLEET_MODEL;
-    const enqueueArgs: string[] = podSpecOf(k8s('CronJob')).containers[0].args;
-    expect(k8sModel).toBe(enqueueArgs[enqueueArgs.indexOf('--model') + 1]);
+    expect(k8sModel).toBe(documentedSchedule().request.model);
     const mounts: { mountPath: string }[] = podSpecOf(k8s('Deployment', 'flair-fleet-worker')).containers[0].volumeMounts;
     expect(mounts.some((m) => k8sModel!.startsWith(`${m.mountPath}/`))).toBe(true);
     const cw = composeComponents.find((c) => c.command === 'worker')!;
@@ -453,23 +458,41 @@ describe('KEDA autoscaling of the workers', () => {
   });
 });
 
-describe('nightly enqueue CronJob', () => {
-  const cron = k8s('CronJob', 'flair-fleet-enqueue-d092');
-  const pod = podSpecOf(cron);
+/**
+ * The `fleet schedule add 92 ...` command infra/README.md documents (a département is a
+ * schedule, not a manifest), as the CLI parses it.
+ */
+function documentedSchedule(): ReturnType<typeof parseScheduleAdd> {
+  const readme = read('infra/README.md');
+  const m = /node apps\/cli\/bin\/fleet\.js \\\n\s*schedule add ((?:.|\n)*?)\n\s*kubectl/.exec(readme);
+  expect(m).not.toBeNull();
+  const words = m![1]!.replace(/\\\n/g, ' ').match(/"[^"]*"|\S+/g)!.map((w) => w.replace(/^"|"$/g, ''));
+  return parseScheduleAdd(words, requestProblems);
+}
+
+describe('scheduler Deployment', () => {
+  const deployment = k8s('Deployment', 'flair-fleet-scheduler');
+  const pod = podSpecOf(deployment);
   const container = pod.containers[0];
 
-  it('runs `fleet enqueue` with arguments the CLI accepts', () => {
-    expect(cron.spec.schedule).toMatch(/^\S+ \S+ \* \* \*$/);
-    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
-    expect(container.args[0]).toBe('enqueue');
-    const { request, help } = parseRunArgs(container.args.slice(1));
-    expect(help).toBe(false);
-    expect(request.sources).toEqual({ rgb: 's3://flair-ortho/D092/RVB', irc: 's3://flair-ortho/D092/IRC', elevation: 's3://flair-ortho/D092/E' });
-    expect(request.output).toMatch(/^s3:\/\//);
+  it('runs one `fleet scheduler`; no CronJob is left (schedules live in Redis)', () => {
+    expect(container.args).toEqual(['scheduler']);
+    expect(deployment.spec.replicas).toBe(1);
+    expect(k8sDocs.filter((d) => d.doc.kind === 'CronJob')).toEqual([]);
+    // its graceful shutdown (handing firings back) fits in the grace period
+    const env = parseEnv(schedulerShape as any, k8sComponents.find((c) => c.command === 'scheduler')!.env) as any;
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(env.FLEET_SHUTDOWN_MS);
+  });
+
+  it('the documented département 92 is a schedule the CLI accepts', () => {
+    const add = documentedSchedule();
+    expect(add).toMatchObject({ name: '92', cron: '30 1 * * *', tz: 'Europe/Paris' });
+    expect(add.request.sources).toEqual({ rgb: 's3://flair-ortho/D092/RVB', irc: 's3://flair-ortho/D092/IRC', elevation: 's3://flair-ortho/D092/E' });
+    expect(add.request.output).toMatch(/^s3:\/\//);
   });
 
   it('mounts the model where the workers mount it (the run spec records the path)', () => {
-    const { request } = parseRunArgs(container.args.slice(1));
+    const { request } = documentedSchedule();
     const mountOf = (spec: any, c: any) => {
       const m = c.volumeMounts.find((v: any) => request.model.startsWith(`${v.mountPath}/`));
       expect(m).toBeDefined();
@@ -625,7 +648,7 @@ describe('docker/Dockerfile', () => {
 describe('no secrets committed', () => {
   it('the Secret is a template: empty values or CHANGE_ME placeholders, no base64 data', () => {
     expect(secret.data).toBeUndefined();
-    expect(Object.keys(secretData).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'REDIS_PASSWORD', 'REDIS_URL']);
+    expect(Object.keys(secretData).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'FLEET_NOTIFY_URL', 'REDIS_PASSWORD', 'REDIS_URL']);
     for (const [key, value] of Object.entries(secretData)) expect([key, value === '' || value.includes('CHANGE_ME')]).toEqual([key, true]);
     expect(new URL(secretData.REDIS_URL!).password).toBe('CHANGE_ME');
   });

@@ -8,6 +8,8 @@ import {
   RETRY_USAGE,
   RUN_USAGE,
   RUNS_USAGE,
+  SCHEDULE_USAGE,
+  SCHEDULER_USAGE,
   STATUS_USAGE,
   WORKER_USAGE,
 } from './usage';
@@ -24,9 +26,12 @@ ${ENQUEUE_USAGE}
 
 ${WORKER_USAGE}
 ${MERGER_USAGE}
+${SCHEDULER_USAGE}
 ${STATUS_USAGE}
 ${RETRY_USAGE}
 ${RUNS_USAGE}
+
+${SCHEDULE_USAGE}
 
 ${PREPARE_USAGE}
 
@@ -40,6 +45,8 @@ const COMMAND_USAGE: Record<string, string> = {
   enqueue: ENQUEUE_USAGE,
   worker: WORKER_USAGE,
   merger: MERGER_USAGE,
+  schedule: SCHEDULE_USAGE,
+  scheduler: SCHEDULER_USAGE,
   status: STATUS_USAGE,
   retry: RETRY_USAGE,
   runs: RUNS_USAGE,
@@ -67,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/serve.js')).workerCommand(rest);
       case 'merger':
         return await (await import('./commands/serve.js')).mergerCommand(rest);
+      case 'scheduler':
+        return await (await import('./commands/serve.js')).schedulerCommand(rest);
+      case 'schedule':
+        return await (await import('./commands/schedule.js')).scheduleCommand(rest);
       case 'prepare':
         return await (await import('./commands/prepare.js')).prepareCommand(rest);
       case 'preparer':

@@ -44,3 +44,15 @@ export const DEMO_USAGE = `fleet demo [--out DIR] [--dalles N] [--dalle-px PX] [
   RGB/IRC/elevation GeoTIFF dalles and a small demo model, runs the whole pipeline on them
   (private redis-server unless REDIS_URL is set) and prints where the map is.
   Defaults: --out demo-output, --dalles 2 (2x2), --dalle-px 1280, --workers 1.`;
+
+export const SCHEDULE_USAGE = `fleet schedule add <name> --cron "<expr>" [--tz <zone>] <same source/model/out options as fleet enqueue>
+fleet schedule list [--json]
+fleet schedule remove <name>
+  The fleet's schedules (a département is a schedule: fleet schedule add 92 --cron "30 1 * * *"
+  --tz Europe/Paris --rgb ... --out ...), kept in REDIS_URL's Redis as BullMQ job schedulers and
+  fired by \`fleet scheduler\`. <expr>: 5 cron fields, or 6 with seconds first; default zone UTC.
+  add checks the expression and the options (exit 2), not the inputs: each firing does that.
+  list: name, cron, zone, next run, last run id and state. Adding an existing name replaces it.`;
+
+export const SCHEDULER_USAGE = `fleet scheduler     fire the schedules until SIGTERM: each firing enqueues its run (as fleet enqueue), follows it to the end
+                    (FLEET_SCHEDULE_TIMEOUT_H) and POSTs its summary to FLEET_NOTIFY_URL, on success and on failure`;

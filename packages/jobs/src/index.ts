@@ -13,3 +13,5 @@ export * from './redis-headroom';
 export * from './run-failure';
 export * from './run-restore';
 export * from './block-record';
+export * from './schedule-spec';
+export * from './schedules';

@@ -3,6 +3,7 @@ import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import { QUEUES, type QueueName } from './queue-names';
 import { blockIdSchema, runIdSchema } from './run-spec';
+import { scheduleFiringSchema } from './schedule-spec';
 
 /** A group of the run's window plan (RunGeometry): rows/cols of groups, not of windows. */
 const groupSchema = z.object({
@@ -62,6 +63,18 @@ export const JOB_CATALOGUE = {
     // kept a day once complete, so `fleet prepare` can report each dalle's outcome
     options: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } },
   },
+  /**
+   * One firing of a schedule: the scheduler enqueues the request and holds the job until the
+   * run finishes or fails for good (hours), so a scheduler that dies mid-run leaves a stalled
+   * job that another (or the restarted one) takes over. A retry (Redis lost for a moment)
+   * enqueues again, which adds nothing twice, and follows the same run. Completed firings go
+   * at once: the schedule's last-run record (FleetSchedules) is what `fleet schedule list` reads.
+   */
+  'run-schedule': {
+    queue: QUEUES.schedule,
+    schema: scheduleFiringSchema,
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 30_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 } },
+  },
 } as const satisfies Record<string, JobSpec>;
 
 export type JobName = keyof typeof JOB_CATALOGUE;
@@ -92,6 +105,13 @@ export interface JobInfo {
   /** Attempts made before this one. */
   attemptsMade: number;
   opts: { attempts?: number };
+  /** The lock token of the worker holding the job (BullMQ's Job carries it). */
+  token?: string;
+  /**
+   * Hands the job back to the wait list (then throw BullMQ's WaitingError): a long job whose
+   * process is shutting down lets another process take it over (the scheduler does this).
+   */
+  moveToWait?(token?: string): Promise<number>;
 }
 
 /** Permanent payload problems name the job and the field. */

@@ -9,6 +9,11 @@ export const QUEUES = {
   merge: 'fleet-merge',
   /** One job per source dalle to convert (JPEG 2000 to COG). Taken by preparers. */
   prepare: 'fleet-prepare',
+  /**
+   * One BullMQ job scheduler per schedule (`fleet schedule add`); each firing is a job taken
+   * by `fleet scheduler`, which enqueues the run and follows it to the end.
+   */
+  schedule: 'fleet-schedule',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

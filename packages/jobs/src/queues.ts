@@ -16,6 +16,8 @@ export class FleetQueues {
 
   private queueFor(name: JobName): Queue {
     const q: QueueName = JOB_QUEUE[name];
+    // firings are added by their BullMQ job scheduler (FleetSchedules), never one by one
+    if (q === QUEUES.schedule) throw new Error(`${name} jobs are added by job schedulers (FleetSchedules)`);
     if (q === QUEUES.prepare) return this.prepare;
     return q === QUEUES.infer ? this.infer : this.merge;
   }

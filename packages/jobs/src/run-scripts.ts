@@ -20,6 +20,7 @@ const SCRIPTS = {
   fleetRestoreWindows: { file: 'restore-windows.lua', keys: 2 },
   fleetRestoreBlocks: { file: 'restore-blocks.lua', keys: 3 },
   fleetRecountBlocks: { file: 'recount-blocks.lua', keys: 2 },
+  fleetReleaseClaim: { file: 'release-claim.lua', keys: 1 },
 } as const;
 
 export type RunScriptName = keyof typeof SCRIPTS;

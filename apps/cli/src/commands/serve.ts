@@ -11,7 +11,7 @@ function noArguments(name: string, argv: string[]): void {
  * Runs a long-lived part (worker or merger) until SIGTERM/SIGINT, then shuts down gracefully:
  * stop taking jobs, finish the ones in hand, close connections, exit 0.
  */
-async function serve(name: 'worker' | 'merger' | 'preparer', shutdownMs: number, start: () => Promise<{ close(): Promise<void> }>): Promise<number> {
+async function serve(name: 'worker' | 'merger' | 'preparer' | 'scheduler', shutdownMs: number, start: () => Promise<{ close(): Promise<void> }>): Promise<number> {
   const log = createLogger(name);
   const running = await start();
   await new Promise<void>((resolve) => {
@@ -56,4 +56,13 @@ export async function preparerCommand(argv: string[] = []): Promise<number> {
   const env = parsePreparerEnv();
   const url = requireRedisUrl(process.env, 'preparer');
   return serve('preparer', env.FLEET_SHUTDOWN_MS, () => startPreparer(url, env));
+}
+
+export async function schedulerCommand(argv: string[] = []): Promise<number> {
+  noArguments('scheduler', argv);
+  const { parseSchedulerEnv } = await import('../scheduler/scheduler-env.js');
+  const { startScheduler } = await import('../scheduler/start-scheduler.js');
+  const env = parseSchedulerEnv();
+  const url = requireRedisUrl(process.env, 'scheduler');
+  return serve('scheduler', env.FLEET_SHUTDOWN_MS, () => startScheduler(url, env));
 }
