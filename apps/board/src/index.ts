@@ -1,0 +1,3 @@
+export * from './board-auth';
+export * from './board-handler';
+export * from './start-board';
