@@ -46,7 +46,7 @@ describe('fleet board in a real browser', () => {
     expect(await runFleet(['board', '--host', '0.0.0.0', '--port', '0'], env)).toEqual({
       code: 2, stdout: '', stderr: 'fleet board: refusing to listen on 0.0.0.0 without FLEET_BOARD_TOKEN: set it (>= 16 characters) or listen on 127.0.0.1\n',
     });
-    expect(await runFleet(['board', '--port', '0'], { ...env, FLEET_BOARD_TOKEN: 'short' })).toMatchObject({ code: 2, stderr: 'fleet board: FLEET_BOARD_TOKEN is 5 characters long: use at least 16 (e.g. openssl rand -hex 24)\n' });
+    expect(await runFleet(['board', '--port', '0'], { ...env, FLEET_BOARD_TOKEN: 'short' })).toMatchObject({ code: 2, stderr: 'fleet board: invalid environment: FLEET_BOARD_TOKEN: at least 16 characters (e.g. openssl rand -hex 24)\n' });
     expect(await runFleet(['board', '--port', 'http'], env)).toMatchObject({ code: 2, stderr: 'fleet board: --port http: expected a port number 0-65535\n' });
   });
 

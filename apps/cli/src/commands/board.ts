@@ -1,7 +1,6 @@
 import { createRedisConnection } from '@fleet/redis';
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli-error';
-import { queuePrefix } from '../queue-prefix';
 import { redactUrl, requireRedisUrl } from '../redis-for-cli';
 
 /** --port: 0 (any free port, printed) to 65535. */
@@ -30,11 +29,17 @@ export async function boardCommand(argv: string[]): Promise<number> {
   }
   const port = parsePort(values.port);
   const host = values.host ?? '127.0.0.1';
-  const token = process.env.FLEET_BOARD_TOKEN || undefined;
-  const { checkBoardAccess, startBoard } = await import('@fleet/board');
+  const { checkBoardAccess, parseBoardEnv, startBoard } = await import('@fleet/board');
+  let env;
+  try {
+    env = parseBoardEnv();
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const token = env.FLEET_BOARD_TOKEN;
   checkBoardAccess(host, token);
   const url = requireRedisUrl(process.env, 'board');
-  const prefix = queuePrefix();
+  const prefix = env.FLEET_QUEUE_PREFIX;
   const connection = createRedisConnection(url);
   // the board keeps serving while Redis is away (its pages say so); log each outage once
   let down = false;
