@@ -1,7 +1,7 @@
 import { createRedisConnection } from '@fleet/redis';
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli-error';
-import { redactUrl, requireRedisUrl } from '../redis-for-cli';
+import { redactUrl, requireRedisUrl } from '../require-redis-url';
 
 /** --port: 0 (any free port, printed) to 65535. */
 function parsePort(value: string | undefined): number {

@@ -4,7 +4,7 @@ import { createRedisConnection } from '@fleet/redis';
 import { Queue } from 'bullmq';
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli-error';
-import { redactUrl, requireRedisUrl } from '../redis-for-cli';
+import { redactUrl, requireRedisUrl } from '../require-redis-url';
 import {
   finishedOf,
   formatOneline,
