@@ -56,7 +56,7 @@ describe('ETA', () => {
 
 describe('one line for scripts', () => {
   it('says state, windows, percent, rate, ETA, blocks and failures in a fixed order', () => {
-    expect(formatOneline(snapshot(), 12.3)).toBe('run-x running 1234/5000 windows 24.6% 12.3 win/s eta 5m06s blocks 3/9 failed 4');
+    expect(formatOneline(snapshot(), 12.3)).toBe('run-x running 1234/5000 windows 24.7% 12.3 win/s eta 5m06s blocks 3/9 failed 4');
   });
 
   it('prints -- for a rate or ETA not known yet', () => {
@@ -69,8 +69,10 @@ describe('one line for scripts', () => {
     );
   });
 
-  it('never rounds up to 100% before the last window', () => {
+  it('rounds to one decimal but never to 100% before the last window', () => {
     expect(formatPercent(9999, 10000)).toBe('99.9%');
+    expect(formatPercent(99_999, 100_000)).toBe('99.9%');
+    expect(formatPercent(4, 6)).toBe('66.7%');
     expect(formatPercent(0, 0)).toBe('100.0%');
   });
 });

@@ -71,11 +71,11 @@ export interface StatusSnapshot {
 
 export const finishedOf = (s: Pick<StatusSnapshot, 'done' | 'skipped' | 'failed'>): number => s.done + s.skipped + s.failed;
 
-/** `24.7%`: one decimal, never 100.0% before the last window. */
+/** `24.7%`: one decimal, rounded, but never 100.0% before the last window. */
 export function formatPercent(finished: number, windows: number): string {
   if (windows <= 0) return '100.0%';
-  const pct = Math.floor((finished / windows) * 1000) / 10;
-  return `${pct.toFixed(1)}%`;
+  const pct = Math.round((finished / windows) * 1000) / 10;
+  return `${(finished < windows ? Math.min(pct, 99.9) : pct).toFixed(1)}%`;
 }
 
 /**
