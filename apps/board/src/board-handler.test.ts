@@ -3,7 +3,7 @@ import { createRedisConnection } from '@fleet/redis';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
-import { createBoardHandler, normaliseBasePath, type BoardHandler } from './board-handler';
+import { createBoardHandler, mountBoard, normaliseBasePath, type BoardHandler } from './board-handler';
 
 const TOKEN = 'board-handler-test-token';
 
@@ -69,5 +69,26 @@ describe('board mounted under a base path on a host server', () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     const counts = await new FleetQueues(redis, prefix).infer.getJobCounts('wait');
     expect(counts.wait).toBe(2);
+  });
+});
+
+describe('mountBoard on a server that already answers requests', () => {
+  it('takes the base path and leaves the rest to the host listener', async () => {
+    const redis = createRedisConnection(testRedisUrl());
+    const server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('console'));
+    const board = mountBoard(server, { connection: redis, prefix: uniquePrefix('board-mount'), basePath: '/board', token: TOKEN });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect(await (await fetch(`${base}/runs`)).text()).toBe('console');
+      expect((await fetch(`${base}/board/`)).status).toBe(401);
+      const res = await fetch(`${base}/board/api/queues?activeQueue=&page=1`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      expect(((await res.json()) as { queues: { name: string }[] }).queues.map((q) => q.name).sort()).toEqual(Object.values(QUEUES).sort());
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await board.close();
+      redis.disconnect();
+    }
   });
 });

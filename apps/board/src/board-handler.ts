@@ -10,7 +10,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { QUEUES } from '@fleet/jobs';
 import { Queue } from 'bullmq';
 import { Hono } from 'hono';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type IORedis from 'ioredis';
 import { isAuthorized } from './board-auth';
 
@@ -94,4 +94,21 @@ export function createBoardHandler(options: BoardOptions): BoardHandler {
       await Promise.all(queues.map((q) => q.close()));
     },
   };
+}
+
+/**
+ * Mounts the board on a running (or not yet listening) node http server, e.g. the web
+ * console's: requests under `basePath` go to the board, every other one to the server's own
+ * request listeners as before. Mount after the host's listener is in place
+ * (`createServer(handler)` puts it there); one added later would see the board's requests too.
+ */
+export function mountBoard(server: Server, options: BoardOptions): BoardHandler {
+  const board = createBoardHandler(options);
+  const hostListeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (board.handle(req, res)) return;
+    for (const listener of hostListeners) listener.call(server, req, res);
+  });
+  return board;
 }
