@@ -65,10 +65,13 @@ describe('board mounted under a base path on a host server', () => {
   });
 
   it('refuses actions in read-only mode', async () => {
-    const res = await fetch(`${base}/ops/queues/api/queues/${QUEUES.infer}/clean/waiting`, { method: 'PUT', headers: { Authorization: `Bearer ${TOKEN}` } });
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    const counts = await new FleetQueues(redis, prefix).infer.getJobCounts('wait');
-    expect(counts.wait).toBe(2);
+    for (const action of [`${QUEUES.infer}/empty`, `${QUEUES.infer}/clean/waiting`]) {
+      const res = await fetch(`${base}/ops/queues/api/queues/${action}`, { method: 'PUT', headers: { Authorization: `Bearer ${TOKEN}` } });
+      expect([action, res.status >= 400]).toEqual([action, true]);
+    }
+    const queues = new FleetQueues(redis, prefix);
+    expect((await queues.infer.getJobCounts('wait')).wait).toBe(2);
+    await queues.close();
   });
 });
 
@@ -88,6 +91,33 @@ describe('mountBoard on a server that already answers requests', () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await board.close();
+      redis.disconnect();
+    }
+  });
+});
+
+describe('--allow-actions', () => {
+  it('lets the board retry and clean: not read-only, retries allowed, a clean empties the waiting jobs', async () => {
+    const redis = createRedisConnection(testRedisUrl());
+    const prefix = uniquePrefix('board-actions');
+    const queues = new FleetQueues(redis, prefix);
+    await queues.addGroups('run-c', [{ row: 0, col: 0 }]);
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    const board = mountBoard(server, { connection: redis, prefix, token: TOKEN, allowActions: true });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    try {
+      const listed = (await (await fetch(`${base}/api/queues?activeQueue=&page=1`, { headers: auth })).json()) as { queues: { readOnlyMode: boolean; allowRetries: boolean }[] };
+      expect(listed.queues.every((q) => !q.readOnlyMode && q.allowRetries)).toBe(true);
+      const cleaned = await fetch(`${base}/api/queues/${QUEUES.infer}/empty`, { method: 'PUT', headers: auth });
+      expect(cleaned.status).toBe(200);
+      expect((await queues.infer.getJobCounts('wait')).wait).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await board.close();
+      await queues.close();
       redis.disconnect();
     }
   });
