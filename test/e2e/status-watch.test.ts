@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunState } from '../../packages/jobs/src';
-import { createRedisConnection } from '../../packages/redis/src';
+import { createRedisConnection, startPrivateRedis } from '../../packages/redis/src';
 import { runFleet, startFleet, stopFleet, type FleetProcess } from '../support/fleet-process';
 import { writePerPixelModel } from '../support/model-fixture';
 import { writeStackMosaic } from '../support/mosaic-fixture';
@@ -117,6 +117,24 @@ describe('fleet status --oneline and --watch', () => {
       expect(await redis.get(`${prefix}:run:run-i:status`)).toBe('running');
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('ends with exit 1 and one line naming the Redis when Redis goes away mid-watch', async () => {
+    const redis = await startPrivateRedis();
+    const connection = createRedisConnection(redis.url);
+    try {
+      await new RunState(connection, 'lost', 'run-l').init(syntheticRunSpec({ runId: 'run-l', width: 1000, height: 600 }), new Map([['all', 6]]));
+      connection.disconnect();
+      const watch = startFleet(['status', 'run-l', '--watch', '--interval', '0.2'], { REDIS_URL: redis.url, FLEET_QUEUE_PREFIX: 'lost' });
+      procs.push(watch);
+      await until(watch, /run-l running 0\/6/);
+      await redis.stop();
+      expect(await watch.exited).toBe(1);
+      expect(watch.stderr()).toMatch(new RegExp(`^fleet status: lost Redis at ${redis.url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} while watching: .+\\n$`));
+    } finally {
+      connection.disconnect();
+      await redis.stop();
     }
   });
 });

@@ -80,7 +80,13 @@ export async function statusCommand(argv: string[]): Promise<number> {
   try {
     const progress = await state.progress().catch(unreachable);
     if (!progress) throw new CliError(`no run ${options.runId} in this Redis (prefix ${prefix})`, 1);
-    if (options.watch) return await watchRun(connection, state, options);
+    if (options.watch) {
+      // a Redis that goes away mid-watch ends it (exit 1) with the URL, not ioredis's bare message
+      return await watchRun(connection, state, options).catch((err: Error) => {
+        if (err instanceof CliError) throw err;
+        throw new Error(`lost Redis at ${redactUrl(url)} while watching: ${lastError || err.message}`);
+      });
+    }
     if (options.oneline) {
       const [snapshot, createdAt] = await Promise.all([takeSnapshot(connection, state, undefined), runCreatedAt(connection, prefix, options.runId)]);
       // one look has no history: the rate is the mean since the run was created
