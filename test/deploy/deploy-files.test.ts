@@ -7,6 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { QueueKeys } from 'bullmq';
 import { parseAllDocuments } from 'yaml';
+import { checkBoardAccess } from '../../apps/board/src/start-board';
+import { boardEnvShape } from '../../apps/board/src/env';
 import { mergerEnvShape } from '../../apps/merger/src/env';
 import { workerEnvShape } from '../../apps/worker/src/env';
 import { groupConcurrency } from '../../apps/worker/src/group-concurrency';
@@ -34,7 +36,7 @@ const DEPLOY_REQUIRED = ['REDIS_URL'];
 
 /** `fleet scheduler` parses its own variables; its firings read the preflight's (FLEET_PROVIDER ...) and S3's. */
 const schedulerShape = { ...cliEnvShape, ...preflightEnvShape, ...schedulerEnvShape };
-const SHAPES: Record<string, Shape> = { worker: workerEnvShape, merger: mergerEnvShape, scheduler: schedulerShape, enqueue: cliEnvShape, status: cliEnvShape, help: cliEnvShape };
+const SHAPES: Record<string, Shape> = { worker: workerEnvShape, merger: mergerEnvShape, scheduler: schedulerShape, board: boardEnvShape, enqueue: cliEnvShape, status: cliEnvShape, help: cliEnvShape };
 
 function requiredKeys(shape: Shape): string[] {
   const fromSchema = Object.keys(shape).filter((k) => !shape[k]!.safeParse(undefined).success);
@@ -275,10 +277,12 @@ describe('environment of each deployed component', () => {
   it('finds the components', () => {
     expect(components.map((c) => `${c.where}: ${c.command}`).sort()).toEqual(
       [
+        'compose board: board',
         'compose fleet: help',
         'compose merger: merger',
         'compose scheduler: scheduler',
         'compose worker: worker',
+        'infra/k8s/board-deployment.yaml Deployment/flair-fleet-board: board',
         'infra/k8s/merger-deployment.yaml Deployment/flair-fleet-merger: merger',
         'infra/k8s/scheduler-deployment.yaml Deployment/flair-fleet-scheduler: scheduler',
         'infra/k8s/worker-deployment.yaml Deployment/flair-fleet-worker: worker',
@@ -648,13 +652,13 @@ describe('docker/Dockerfile', () => {
 describe('no secrets committed', () => {
   it('the Secret is a template: empty values or CHANGE_ME placeholders, no base64 data', () => {
     expect(secret.data).toBeUndefined();
-    expect(Object.keys(secretData).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'FLEET_NOTIFY_URL', 'REDIS_PASSWORD', 'REDIS_URL']);
+    expect(Object.keys(secretData).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'FLEET_BOARD_TOKEN', 'FLEET_NOTIFY_URL', 'REDIS_PASSWORD', 'REDIS_URL']);
     for (const [key, value] of Object.entries(secretData)) expect([key, value === '' || value.includes('CHANGE_ME')]).toEqual([key, true]);
     expect(new URL(secretData.REDIS_URL!).password).toBe('CHANGE_ME');
   });
 
   it('compose takes every credential from the environment (local defaults only)', () => {
-    const credential = /PASSWORD|SECRET|ACCESS_KEY|REDISCLI_AUTH/;
+    const credential = /PASSWORD|SECRET|ACCESS_KEY|REDISCLI_AUTH|TOKEN/;
     for (const [name, s] of Object.entries<any>(compose.services)) {
       for (const [key, value] of Object.entries<any>(s.environment ?? {})) {
         if (credential.test(key)) expect([name, key, String(value)]).toEqual([name, key, expect.stringMatching(/^\$\{[A-Z_]+:-[\w-]+\}$/)]);
@@ -676,5 +680,50 @@ describe('no secrets committed', () => {
       ...k8sDocs.filter((x) => ['Deployment', 'CronJob'].includes(x.doc.kind)).flatMap((x) => podSpecOf(x.doc).containers.map((c: any) => c.image)),
     ];
     for (const image of images) expect(image).toMatch(/^[\w./-]+:(?!latest$)[\w.-]+$/);
+  });
+});
+
+describe('fleet board (Bull Board) in compose and k8s', () => {
+  const deployment = k8s('Deployment', 'flair-fleet-board');
+  const pod = podSpecOf(deployment);
+  const container = pod.containers[0];
+  const service = k8s('Service', 'flair-fleet-board');
+  const board = compose.services.board;
+  const option = (args: string[], name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+
+  it('k8s: listens beyond loopback, so the token comes from the Secret, required (no optional ref)', () => {
+    expect(container.args[0]).toBe('board');
+    const host = option(container.args, '--host')!;
+    expect(() => checkBoardAccess(host, undefined)).toThrow(/^refusing to listen on 0\.0\.0\.0 without FLEET_BOARD_TOKEN/);
+    const ref = container.env.find((e: any) => e.name === 'FLEET_BOARD_TOKEN').valueFrom.secretKeyRef;
+    expect(ref).toEqual({ name: 'flair-fleet-secrets', key: 'FLEET_BOARD_TOKEN' });
+    // a real token passes; the template's empty one makes the pod refuse to start
+    expect(() => checkBoardAccess(host, parseEnv(boardEnvShape, { FLEET_BOARD_TOKEN: 'x'.repeat(24) }).FLEET_BOARD_TOKEN)).not.toThrow();
+    expect(parseEnv(boardEnvShape, { FLEET_BOARD_TOKEN: secretData.FLEET_BOARD_TOKEN }).FLEET_BOARD_TOKEN).toBeUndefined();
+    expect(container.args).not.toContain('--allow-actions');
+  });
+
+  it('k8s: the Service selects the board pods and targets the port it listens on; probes are TCP (every path answers 401)', () => {
+    const port = container.ports.find((p: any) => p.name === 'http');
+    expect(String(port.containerPort)).toBe(option(container.args, '--port'));
+    expect(service.spec.type).toBe('ClusterIP');
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }]);
+    for (const probe of [container.readinessProbe, container.livenessProbe]) expect(probe.tcpSocket).toEqual({ port: 'http' });
+    expect(container.image).toMatch(/-cpu$/);
+    expect(container.resources.limits['nvidia.com/gpu']).toBeUndefined();
+  });
+
+  it('compose: published on 127.0.0.1 only, at the port it listens on, with a token the board accepts', () => {
+    expect(board.command.slice(0, 1)).toEqual(['board']);
+    const port = option(board.command, '--port');
+    expect(board.ports).toEqual([`127.0.0.1:${port}:${port}`]);
+    const token = parseEnv(boardEnvShape, Object.fromEntries(Object.entries(board.environment).map(([k, v]) => [k, interpolate(v)]))).FLEET_BOARD_TOKEN;
+    expect(() => checkBoardAccess(option(board.command, '--host')!, token)).not.toThrow();
+    // healthy means answering, and without the token it answers 401
+    expect(board.healthcheck.test.join(' ')).toContain(`http://127.0.0.1:${port}/`);
+    expect(board.healthcheck.test.join(' ')).toContain('r.status === 401');
+    expect(board.depends_on.redis.condition).toBe('service_healthy');
   });
 });

@@ -23,7 +23,7 @@ function loaded(args: string[], env: Record<string, string> = {}): { code: numbe
 
 describe('fleet start: a command loads only what it uses (issue 11)', () => {
   it('fleet --help and fleet <cmd> --help load no command: no onnxruntime, BullMQ or AWS SDK', () => {
-    for (const args of [['--help'], ['worker', '--help'], ['run', '--help'], ['status', '--help']]) {
+    for (const args of [['--help'], ['worker', '--help'], ['run', '--help'], ['status', '--help'], ['board', '--help']]) {
       const r = loaded(args);
       expect([args.join(' '), r.code, r.onnxruntime, r.bullmq, r.awsSdk]).toEqual([args.join(' '), 0, false, false, false]);
       expect(r.stdout).toMatch(/^fleet[ :]/);
@@ -34,9 +34,13 @@ describe('fleet start: a command loads only what it uses (issue 11)', () => {
     const status = loaded(['status'], {});
     expect([status.code, status.onnxruntime]).toEqual([2, false]);
     const status2 = loaded(['status', 'some-run'], { REDIS_URL: 'redis://127.0.0.1:1', FLEET_REDIS_CONNECT_TIMEOUT_MS: '200' });
-    expect([status2.bullmq, status2.onnxruntime]).toEqual([true, false]);
+    // nor the AWS SDK: it only talks to REDIS_URL (require-redis-url.ts, not redis-for-cli.ts)
+    expect([status2.bullmq, status2.onnxruntime, status2.awsSdk]).toEqual([true, false, false]);
     // control: the worker's own module tree does hold onnxruntime (it is refused at start here)
     const worker = loaded(['worker'], { REDIS_URL: 'redis://127.0.0.1:1', FLEET_PROVIDER: 'cuda' });
     expect([worker.code, worker.onnxruntime]).toEqual([2, true]);
+    // the board loads Bull Board and BullMQ, never onnxruntime or the AWS SDK (refused here: no token off loopback)
+    const board = loaded(['board', '--host', '0.0.0.0'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect([board.code, board.onnxruntime, board.awsSdk]).toEqual([2, false, false]);
   });
 });

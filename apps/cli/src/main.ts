@@ -1,5 +1,6 @@
 import { CliError } from './cli-error';
 import {
+  BOARD_USAGE,
   DEMO_USAGE,
   ENQUEUE_USAGE,
   MERGER_USAGE,
@@ -30,6 +31,7 @@ ${SCHEDULER_USAGE}
 ${STATUS_USAGE}
 ${RETRY_USAGE}
 ${RUNS_USAGE}
+${BOARD_USAGE}
 
 ${SCHEDULE_USAGE}
 
@@ -50,6 +52,7 @@ const COMMAND_USAGE: Record<string, string> = {
   status: STATUS_USAGE,
   retry: RETRY_USAGE,
   runs: RUNS_USAGE,
+  board: BOARD_USAGE,
   prepare: PREPARE_USAGE,
   preparer: PREPARER_USAGE,
   demo: DEMO_USAGE,
@@ -88,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/retry.js')).retryCommand(rest);
       case 'runs':
         return await (await import('./commands/runs.js')).runsCommand(rest);
+      case 'board':
+        return await (await import('./commands/board.js')).boardCommand(rest);
       case 'demo':
         return await (await import('./commands/demo.js')).demoCommand(rest);
       case undefined:

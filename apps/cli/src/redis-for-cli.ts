@@ -1,10 +1,8 @@
-import { redactUrl } from '@fleet/logging';
 import { startPrivateRedis } from '@fleet/redis';
 import { isS3Url } from '@fleet/storage';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CliError } from './cli-error';
 
 export interface CliRedis {
   url: string;
@@ -47,11 +45,4 @@ export async function redisForRun(env: NodeJS.ProcessEnv, note: (msg: string) =>
   };
 }
 
-/** The parts run separately share one Redis: REDIS_URL is required. */
-export function requireRedisUrl(env: NodeJS.ProcessEnv, command: string): string {
-  const url = env.REDIS_URL;
-  if (!url) throw new CliError(`needs REDIS_URL, the fleet's shared Redis: set it, e.g. REDIS_URL=redis://host:6379 fleet ${command}`);
-  return url;
-}
-
-export { redactUrl };
+export { redactUrl, requireRedisUrl } from './require-redis-url';

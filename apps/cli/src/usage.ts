@@ -25,7 +25,18 @@ export const MERGER_USAGE = `fleet merger        merge finished blocks and final
 
 export const PREPARER_USAGE = `fleet preparer      convert dalles from REDIS_URL's prepare queue until SIGTERM (FLEET_GDAL_THREADS, FLEET_PREPARE_CONCURRENCY)`;
 
-export const STATUS_USAGE = `fleet status <run>  windows done/skipped/failed/pending (per block too) and blocks merged, as JSON`;
+export const STATUS_USAGE = `fleet status <run> [--oneline] [--watch [--interval S]]
+                    default: windows done/skipped/failed/pending (per block too), blocks merged and failures, as JSON;
+                    --oneline: "<run> <state> 1234/5000 windows 24.7% 12.3 win/s eta 5m06s blocks 3/9 failed 0"
+                    (rate: the mean since the run was created); --watch: every S seconds (default 5) state, rate
+                    over the last 5 min, ETA, queue depths, blocks merged and new failures, redrawn on a terminal,
+                    one line each time otherwise; exits 0 when the run is done, 1 when it failed or finished with
+                    failed windows, 130 on Ctrl-C (the run goes on)`;
+
+export const BOARD_USAGE = `fleet board [--port N] [--host H] [--base-path P] [--allow-actions]
+                    Bull Board over the fleet's queues (REDIS_URL, FLEET_QUEUE_PREFIX) until SIGTERM; default
+                    127.0.0.1:3000, read-only. FLEET_BOARD_TOKEN (>= 16 characters) is asked as a bearer token or
+                    as the basic-auth password (any user); required for any host but loopback (else exit 2)`;
 
 export const RETRY_USAGE = `fleet retry <run>   re-run only the failed windows of a run (after fixing their input) and
                     re-merge their blocks, once the run has finished; needs a running worker and merger`;

@@ -2,7 +2,7 @@ import { listRuns, type RunListing } from '@fleet/jobs';
 import { createRedisConnection } from '@fleet/redis';
 import { CliError } from '../cli-error';
 import { queuePrefix } from '../queue-prefix';
-import { redactUrl, requireRedisUrl } from '../redis-for-cli';
+import { redactUrl, requireRedisUrl } from '../require-redis-url';
 import { RUNS_USAGE } from '../usage';
 
 function line(r: RunListing): string {
