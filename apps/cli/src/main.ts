@@ -1,5 +1,6 @@
 import { CliError } from './cli-error';
 import {
+  CONSOLE_USAGE,
   DEMO_USAGE,
   ENQUEUE_USAGE,
   MERGER_USAGE,
@@ -32,6 +33,8 @@ ${PREPARE_USAGE}
 
 ${PREPARER_USAGE}
 
+${CONSOLE_USAGE}
+
 ${DEMO_USAGE}`;
 
 /** Each command's own usage, answered to --help/-h before anything else runs (no Redis, no worker). */
@@ -45,6 +48,7 @@ const COMMAND_USAGE: Record<string, string> = {
   runs: RUNS_USAGE,
   prepare: PREPARE_USAGE,
   preparer: PREPARER_USAGE,
+  console: CONSOLE_USAGE,
   demo: DEMO_USAGE,
 };
 
@@ -77,6 +81,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/retry.js')).retryCommand(rest);
       case 'runs':
         return await (await import('./commands/runs.js')).runsCommand(rest);
+      case 'console':
+        return await (await import('./commands/console.js')).consoleCommand(rest);
       case 'demo':
         return await (await import('./commands/demo.js')).demoCommand(rest);
       case undefined:
