@@ -196,6 +196,11 @@ describe('fleet console', () => {
     const refused = await runFleet(['console', '--host', '0.0.0.0', '--port', '0'], {});
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^fleet console: --host 0\.0\.0\.0 .*FLEET_CONSOLE_TOKEN/)]);
+    for (const args of [['--port', 'abc'], ['--bogus']]) {
+      const bad = await runFleet(['console', ...args], {});
+      expect([bad.code, bad.stderr.trim().split('\n').length]).toEqual([2, 1]);
+      expect(bad.stderr).toMatch(/^fleet console: /);
+    }
 
     let guarded: FleetProcess | undefined;
     try {

@@ -70,7 +70,7 @@ async function handle(options: ConsoleServerOptions, req: IncomingMessage, res: 
     if (!options.store) return sendError(res, 404, 'this console was started without --out: it has no output to serve', false);
     return serveFile(options.store, path.slice('/files/'.length), req, res);
   }
-  if (path === '/api/runs') return sendJson(res, { runs: await options.runs.list() });
+  if (path === '/api/runs') return sendJson(res, await options.runs.list());
   const runMatch = /^\/api\/runs\/([^/]+)$/.exec(path);
   if (runMatch) {
     const runId = decodeURIComponent(runMatch[1]!);

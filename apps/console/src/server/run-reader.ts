@@ -55,10 +55,18 @@ export class RunReader {
 
   constructor(private readonly redis: IORedis | undefined, private readonly prefix: string, private readonly store: ObjectStore | undefined) {}
 
-  async list(): Promise<RunSummary[]> {
+  /**
+   * The runs, newest first. A Redis that does not answer does not hide the output's runs:
+   * its error comes back beside them, for the page to say so.
+   */
+  async list(): Promise<{ runs: RunSummary[]; redisError?: string }> {
     const byId = new Map<string, RunSummary>();
+    let redisError: string | undefined;
     if (this.redis) {
-      const { runs } = await listRuns(this.redis, this.prefix);
+      const { runs } = await listRuns(this.redis, this.prefix).catch((err: Error) => {
+        redisError = `Redis did not answer: ${err.message}`;
+        return { runs: [] };
+      });
       const now = Date.now();
       for (const r of runs) {
         const figures = rateAndEta(this.samples.add(r.runId, { atMs: now, finished: r.finished }), r.windows);
@@ -86,7 +94,8 @@ export class RunReader {
         });
       }
     }
-    return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.runId.localeCompare(b.runId));
+    const runs = [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.runId.localeCompare(b.runId));
+    return { runs, ...(redisError ? { redisError } : {}) };
   }
 
   /** One run, live from Redis when it is there, else from its run.json; undefined when unknown. */

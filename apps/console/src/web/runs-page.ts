@@ -3,9 +3,10 @@ import { duration, el, rate } from './format';
 
 /** The runs known to Redis and to the output, newest first; each links to its page. */
 export async function showRuns(view: HTMLElement, isCurrent: () => boolean): Promise<void> {
-  const { runs } = await getJson<{ runs: RunSummary[] }>('/api/runs');
+  const { runs, redisError } = await getJson<{ runs: RunSummary[]; redisError?: string }>('/api/runs');
   if (!isCurrent()) return;
   view.replaceChildren(el('h1', {}, 'Runs'));
+  if (redisError) view.append(el('p', { class: 'error', id: 'redis-error' }, `${redisError}: only the output's runs are listed.`));
   if (!runs.length) {
     view.append(el('p', { class: 'muted' }, 'No runs yet: none in Redis (REDIS_URL) nor in the output (run.json).'));
     return;
