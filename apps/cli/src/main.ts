@@ -1,6 +1,7 @@
 import { CliError } from './cli-error';
 import {
   BOARD_USAGE,
+  CONSOLE_USAGE,
   DEMO_USAGE,
   ENQUEUE_USAGE,
   MERGER_USAGE,
@@ -39,6 +40,8 @@ ${PREPARE_USAGE}
 
 ${PREPARER_USAGE}
 
+${CONSOLE_USAGE}
+
 ${DEMO_USAGE}`;
 
 /** Each command's own usage, answered to --help/-h before anything else runs (no Redis, no worker). */
@@ -55,6 +58,7 @@ const COMMAND_USAGE: Record<string, string> = {
   board: BOARD_USAGE,
   prepare: PREPARE_USAGE,
   preparer: PREPARER_USAGE,
+  console: CONSOLE_USAGE,
   demo: DEMO_USAGE,
 };
 
@@ -93,6 +97,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/runs.js')).runsCommand(rest);
       case 'board':
         return await (await import('./commands/board.js')).boardCommand(rest);
+      case 'console':
+        return await (await import('./commands/console.js')).consoleCommand(rest);
       case 'demo':
         return await (await import('./commands/demo.js')).demoCommand(rest);
       case undefined:

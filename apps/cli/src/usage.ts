@@ -50,6 +50,13 @@ export const PREPARE_USAGE = `fleet prepare --src <file.jp2|dir|s3://...> --out 
   skipped. With REDIS_URL it only enqueues (for \`fleet preparer\` processes); without, it
   starts a private redis-server and N preparers and waits with a progress bar.`;
 
+export const CONSOLE_USAGE = `fleet console [--out <dir|s3://...>] [--port N] [--host H]
+  A web console: the runs (REDIS_URL's, live, and the output's run.json), a run's blocks filling
+  in, and the published map in the FLAIR palette (legend, hectares per class, class under the
+  pointer). On an S3 output the server passes the COGs' bytes to the browser itself.
+  Defaults: --port 8080, --host 127.0.0.1; any other host needs FLEET_CONSOLE_TOKEN (browsers
+  open it once with ?token=..., scripts send Authorization: Bearer ...), else it exits 2.`;
+
 export const DEMO_USAGE = `fleet demo [--out DIR] [--dalles N] [--dalle-px PX] [--workers N]
   Makes a synthetic landscape (fields, roads, buildings with height, water, forest) as
   RGB/IRC/elevation GeoTIFF dalles and a small demo model, runs the whole pipeline on them

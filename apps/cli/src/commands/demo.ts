@@ -51,6 +51,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const agreement = await agreementWithTruth(result.report, join(out, 'map'), mosaic);
   process.stdout.write(`agreement with the synthetic ground truth: ${(agreement * 100).toFixed(1)}% of pixels\n`);
   process.stdout.write(`open it: gdalinfo ${join(out, 'map', 'mosaic.vrt')}   (or drag mosaic.vrt into QGIS)\n`);
+  process.stdout.write(`see it in a browser: fleet console --out ${join(out, 'map')}   (then open http://127.0.0.1:8080/#/map)\n`);
   return result.report.complete ? 0 : 1;
 }
 
