@@ -1,6 +1,8 @@
 import type { PixelRect } from '@fleet/grid';
 import { inRect, type MaskTile } from './mask-tile';
+import { decodeMaskTile, encodeMaskTile, encodeTileBodyAsync } from './mask-tile-codec';
 import { maskTileFromOutputs, type PatchOutputsToMaskOptions } from './patch-outputs-to-mask';
+import { tileBodyFromOutputs } from './tile-body-from-outputs';
 
 /** The per-pixel version maskTileFromOutputs replaced (row runs instead): the oracle it must match. */
 function perPixelReference(o: PatchOutputsToMaskOptions): MaskTile {
@@ -63,8 +65,7 @@ function tiedOutputs(patch: number, k: number, rnd: () => number) {
   return { classIds, topIds, topProbs };
 }
 
-describe('maskTileFromOutputs (row runs) matches the per-pixel reference', () => {
-  const cases: Array<{ name: string; patch: number; width: number; height: number; k: number; core: PixelRect; holes: number }> = [
+const cases: Array<{ name: string; patch: number; width: number; height: number; k: number; core: PixelRect; holes: number }> = [
     { name: 'full window, centred core', patch: 16, width: 16, height: 16, k: 2, core: { x: 4, y: 4, width: 8, height: 8 }, holes: 0 },
     { name: 'edge window, core touching two sides', patch: 16, width: 11, height: 9, k: 3, core: { x: 0, y: 3, width: 8, height: 6 }, holes: 0 },
     { name: 'core covering the whole window', patch: 8, width: 8, height: 8, k: 2, core: { x: 0, y: 0, width: 8, height: 8 }, holes: 0 },
@@ -72,15 +73,42 @@ describe('maskTileFromOutputs (row runs) matches the per-pixel reference', () =>
     { name: 'empty core (height 0)', patch: 8, width: 8, height: 5, k: 2, core: { x: 3, y: 2, width: 4, height: 0 }, holes: 0 },
     { name: 'no-data holes inside and outside the core', patch: 16, width: 16, height: 13, k: 2, core: { x: 5, y: 0, width: 6, height: 10 }, holes: 0.3 },
     { name: 'no data everywhere', patch: 8, width: 8, height: 8, k: 1, core: { x: 2, y: 2, width: 2, height: 2 }, holes: 1 },
+    { name: 'k = 3 with holes and a core at the corner', patch: 16, width: 14, height: 16, k: 3, core: { x: 6, y: 8, width: 8, height: 8 }, holes: 0.2 },
   ];
-  it.each(cases)('$name', ({ patch, width, height, k, core, holes }) => {
-    const rnd = seeded(patch * 131 + width * 7 + height + k);
-    const out = tiedOutputs(patch, k, rnd);
-    const valid = holes > 0 ? Uint8Array.from({ length: width * height }, () => (rnd() < holes ? 0 : 1)) : undefined;
-    const options = { ...out, patch, k, width, height, core, ...(valid ? { valid } : {}) };
+
+function caseOptions({ patch, width, height, k, core, holes }: (typeof cases)[number]) {
+  const rnd = seeded(patch * 131 + width * 7 + height + k);
+  const out = tiedOutputs(patch, k, rnd);
+  const valid = holes > 0 ? Uint8Array.from({ length: width * height }, () => (rnd() < holes ? 0 : 1)) : undefined;
+  return { out, options: { ...out, patch, k, width, height, core, ...(valid ? { valid } : {}) } };
+}
+
+describe('maskTileFromOutputs (row runs) matches the per-pixel reference', () => {
+  it.each(cases)('$name', (c) => {
+    const { out, options } = caseOptions(c);
     const inputs = [out.classIds.slice(), out.topIds.slice(), out.topProbs.slice()];
     expect(maskTileFromOutputs(options)).toEqual(perPixelReference(options));
     // the model's outputs are views the engine shares between windows: never written
     expect([out.classIds, out.topIds, out.topProbs]).toEqual(inputs);
+  });
+});
+
+describe('tileBodyFromOutputs: the tile bytes straight from the outputs', () => {
+  it.each(cases)('$name: the same bytes as encoding maskTileFromOutputs', async (c) => {
+    const { out, options } = caseOptions(c);
+    const inputs = [out.classIds.slice(), out.topIds.slice(), out.topProbs.slice()];
+    const { shape, body } = tileBodyFromOutputs(options);
+    const bytes = await encodeTileBodyAsync(shape, body);
+    const viaTile = encodeMaskTile(maskTileFromOutputs(options));
+    expect(bytes.equals(viaTile)).toBe(true);
+    expect(decodeMaskTile(bytes, 't')).toEqual(perPixelReference(options));
+    expect([out.classIds, out.topIds, out.topProbs]).toEqual(inputs);
+  });
+
+  it('refuses outputs of the wrong size, and a body of the wrong length', async () => {
+    const { options } = caseOptions(cases[0]!);
+    expect(() => tileBodyFromOutputs({ ...options, k: 3 })).toThrow(/expected 256 and 3 x 256/);
+    const { shape, body } = tileBodyFromOutputs(options);
+    await expect(encodeTileBodyAsync(shape, body.subarray(1))).rejects.toThrow(/mask tile body has \d+ bytes, expected \d+/);
   });
 });

@@ -26,14 +26,9 @@ export interface PatchOutputsToMaskOptions {
  * input has no data.
  */
 export function maskTileFromOutputs(o: PatchOutputsToMaskOptions): MaskTile {
+  checkPatchOutputs(o);
   const { patch, k, width, height, core, valid } = o;
   const plane = patch * patch;
-  if (o.classIds.length !== plane || o.topIds.length !== k * plane || o.topProbs.length !== k * plane) {
-    throw new RangeError(
-      `model outputs have ${o.classIds.length} class ids and ${o.topIds.length}/${o.topProbs.length} top-k values; expected ${plane} and ${k} x ${plane}`,
-    );
-  }
-  if (width > patch || height > patch) throw new RangeError(`window ${width}x${height} is larger than the patch ${patch}`);
   const n = width * height;
   const argmax = new Uint8Array(n);
   for (let y = 0; y < height; y++) argmax.set(o.classIds.subarray(y * patch, y * patch + width), y * width);
@@ -85,4 +80,16 @@ export function maskTileFromOutputs(o: PatchOutputsToMaskOptions): MaskTile {
     }
   }
   return { width, height, core, k, argmax, softIds, softProbs };
+}
+
+/** Throws when the outputs' sizes do not match the patch, k and window given. */
+export function checkPatchOutputs(o: PatchOutputsToMaskOptions): void {
+  const { patch, k, width, height } = o;
+  const plane = patch * patch;
+  if (o.classIds.length !== plane || o.topIds.length !== k * plane || o.topProbs.length !== k * plane) {
+    throw new RangeError(
+      `model outputs have ${o.classIds.length} class ids and ${o.topIds.length}/${o.topProbs.length} top-k values; expected ${plane} and ${k} x ${plane}`,
+    );
+  }
+  if (width > patch || height > patch) throw new RangeError(`window ${width}x${height} is larger than the patch ${patch}`);
 }
