@@ -25,7 +25,7 @@ import { benchMosaic, flairShapedModel, trivialModel, type BenchMosaic } from '.
 import { newTimes, runConcurrently, STAGES, type PipelineContext, type PipelineTimes } from './window-pipeline';
 
 const USAGE = `npm run bench:worker -- [--windows N] [--batch N] [--threads N] [--trivial-windows N]
-  --windows          windows through the FLAIR-shaped model (default 8: it costs seconds per window on CPU)
+  --windows          windows through the FLAIR-shaped model (default 8: it costs seconds per window on CPU; 0: skip (b))
   --batch            patches per session.run (default 4, the worker's FLEET_BATCH_SIZE default)
   --threads          intra-op threads for the FLAIR-shaped model (default 0: onnxruntime's choice)
   --trivial-windows  windows through the trivial model (default 50, half the mosaic; 0: all 100)`;
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const windowsWanted = positiveInt('windows', values.windows, 8);
+  const windowsWanted = positiveInt('windows', values.windows, 8, 0);
   const batch = positiveInt('batch', values.batch, 4);
   const threads = positiveInt('threads', values.threads, 0, 0);
   const trivialWanted = positiveInt('trivial-windows', values['trivial-windows'], 50, 0);
@@ -75,25 +75,8 @@ async function main(): Promise<void> {
     log(`load average at the start: ${loadAtStart.map((l) => fmt(l, 1)).join(' ')} (other processes share these CPUs)`);
     log(`mosaic: ${mosaic.layout.width}x${mosaic.layout.height} px (3x3 dalles of 1280 px, RGB + IRC + E), ${all.length} windows of ${PATCH} px, overlap ${OVERLAP}`);
 
-    // (b) the FLAIR-shaped model: full path vs bare session.run
-    const windows = pick(windowsWanted);
-    const settings: EngineSettings = { batchSize: batch, threads };
-    const full = await fullPath(mosaic, plan, flair, settings, windows, batch * 2, join(outDir, 'flair'));
-    const bare = await bareRuns(() => bareWrappedSession(flair, { ...settings, topK: TOP_K }), settings, windows.length);
-    const bareModel = await bareRuns(() => bareSession(flair, settings), settings, windows.length);
-    const ratio = full.windowsPerSecond / bare.windowsPerSecond;
-    log(`\n(b) FLAIR-shaped random model, ${windows.length} windows, batch ${batch}, concurrency ${batch * 2}, threads ${threads || 'auto'}`);
-    log(`  full worker path : ${fmt(full.windowsPerSecond, 3)} windows/s (${fmt(full.wallMs / windows.length, 0)} ms/window; session.run busy ${fmt((100 * full.sessionRunMs) / full.wallMs, 1)}% of the wall time)`);
-    log(`    event loop blocked up to ${fmt(full.eventLoopMaxMs, 0)} ms at a time (a session.run of ${batch} takes ~${fmt(bare.wallMs / bare.batches, 0)} ms)`);
-    log(`  bare session.run : ${fmt(bare.windowsPerSecond, 3)} windows/s (${fmt(bare.wallMs / bare.windows, 0)} ms/window, ${bare.batches} runs of ${batch}; the wrapped graph the worker runs)`);
-    log(`  ratio            : ${fmt(ratio, 3)} (goal >= 0.95)`);
-    log(`  the model alone  : ${fmt(bareModel.windowsPerSecond, 3)} windows/s (float input, logits out: the in-graph postprocessing costs ${fmt(bare.wallMs / bare.windows - bareModel.wallMs / bareModel.windows, 0)} ms/window on CPU; ratio to it ${fmt(full.windowsPerSecond / bareModel.windowsPerSecond, 3)})`);
-    // On a shared or busy machine wall-clock rates swing; CPU time per window is steadier, and
-    // on CPU the plumbing competes with session.run for the same cores anyway.
-    const fullCpu = full.cpuMs / windows.length;
-    const bareCpu = bare.cpuMs / bare.windows;
-    log(`  CPU per window   : full path ${fmt(fullCpu, 0)} ms, bare session.run ${fmt(bareCpu, 0)} ms, ratio ${fmt(bareCpu / fullCpu, 3)}`);
-
+    // (b) the FLAIR-shaped model: full path vs bare session.run (skipped with --windows 0)
+    const flairSummary = windowsWanted === 0 ? {} : await flairPart(mosaic, plan, flair, batch, threads, pick(windowsWanted));
     // (c) the trivial model: what the plumbing costs per window
     const trivialWindows = trivialWanted === 0 ? all : pick(trivialWanted);
     const oneCore: EngineSettings = { batchSize: 1, threads: 1 };
@@ -131,16 +114,9 @@ async function main(): Promise<void> {
       node: process.version,
       onnxruntimeNode: ORT_VERSION,
       cpus: cpus().length,
-      windows: windows.length,
       batch,
       threads,
-      fullWindowsPerSecond: full.windowsPerSecond,
-      bareWindowsPerSecond: bare.windowsPerSecond,
-      bareModelWindowsPerSecond: bareModel.windowsPerSecond,
-      ratio,
-      eventLoopMaxDelayMs: full.eventLoopMaxMs,
-      fullCpuMsPerWindow: full.cpuMs / windows.length,
-      bareCpuMsPerWindow: bare.cpuMs / bare.windows,
+      ...flairSummary,
       loadAverageAtStart: loadAtStart,
       trivialWindows: trivialWindows.length,
       cpuMsOutsideSessionRunPerWindow: outside,
@@ -151,6 +127,42 @@ async function main(): Promise<void> {
       trivialWindowsPerSecondConcurrent: conc.windowsPerSecond,
     };
     log(`\n${JSON.stringify(summary)}`);
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+/** (b): windows/s and CPU of the full worker path against bare session.run on the FLAIR-shaped model. */
+async function flairPart(mosaic: BenchMosaic, plan: PipelineContext['plan'], flair: string, batch: number, threads: number, windows: readonly PlannedWindow[]) {
+  const outDir = await mkdtemp(join(tmpdir(), 'fleet-bench-flair-'));
+  try {
+    const settings: EngineSettings = { batchSize: batch, threads };
+    const full = await fullPath(mosaic, plan, flair, settings, windows, batch * 2, join(outDir, 'flair'));
+    const bare = await bareRuns(() => bareWrappedSession(flair, { ...settings, topK: TOP_K }), settings, windows.length);
+    const bareModel = await bareRuns(() => bareSession(flair, settings), settings, windows.length);
+    const ratio = full.windowsPerSecond / bare.windowsPerSecond;
+    log(`\n(b) FLAIR-shaped random model, ${windows.length} windows, batch ${batch}, concurrency ${batch * 2}, threads ${threads || 'auto'}`);
+    log(`  full worker path : ${fmt(full.windowsPerSecond, 3)} windows/s (${fmt(full.wallMs / windows.length, 0)} ms/window; session.run busy ${fmt((100 * full.sessionRunMs) / full.wallMs, 1)}% of the wall time)`);
+    log(`    event loop blocked up to ${fmt(full.eventLoopMaxMs, 0)} ms at a time (a session.run of ${batch} takes ~${fmt(bare.wallMs / bare.batches, 0)} ms)`);
+    log(`  bare session.run : ${fmt(bare.windowsPerSecond, 3)} windows/s (${fmt(bare.wallMs / bare.windows, 0)} ms/window, ${bare.batches} runs of ${batch}; the wrapped graph the worker runs)`);
+    log(`  ratio            : ${fmt(ratio, 3)} (goal >= 0.95)`);
+    log(`  the model alone  : ${fmt(bareModel.windowsPerSecond, 3)} windows/s (float input, logits out: the in-graph postprocessing costs ${fmt(bare.wallMs / bare.windows - bareModel.wallMs / bareModel.windows, 0)} ms/window on CPU; ratio to it ${fmt(full.windowsPerSecond / bareModel.windowsPerSecond, 3)})`);
+    // On a shared or busy machine wall-clock rates swing; CPU time per window is steadier, and
+    // on CPU the plumbing competes with session.run for the same cores anyway.
+    const fullCpu = full.cpuMs / windows.length;
+    const bareCpu = bare.cpuMs / bare.windows;
+    log(`  CPU per window   : full path ${fmt(fullCpu, 0)} ms, bare session.run ${fmt(bareCpu, 0)} ms, ratio ${fmt(bareCpu / fullCpu, 3)}`);
+
+    return {
+      windows: windows.length,
+      fullWindowsPerSecond: full.windowsPerSecond,
+      bareWindowsPerSecond: bare.windowsPerSecond,
+      bareModelWindowsPerSecond: bareModel.windowsPerSecond,
+      ratio,
+      eventLoopMaxDelayMs: full.eventLoopMaxMs,
+      fullCpuMsPerWindow: fullCpu,
+      bareCpuMsPerWindow: bareCpu,
+    };
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { exclusiveCore, type PlannedWindow, type WindowPlan } from '@fleet/grid'
 import { outputKeys, type WindowOutcome } from '@fleet/jobs';
 import type { PatchInference } from '@fleet/model';
 import type { ModelBand, MosaicWindow } from '@fleet/raster';
-import { encodeMaskTileAsync, maskTileFromOutputs } from '@fleet/tiles';
+import { encodeTileBodyAsync, tileBodyFromOutputs } from '@fleet/tiles';
 import { padToPatch } from './pad-to-patch';
 
 /** What one window came to: its outcome and the figures added to the run's sums. */
@@ -43,7 +43,8 @@ export async function inferWindow(steps: WindowSteps, w: PlannedWindow, lap: Sta
   const outputs = await engine.infer(padToPatch(read.planes, w.width, w.height, manifest.patch));
   const t2 = performance.now();
   lap('infer');
-  const tile = maskTileFromOutputs({
+  // the tile's body straight from the outputs (no MaskTile planes in between): the merger's input
+  const { shape, body } = tileBodyFromOutputs({
     ...outputs,
     patch: manifest.patch,
     k: engine.topK,
@@ -53,7 +54,7 @@ export async function inferWindow(steps: WindowSteps, w: PlannedWindow, lap: Sta
     valid: read.validCount === w.width * w.height ? undefined : read.valid,
   });
   lap('postprocess');
-  const bytes = await encodeMaskTileAsync(tile);
+  const bytes = await encodeTileBodyAsync(shape, body);
   const t3 = performance.now();
   lap('encode');
   await steps.output.put(outputKeys.maskTile(steps.runId, w.id), bytes);

@@ -14,7 +14,10 @@ export interface MosaicSource {
 }
 
 export interface MosaicWindow {
-  /** One uint8 plane per requested model band, window-sized. */
+  /**
+   * One uint8 plane per requested model band, window-sized; consecutive views of one buffer
+   * (except a computed E plane).
+   */
   planes: Uint8Array<ArrayBufferLike>[];
   /** 1 where every source the window reads has data, 0 elsewhere. */
   valid: Uint8Array;
@@ -46,7 +49,10 @@ export class MosaicReader {
 
   async read(window: PixelRect, bandOrder: readonly ModelBand[]): Promise<MosaicWindow> {
     const n = window.width * window.height;
-    const planes: Uint8Array<ArrayBufferLike>[] = bandOrder.map(() => new Uint8Array(n));
+    // One buffer, band after band: a full-size window is then already the model's
+    // [bands][height][width] input (padToPatch hands it on without a copy).
+    const pixels = new Uint8Array(bandOrder.length * n);
+    const planes: Uint8Array<ArrayBufferLike>[] = bandOrder.map((_, b) => pixels.subarray(b * n, (b + 1) * n));
     const valid = new Uint8Array(n).fill(1);
     const provided = new Set<ModelBand>();
     for (const source of this.sources) {

@@ -63,6 +63,12 @@ describe('mosaic layout and reader', () => {
       }
     }
     expect(got.validCount).toBe(50 * 40);
+    // the planes are consecutive views of one buffer: the model's input without a copy
+    const n = win.width * win.height;
+    got.planes.forEach((p, b) => {
+      expect(p.buffer).toBe(got.planes[0]!.buffer);
+      expect(p.byteOffset).toBe(got.planes[0]!.byteOffset + b * n);
+    });
     await reader.close();
   });
 

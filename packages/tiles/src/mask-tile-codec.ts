@@ -16,7 +16,7 @@ export class MaskTileFormatError extends Error {
 }
 
 /** Number of pixels outside the core: the ones that carry probabilities. */
-function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>): number {
+export function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>): number {
   return tile.width * tile.height - tile.core.width * tile.core.height;
 }
 
@@ -47,11 +47,31 @@ const deflateAsync = promisify(deflate);
  * per window, and deflating ~0.5 MB on the main thread would hold up its event loop meanwhile.
  */
 export async function encodeMaskTileAsync(tile: MaskTile, options: ZlibOptions = TILE_DEFLATE): Promise<Buffer> {
-  const header = tileHeader(tile);
-  return Buffer.concat([header, await deflateAsync(tileBody(tile), options)]);
+  return encodeTileBodyAsync(tile, tileBody(tile), options);
 }
 
-function tileHeader(tile: MaskTile): Buffer {
+/** The shape the header records: enough to lay out and check the body. */
+export type MaskTileShape = Pick<MaskTile, 'width' | 'height' | 'core' | 'k'>;
+
+/**
+ * A tile's bytes from its uncompressed body (the planes in the layout above, e.g. built
+ * straight from the model's outputs by tileBodyFromOutputs), compressed on libuv's pool.
+ */
+export async function encodeTileBodyAsync(shape: MaskTileShape, body: Uint8Array, options: ZlibOptions = TILE_DEFLATE): Promise<Buffer> {
+  const n = shape.width * shape.height;
+  const expected = n + softPixelCount(shape) * (2 * shape.k - 1);
+  if (body.length !== expected) throw new RangeError(`mask tile body has ${body.length} bytes, expected ${expected}`);
+  const header = tileHeader(shape);
+  // One output chunk big enough for the whole stream: with zlib's default 16 KiB chunks a
+  // ~230 KB tile takes ~15 round trips to the thread pool and a concat. The compressed bytes
+  // do not depend on the chunk size (the test compares them with encodeMaskTile's).
+  const chunkSize = options.chunkSize ?? Math.max(MIN_OUTPUT_CHUNK, body.length + 1024);
+  return Buffer.concat([header, await deflateAsync(body, { ...options, chunkSize })]);
+}
+
+const MIN_OUTPUT_CHUNK = 64 * 1024;
+
+function tileHeader(tile: MaskTileShape): Buffer {
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt8(VERSION, 4);
@@ -81,7 +101,7 @@ function tileBody(tile: MaskTile): Uint8Array {
  * Calls `run(windowOffset, length)` for each horizontal run of soft pixels (outside the core),
  * in raster order: the one walk both the encoder and the decoder follow.
  */
-function forEachSoftRun(tile: Pick<MaskTile, 'width' | 'height' | 'core'>, run: (offset: number, length: number) => void): void {
+export function forEachSoftRun(tile: Pick<MaskTile, 'width' | 'height' | 'core'>, run: (offset: number, length: number) => void): void {
   const { width, height, core } = tile;
   const after = core.x + core.width;
   for (let y = 0; y < height; y++) {

@@ -1,0 +1,106 @@
+/**
+ * What `fleet prepare` should write (issue 13, input side): CPU per window to read the bench
+ * mosaic back through the worker's MosaicReader, for several gdal_translate -of COG settings.
+ *
+ *   npm run bench:source-decode -- [--windows 50] [--settings deflate-512,none-512]
+ *
+ * Each setting converts the bench mosaic's 27 dalles (3x3 dalles of 1280 px, RGB + IRC + E,
+ * written by `fleet demo`'s writer) once under bench/.cache/prepared-<setting>/, then reads the
+ * same windows (512 px, overlap 128) with the process-wide decoded-tile cache, one at a time,
+ * and reports process CPU per window (inflate on libuv's pool included), tiles decoded and
+ * the bytes on disk. The first row is what fleet prepare writes today (gdal-translate.ts).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { promisify } from 'node:util';
+import { iterateWindows, planWindows } from '@fleet/grid';
+import { DEFAULT_TILE_CACHE_BYTES, layOutMosaic, MosaicReader, scanSource, sharedTileCache, type ModelBand, type SourceRoleName } from '@fleet/raster';
+import { LocalStore } from '@fleet/storage';
+import { benchMosaic, CACHE_DIR } from './fixtures';
+
+const run = promisify(execFile);
+const ROLES: SourceRoleName[] = ['rgb', 'irc', 'elevation'];
+const BANDS: ModelBand[] = ['R', 'G', 'B', 'NIR', 'E'];
+
+/** gdal_translate creation options per setting; the first is fleet prepare's default. */
+const SETTINGS: Array<{ name: string; options: string[] }> = [
+  { name: 'deflate-predictor-512', options: ['COMPRESS=DEFLATE', 'PREDICTOR=YES', 'BLOCKSIZE=512'] },
+  { name: 'deflate-512', options: ['COMPRESS=DEFLATE', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
+  { name: 'deflate-256', options: ['COMPRESS=DEFLATE', 'PREDICTOR=NO', 'BLOCKSIZE=256'] },
+  { name: 'deflate-level1-512', options: ['COMPRESS=DEFLATE', 'LEVEL=1', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
+  { name: 'zstd-512', options: ['COMPRESS=ZSTD', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
+  { name: 'lzw-512', options: ['COMPRESS=LZW', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
+  { name: 'none-512', options: ['COMPRESS=NONE', 'BLOCKSIZE=512'] },
+];
+
+async function prepared(source: string, setting: (typeof SETTINGS)[number]): Promise<string> {
+  const dir = join(CACHE_DIR, `prepared-${setting.name}`);
+  if (existsSync(join(dir, 'complete'))) return dir;
+  const partial = `${dir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  for (const role of ROLES) {
+    await mkdir(join(partial, role), { recursive: true });
+    for (const file of await readdir(join(source, role))) {
+      const args = ['-q', '-of', 'COG', ...setting.options.flatMap((o) => ['-co', o]), join(source, role, file), join(partial, role, file)];
+      await run('gdal_translate', args);
+    }
+  }
+  await writeFile(join(partial, 'complete'), '');
+  await rm(dir, { recursive: true, force: true });
+  await rename(partial, dir);
+  return dir;
+}
+
+async function bytesOnDisk(dir: string): Promise<number> {
+  let total = 0;
+  for (const role of ROLES) for (const f of await readdir(join(dir, role))) total += (await stat(join(dir, role, f))).size;
+  return total;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { windows: { type: 'string' }, settings: { type: 'string' } } });
+  const only = values.settings?.split(',');
+  const unknown = only?.filter((n) => !SETTINGS.some((s) => s.name === n)) ?? [];
+  if (unknown.length > 0) throw new Error(`unknown setting(s) ${unknown.join(', ')}; known: ${SETTINGS.map((s) => s.name).join(', ')}`);
+  const wanted = Number(values.windows ?? 50);
+  if (!Number.isInteger(wanted) || wanted < 1) throw new Error(`--windows must be a positive integer, got ${values.windows}`);
+  const mosaic = await benchMosaic(3, 1280);
+  const source = join(CACHE_DIR, 'mosaic-3x3-1280');
+  process.stdout.write(`machine: ${cpus().length} CPUs, node ${process.version}; load average at the start ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  const plan = planWindows(mosaic.layout.width, mosaic.layout.height, { patch: 512, overlap: 128 });
+  const windows = [...iterateWindows(plan)].slice(0, wanted);
+  process.stdout.write(`${windows.length} windows of 512 px (overlap 128), read one at a time through the decoded-tile cache\n`);
+  process.stdout.write('setting                    MB on disk   CPU ms/window   tiles decoded/window\n');
+  for (const setting of SETTINGS.filter((s) => !only || only.includes(s.name))) {
+    const dir = await prepared(source, setting);
+    const stores = new Map(ROLES.map((r) => [r, new LocalStore(join(dir, r))] as const));
+    const scanned = [];
+    for (const role of ROLES) scanned.push(await scanSource(stores.get(role)!, role));
+    const layout = layOutMosaic(scanned);
+    const reader = new MosaicReader(layout.sources.map((s) => ({ role: s.role, store: stores.get(s.role)!, dalles: s.dalles })));
+    // empty cache, files opened before the clock starts (one pixel of every dalle)
+    sharedTileCache.resize(0);
+    sharedTileCache.resize(DEFAULT_TILE_CACHE_BYTES);
+    for (const d of layout.sources[0]!.dalles) await reader.read({ x: d.x, y: d.y, width: 1, height: 1 }, BANDS);
+    sharedTileCache.resize(0);
+    sharedTileCache.resize(DEFAULT_TILE_CACHE_BYTES);
+    const before = sharedTileCache.stats().misses;
+    const cpu0 = process.cpuUsage();
+    for (const w of windows) await reader.read(w, BANDS);
+    const cpu = process.cpuUsage(cpu0);
+    const decoded = sharedTileCache.stats().misses - before;
+    await reader.close();
+    const ms = (cpu.user + cpu.system) / 1000 / windows.length;
+    process.stdout.write(`${setting.name.padEnd(26)} ${((await bytesOnDisk(dir)) / 1e6).toFixed(1).padStart(10)} ${ms.toFixed(2).padStart(15)} ${(decoded / windows.length).toFixed(2).padStart(21)}\n`);
+  }
+  process.stdout.write(`load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:source-decode failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
