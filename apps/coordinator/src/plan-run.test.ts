@@ -37,6 +37,9 @@ describe('planRun and enqueueRun', () => {
     // columns 0, 256, 512, 688; rows 0, 88
     expect(spec.windowCount).toBe(8);
     expect(runSpecSchema.parse(spec)).toEqual(spec);
+    // a spec without a weighting (planned before) is valid; an unknown one is refused by name
+    expect(runSpecSchema.parse({ ...spec, weighting: undefined }).weighting).toBeUndefined();
+    expect(() => runSpecSchema.parse({ ...spec, weighting: 'cosine' })).toThrow(/weighting/);
   });
 
   it('plans one block per dalle, windows over the footprint and a deterministic run id', async () => {
