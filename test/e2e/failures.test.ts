@@ -53,7 +53,7 @@ describe('fleet run with a corrupt input dalle', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'fleet-fail-'));
-    // 1200 x 300 px: windows at x = 0, 384, 688 (512 wide); D-3-0 is only read by the third
+    // 1200 x 300 px, --overlap 128 (the counts below are for it): windows at x = 0, 384, 688 (512 wide); D-3-0 is only read by the third
     mosaic = await writeStackMosaic(join(root, 'stack'), 4, 1, 300, 300);
     expected = await wholeMosaicArgmax(mosaic, writePerPixelModel(join(root, 'model'), 5));
     cutTileData(join(mosaic.dir, 'D-3-0.tif'));
@@ -66,7 +66,7 @@ describe('fleet run with a corrupt input dalle', () => {
 
   it('fails the windows that read it at once, maps the rest, and says so in one line and in run.json', async () => {
     const out = join(root, 'out');
-    const result = await runFleet(['run', '--stack', mosaic.dir, '--model', join(root, 'model'), '--out', out, '--workers', '1'], {
+    const result = await runFleet(['run', '--stack', mosaic.dir, '--model', join(root, 'model'), '--out', out, '--overlap', '128', '--workers', '1'], {
       REDIS_URL: testRedisUrl(),
       FLEET_QUEUE_PREFIX: uniquePrefix('corrupt'),
       FLEET_THREADS: '1',

@@ -27,7 +27,20 @@ describe('planRun and enqueueRun', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  const request = () => ({ sources: { stack: join(root, 'stack') }, model: join(root, 'model'), output: join(root, 'out') });
+  // the window counts below are for 128 px of overlap (the default before issue 13), given explicitly
+  const request = () => ({ sources: { stack: join(root, 'stack') }, model: join(root, 'model'), output: join(root, 'out'), overlap: 128 });
+
+  it('defaults to 256 px of overlap and Gaussian window weights', async () => {
+    const { spec } = await planRun({ ...request(), overlap: undefined });
+    expect(spec.overlap).toBe(256);
+    expect(spec.weighting).toBe('gaussian');
+    // columns 0, 256, 512, 688; rows 0, 88
+    expect(spec.windowCount).toBe(8);
+    expect(runSpecSchema.parse(spec)).toEqual(spec);
+    // a spec without a weighting (planned before) is valid; an unknown one is refused by name
+    expect(runSpecSchema.parse({ ...spec, weighting: undefined }).weighting).toBeUndefined();
+    expect(() => runSpecSchema.parse({ ...spec, weighting: 'cosine' })).toThrow(/weighting/);
+  });
 
   it('plans one block per dalle, windows over the footprint and a deterministic run id', async () => {
     const { spec, windowsPerBlock } = await planRun(request());

@@ -1,4 +1,4 @@
-import { BlendAccumulator, WeightTable } from '@fleet/blend';
+import { BlendAccumulator, LEGACY_WINDOW_WEIGHTING, WeightTable } from '@fleet/blend';
 import { offsetGeoTransform, type Block } from '@fleet/grid';
 import { geometryOf, outputKeys, type BlockResult, type RunSpec, type RunState } from '@fleet/jobs';
 import { CogWriter } from '@fleet/raster';
@@ -26,7 +26,7 @@ export interface MergeBlockOptions {
 export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, store: ObjectStore, options: MergeBlockOptions): Promise<BlockResult> {
   const started = performance.now();
   const geometry = geometryOf(spec);
-  const weights = new WeightTable(spec.overlap);
+  const weights = new WeightTable(spec.overlap, spec.weighting ?? LEGACY_WINDOW_WEIGHTING);
   const classIds = spec.model.classes.map((c) => c.id);
   const cache = new WindowTileCache(store, state, spec.runId, options.fetchParallel);
   const key = outputKeys.block(block.id);

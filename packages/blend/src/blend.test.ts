@@ -1,5 +1,5 @@
 import { BlendAccumulator, type WindowContribution } from './blend-accumulator';
-import { axisWeights, WeightTable } from './window-weights';
+import { axisWeights, DEFAULT_WINDOW_WEIGHTING, gaussianAxisWeights, WeightTable, windowAxisWeights, type WindowWeighting } from './window-weights';
 
 describe('axisWeights', () => {
   it('is 1 in the middle, falls towards both edges and never reaches 0', () => {
@@ -21,6 +21,43 @@ describe('axisWeights', () => {
   it('memoises per size', () => {
     const t = new WeightTable(64);
     expect(t.get(100)).toBe(t.get(100));
+  });
+});
+
+describe('gaussianAxisWeights', () => {
+  it('peaks at the centre, is symmetric, falls strictly towards both edges and stays > 0', () => {
+    const w = gaussianAxisWeights(512);
+    expect(w[255]).toBeCloseTo(1, 4);
+    expect(w[256]).toBe(w[255]);
+    for (let i = 0; i < 256; i++) expect(w[511 - i]).toBe(w[i]);
+    for (let i = 1; i < 256; i++) expect(w[i]).toBeGreaterThan(w[i - 1]!);
+    // sigma = 512/8 = 64: the edge pixel is 255.5 px = ~4 sigma from the centre
+    expect(w[0]).toBeCloseTo(Math.exp(-(255.5 ** 2) / (2 * 64 ** 2)), 8);
+    expect(w[0]).toBeGreaterThan(0);
+  });
+
+  it('hands a pixel to the window that has it nearer its centre', () => {
+    // windows A at 0 and B at 384 (overlap 128): left of the midline (448) A weighs more, right of it B
+    const w = gaussianAxisWeights(512);
+    expect(w[447]!).toBeGreaterThan(w[447 - 384]!);
+    expect(w[448]!).toBeLessThan(w[448 - 384]!);
+  });
+
+  it('gives one weight to a one-pixel window', () => {
+    expect([...gaussianAxisWeights(1)]).toEqual([1]);
+  });
+});
+
+describe('WeightTable', () => {
+  it('uses the Gaussian by default and the sin^2 ramp over the overlap when asked', () => {
+    expect(DEFAULT_WINDOW_WEIGHTING).toBe('gaussian');
+    expect(new WeightTable(128).get(512)).toEqual(gaussianAxisWeights(512));
+    expect(new WeightTable(128, 'sin2-ramp').get(512)).toEqual(axisWeights(512, 128));
+    expect(windowAxisWeights('sin2-ramp', 300, 64)).toEqual(axisWeights(300, 64));
+  });
+
+  it('rejects a weighting it does not know, naming it', () => {
+    expect(() => new WeightTable(128, 'cosine' as WindowWeighting)).toThrow(/unknown window weighting "cosine"; known: gaussian, sin2-ramp/);
   });
 });
 
@@ -58,6 +95,19 @@ describe('BlendAccumulator', () => {
     const acc = new BlendAccumulator(24, 1, [1, 2]);
     acc.add(uniformWindow(16, 1, 0, 0, [[1, 160], [2, 95]], 8));
     acc.add(uniformWindow(16, 1, 8, 0, [[2, 160], [1, 95]], 8));
+    const out = [...acc.resolve()];
+    expect(out.slice(0, 12)).toEqual(new Array(12).fill(1));
+    expect(out.slice(12)).toEqual(new Array(12).fill(2));
+  });
+
+  it('with Gaussian weights, keeps each side of the overlap midline to the nearer-centred window', () => {
+    // A (class 1) covers x 0..15, B (class 2) covers x 8..23; A is as confident as B
+    const g = (n: number) => gaussianAxisWeights(n);
+    const a = { ...uniformWindow(16, 1, 0, 0, [[1, 160], [2, 95]]), weightsX: g(16), weightsY: g(1) };
+    const b = { ...uniformWindow(16, 1, 8, 0, [[2, 160], [1, 95]]), weightsX: g(16), weightsY: g(1) };
+    const acc = new BlendAccumulator(24, 1, [1, 2]);
+    acc.add(a);
+    acc.add(b);
     const out = [...acc.resolve()];
     expect(out.slice(0, 12)).toEqual(new Array(12).fill(1));
     expect(out.slice(12)).toEqual(new Array(12).fill(2));

@@ -76,6 +76,12 @@ export const runSpecSchema = z.object({
    * see chooseGroupSide). Absent: 1 (one-window jobs).
    */
   groupSide: z.number().int().min(1).max(64).optional(),
+  /**
+   * How the merger weights overlapping windows (packages/blend window-weights.ts). Absent: a run
+   * planned before the Gaussian became the default (issue 13), which keeps the sin^2 ramp so
+   * its blocks all blend alike.
+   */
+  weighting: z.enum(['gaussian', 'sin2-ramp']).optional(),
 });
 export type RunSpec = z.infer<typeof runSpecSchema>;
 
