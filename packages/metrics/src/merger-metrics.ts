@@ -26,3 +26,13 @@ export class PreparerMetrics {
     this.dalles = new Counter({ name: 'fleet_preparer_dalles_total', help: 'prepare-dalle job attempts, by outcome (done, failed)', labelNames: ['outcome'], registers: [registry] });
   }
 }
+
+/** A scheduler's own metrics (fleet_scheduler_*), registered in `registry`. */
+export class SchedulerMetrics {
+  /** Firings by schedule and outcome: ok, failed, skipped (the schedule's previous run still going). */
+  readonly firings: Counter<'schedule' | 'outcome'>;
+
+  constructor(registry: Registry) {
+    this.firings = new Counter({ name: 'fleet_scheduler_firings_total', help: 'Schedule firings, by schedule and outcome (ok, failed, skipped)', labelNames: ['schedule', 'outcome'], registers: [registry] });
+  }
+}

@@ -1,10 +1,12 @@
 import { lifecycleEnv, parseEnv, redisEnv } from '@fleet/config';
+import { metricsEnv } from '@fleet/metrics';
 import { z } from 'zod';
 
 /** What `fleet scheduler` reads from the environment (validated at start; a bad value names the variable). */
 export const schedulerEnvShape = {
   FLEET_QUEUE_PREFIX: redisEnv.FLEET_QUEUE_PREFIX,
   ...lifecycleEnv,
+  ...metricsEnv,
   /**
    * Where each firing's summary is POSTed as JSON (success and failure). Unset: no
    * notification, the outcome is only logged and kept for `fleet schedule list`. Empty counts
