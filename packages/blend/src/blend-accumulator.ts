@@ -24,76 +24,131 @@ export interface WindowContribution {
  *   probabilities can tie where the float ones did not; a tie is broken by the exact argmax
  *   of the highest-weight window, so a context-free model reproduces the whole-mosaic argmax.
  * Pure maths: no I/O, so it is tested on hand-made arrays.
+ *
+ * Built for speed (a merger blends ~600 Mpx per block): the buffers are allocated once for
+ * the largest region and reused by reset(), scores are pixel-major (a pixel's classes sit
+ * side by side, so resolve reads one short run per pixel) and a pixel's scores are zeroed
+ * only when a window first covers it. The arithmetic (weights as doubles, sums stored as
+ * float32, windows in the order added) is kept exactly, so the output bytes do not change.
  */
 export class BlendAccumulator {
-  private readonly n: number;
+  private w: number;
+  private h: number;
+  private n: number;
+  private readonly capacity: number;
+  private readonly classCount: number;
+  /** classCount scores per pixel, pixel-major; valid only where coverage > 0. */
   private readonly scores: Float32Array;
   private readonly coverage: Uint8Array;
   private readonly bestWeight: Float32Array;
   private readonly bestClass: Uint8Array;
   private readonly classIndex = new Int16Array(256).fill(-1);
 
-  /** `classIds`: the FLAIR ids that can occur, e.g. the model's enabled classes. */
-  constructor(readonly width: number, readonly height: number, private readonly classIds: readonly number[]) {
+  /**
+   * `classIds`: the FLAIR ids that can occur, e.g. the model's enabled classes. `capacity`:
+   * the most pixels a region will have after reset() (default width * height).
+   */
+  constructor(width: number, height: number, private readonly classIds: readonly number[], capacity = width * height) {
+    if (width * height > capacity) throw new RangeError(`region ${width}x${height} exceeds the capacity of ${capacity} pixels`);
+    this.w = width;
+    this.h = height;
     this.n = width * height;
+    this.capacity = capacity;
+    this.classCount = classIds.length;
     classIds.forEach((id, i) => (this.classIndex[id] = i));
-    this.scores = new Float32Array(classIds.length * this.n);
-    this.coverage = new Uint8Array(this.n);
-    this.bestWeight = new Float32Array(this.n);
-    this.bestClass = new Uint8Array(this.n);
+    this.scores = new Float32Array(this.classCount * capacity);
+    this.coverage = new Uint8Array(capacity);
+    this.bestWeight = new Float32Array(capacity);
+    this.bestClass = new Uint8Array(capacity);
+  }
+
+  get width(): number {
+    return this.w;
+  }
+
+  get height(): number {
+    return this.h;
+  }
+
+  /** Empties the accumulator for a new region of width x height (within the capacity). */
+  reset(width: number, height: number): void {
+    if (width * height > this.capacity) throw new RangeError(`region ${width}x${height} exceeds the capacity of ${this.capacity} pixels`);
+    this.w = width;
+    this.h = height;
+    this.n = width * height;
+    this.coverage.fill(0, 0, this.n);
   }
 
   add(win: WindowContribution): void {
-    const { width: W, height: H, n } = this;
+    const W = this.w;
+    const C = this.classCount;
     const x0 = Math.max(0, win.offsetX);
     const y0 = Math.max(0, win.offsetY);
     const x1 = Math.min(W, win.offsetX + win.width);
-    const y1 = Math.min(H, win.offsetY + win.height);
+    const y1 = Math.min(this.h, win.offsetY + win.height);
     const k = win.softIds.length;
+    const { argmax, softIds, softProbs, weightsX, weightsY, offsetX } = win;
+    const { scores, coverage, bestWeight, bestClass, classIndex } = this;
     for (let y = y0; y < y1; y++) {
       const wy = y - win.offsetY;
-      const weightY = win.weightsY[wy]!;
+      const weightY = weightsY[wy]!;
+      const srcRow = wy * win.width - offsetX; // + region x = window pixel
+      const dstRow = y * W;
       for (let x = x0; x < x1; x++) {
-        const wx = x - win.offsetX;
-        const src = wy * win.width + wx;
-        const cls = win.argmax[src]!;
+        const src = srcRow + x;
+        const cls = argmax[src]!;
         if (cls === 0) continue;
-        const dst = y * W + x;
-        const weight = weightY * win.weightsX[wx]!;
-        this.coverage[dst] = Math.min(255, this.coverage[dst]! + 1);
-        if (weight > this.bestWeight[dst]!) {
-          this.bestWeight[dst] = weight;
-          this.bestClass[dst] = cls;
+        const dst = dstRow + x;
+        const base = dst * C;
+        // a double, as before: compared unrounded, stored as float32
+        const weight = weightY * weightsX[x - offsetX]!;
+        const cover = coverage[dst]!;
+        if (cover === 0) {
+          coverage[dst] = 1;
+          bestWeight[dst] = 0;
+          bestClass[dst] = 0;
+          for (let c = 0; c < C; c++) scores[base + c] = 0;
+        } else if (cover < 255) {
+          coverage[dst] = cover + 1;
+        }
+        if (weight > bestWeight[dst]!) {
+          bestWeight[dst] = weight;
+          bestClass[dst] = cls;
         }
         for (let r = 0; r < k; r++) {
-          const p = win.softProbs[r]![src]!;
+          const p = softProbs[r]![src]!;
           if (p === 0) continue;
-          const ci = this.classIndex[win.softIds[r]![src]!]!;
-          if (ci < 0) throw new RangeError(`class id ${win.softIds[r]![src]} is not one of the model's classes`);
-          this.scores[ci * n + dst]! += weight * p;
+          const ci = classIndex[softIds[r]![src]!]!;
+          if (ci < 0) throw new RangeError(`class id ${softIds[r]![src]} is not one of the model's classes`);
+          scores[base + ci]! += weight * p;
         }
       }
     }
   }
 
-  /** Class ids per region pixel (0 = no data), row-major. */
-  resolve(): Uint8Array {
-    const { n } = this;
-    const out = new Uint8Array(n);
-    const C = this.classIds.length;
+  /** Class ids per region pixel (0 = no data), row-major, into `out` (or a new array). */
+  resolve(out: Uint8Array = new Uint8Array(this.n)): Uint8Array {
+    const { n, scores, coverage, bestClass, classIndex, classIds } = this;
+    const C = this.classCount;
+    if (out.length < n) throw new RangeError(`output holds ${out.length} pixels, the region ${n}`);
     for (let i = 0; i < n; i++) {
-      const cover = this.coverage[i]!;
-      if (cover === 0) continue;
-      const fallback = this.bestClass[i]!;
+      const cover = coverage[i]!;
+      if (cover === 0) {
+        out[i] = 0;
+        continue;
+      }
+      const fallback = bestClass[i]!;
       if (cover === 1) {
         out[i] = fallback;
         continue;
       }
-      let best = -1;
-      let bestScore = -Infinity;
+      const base = i * C;
+      // first class with the highest score; tie: another class has that score too
+      let best = 0;
+      let bestScore = scores[base]!;
       let tie = false;
-      for (let c = 0; c < C; c++) {
-        const s = this.scores[c * n + i]!;
+      for (let c = 1; c < C; c++) {
+        const s = scores[base + c]!;
         if (s > bestScore) {
           bestScore = s;
           best = c;
@@ -102,8 +157,9 @@ export class BlendAccumulator {
           tie = true;
         }
       }
-      if (tie && this.scores[this.classIndex[fallback]! * n + i] === bestScore) out[i] = fallback;
-      else out[i] = this.classIds[best]!;
+      const fi = classIndex[fallback]!;
+      if (tie && fi >= 0 && scores[base + fi] === bestScore) out[i] = fallback;
+      else out[i] = classIds[best]!;
     }
     return out;
   }
