@@ -27,8 +27,9 @@ export interface WindowContribution {
  *
  * Built for speed (a merger blends ~600 Mpx per block): the buffers are allocated once for
  * the largest region and reused by reset(), scores are pixel-major (a pixel's classes sit
- * side by side, so resolve reads one short run per pixel) and a pixel's scores are zeroed
- * only when a window first covers it. The arithmetic (weights as doubles, sums stored as
+ * side by side, so resolve reads one short run per pixel) and a pixel gets scores only when
+ * a second window covers it (the first one's are added then, in their original order): one
+ * window alone gives its exact argmax, whatever its scores. The arithmetic (weights as doubles, sums stored as
  * float32, windows in the order added) is kept exactly, so the output bytes do not change.
  */
 export class BlendAccumulator {
@@ -37,12 +38,16 @@ export class BlendAccumulator {
   private n: number;
   private readonly capacity: number;
   private readonly classCount: number;
-  /** classCount scores per pixel, pixel-major; valid only where coverage > 0. */
+  /** classCount scores per pixel, pixel-major; valid only where coverage > 1. */
   private readonly scores: Float32Array;
   private readonly coverage: Uint8Array;
   private readonly bestWeight: Float32Array;
   private readonly bestClass: Uint8Array;
   private readonly classIndex = new Int16Array(256).fill(-1);
+  /** Where coverage is 1, the window (index in `windows`) that covers the pixel. */
+  private readonly firstWindow: Uint16Array;
+  /** The windows added since the last reset, in order. */
+  private readonly windows: WindowContribution[] = [];
 
   /**
    * `classIds`: the FLAIR ids that can occur, e.g. the model's enabled classes. `capacity`:
@@ -60,6 +65,7 @@ export class BlendAccumulator {
     this.coverage = new Uint8Array(capacity);
     this.bestWeight = new Float32Array(capacity);
     this.bestClass = new Uint8Array(capacity);
+    this.firstWindow = new Uint16Array(capacity);
   }
 
   get width(): number {
@@ -77,9 +83,13 @@ export class BlendAccumulator {
     this.h = height;
     this.n = width * height;
     this.coverage.fill(0, 0, this.n);
+    this.windows.length = 0;
   }
 
   add(win: WindowContribution): void {
+    const slot = this.windows.length;
+    if (slot > 0xffff) throw new RangeError(`more than ${0xffff + 1} windows added to one region`);
+    this.windows.push(win);
     const W = this.w;
     const C = this.classCount;
     const x0 = Math.max(0, win.offsetX);
@@ -88,7 +98,7 @@ export class BlendAccumulator {
     const y1 = Math.min(this.h, win.offsetY + win.height);
     const k = win.softIds.length;
     const { argmax, softIds, softProbs, weightsX, weightsY, offsetX } = win;
-    const { scores, coverage, bestWeight, bestClass, classIndex } = this;
+    const { scores, coverage, bestWeight, bestClass, classIndex, firstWindow } = this;
     for (let y = y0; y < y1; y++) {
       const wy = y - win.offsetY;
       const weightY = weightsY[wy]!;
@@ -99,18 +109,28 @@ export class BlendAccumulator {
         const cls = argmax[src]!;
         if (cls === 0) continue;
         const dst = dstRow + x;
-        const base = dst * C;
-        // a double, as before: compared unrounded, stored as float32
+        // a double, as it always was: compared unrounded, stored as float32
         const weight = weightY * weightsX[x - offsetX]!;
         const cover = coverage[dst]!;
         if (cover === 0) {
+          // first window here: no scores yet, as one window alone gives its exact argmax
           coverage[dst] = 1;
-          bestWeight[dst] = 0;
-          bestClass[dst] = 0;
-          for (let c = 0; c < C; c++) scores[base + c] = 0;
-        } else if (cover < 255) {
-          coverage[dst] = cover + 1;
+          firstWindow[dst] = slot;
+          const first = weight > 0;
+          bestWeight[dst] = first ? weight : 0;
+          bestClass[dst] = first ? cls : 0;
+          for (let r = 0; r < k; r++) {
+            if (softProbs[r]![src] !== 0 && classIndex[softIds[r]![src]!]! < 0) throw unknownClass(softIds[r]![src]!);
+          }
+          continue;
         }
+        const base = dst * C;
+        if (cover === 1) {
+          // second window: the first one's scores now matter, added first as they always were
+          for (let c = 0; c < C; c++) scores[base + c] = 0;
+          this.replayFirst(firstWindow[dst]!, x, y, base);
+        }
+        if (cover < 255) coverage[dst] = cover + 1;
         if (weight > bestWeight[dst]!) {
           bestWeight[dst] = weight;
           bestClass[dst] = cls;
@@ -119,10 +139,23 @@ export class BlendAccumulator {
           const p = softProbs[r]![src]!;
           if (p === 0) continue;
           const ci = classIndex[softIds[r]![src]!]!;
-          if (ci < 0) throw new RangeError(`class id ${softIds[r]![src]} is not one of the model's classes`);
+          if (ci < 0) throw unknownClass(softIds[r]![src]!);
           scores[base + ci]! += weight * p;
         }
       }
+    }
+  }
+
+  /** Adds the scores of the window in `slot` at region pixel (x, y), whose scores start at `base`. */
+  private replayFirst(slot: number, x: number, y: number, base: number): void {
+    const win = this.windows[slot]!;
+    const wx = x - win.offsetX;
+    const wy = y - win.offsetY;
+    const src = wy * win.width + wx;
+    const weight = win.weightsY[wy]! * win.weightsX[wx]!;
+    for (let r = 0; r < win.softIds.length; r++) {
+      const p = win.softProbs[r]![src]!;
+      if (p !== 0) this.scores[base + this.classIndex[win.softIds[r]![src]!]!]! += weight * p;
     }
   }
 
@@ -163,4 +196,8 @@ export class BlendAccumulator {
     }
     return out;
   }
+}
+
+function unknownClass(id: number): RangeError {
+  return new RangeError(`class id ${id} is not one of the model's classes`);
 }
