@@ -7,21 +7,42 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fromFile } from 'geotiff';
 import { noisyMaskTile } from '../../../test/support/mask-tile-fixture';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
 import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { mergeBlock } from './merge-block';
 
 /**
- * The merger's output, pinned: sha256 of the COG each block merges into, recorded with the
- * merger as it was before the speed work (issue 13). Any change to blending, overviews,
- * compression or layout changes these bytes; a deliberate change re-records them and says so.
+ * The merger's output, pinned: sha256 of the COG each block merges into, and of its decoded
+ * pixels (every image: full resolution and overviews). Any change to blending, overviews,
+ * compression or layout changes the file hashes; a deliberate change re-records them and
+ * says so. The pixel hashes were recorded with the merger as it was before the speed work
+ * (issue 13) and must never change: the file hashes were re-recorded once, deliberately, when
+ * the output tiles went to run-length Deflate (OUTPUT_DEFLATE), same pixels. With zlib's
+ * default strategy the files were wide 85c3c8e4..., narrow 6aaea421... (the speed work kept
+ * those bytes until that commit).
  * The tiles disagree between windows (k = 2, ties, nodata), so every branch of the blend runs.
  */
 const EXPECTED_SHA256: Record<string, string> = {
-  wide: '85c3c8e478a68a61f43c7e1ceb5192e678a9541e118636552d9fd04b2b28527a',
-  narrow: '6aaea42169e5d696885ceac5f96acd92a1fd66c385822c716a701ce67bf1da64',
+  wide: 'e285a641c2805aff13ba1eed0db33a17a266fce07f4e37bc0aa0d63081c49689',
+  narrow: '6e202c2ced72559b074640b3cd228292ca8b6b90f6196bf65573ad28f6611b0f',
 };
+const EXPECTED_PIXELS_SHA256: Record<string, string> = {
+  wide: 'dc9f40abdedb6a4c287b2c1d5f9b3a07894918e4768f77e00bc3124cae2f07e5',
+  narrow: '0f127131342246a2ab357553fbbf7bd01e226ddb8ff152535d339ee77f8fa3ff',
+};
+
+/** sha256 over the decoded pixels of every image of a GeoTIFF, full resolution first. */
+async function pixelsSha256(path: string): Promise<string> {
+  const tiff = await fromFile(path);
+  const hash = createHash('sha256');
+  for (let k = 0; k < (await tiff.getImageCount()); k++) {
+    const [band] = (await (await tiff.getImage(k)).readRasters()) as unknown as Uint8Array[];
+    hash.update(band!);
+  }
+  return hash.digest('hex');
+}
 
 const WIDTH = 1400;
 const HEIGHT = 900;
@@ -59,10 +80,14 @@ describe('mergeBlock output bytes', () => {
         await state.completeWindow(w.index, w.id, 'done', index.touching(w));
       }
       const hashes: Record<string, string> = {};
+      const pixelHashes: Record<string, string> = {};
       for (const block of spec.blocks) {
         await mergeBlock(spec, block, state, store, { fetchParallel: 3 });
-        hashes[block.id] = createHash('sha256').update(await readFile(join(dir, 'blocks', `${block.id}.tif`))).digest('hex');
+        const path = join(dir, 'blocks', `${block.id}.tif`);
+        hashes[block.id] = createHash('sha256').update(await readFile(path)).digest('hex');
+        pixelHashes[block.id] = await pixelsSha256(path);
       }
+      expect(pixelHashes).toEqual(EXPECTED_PIXELS_SHA256);
       expect(hashes).toEqual(EXPECTED_SHA256);
     } finally {
       await rm(dir, { recursive: true, force: true });

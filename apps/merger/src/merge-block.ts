@@ -12,6 +12,14 @@ import { WindowTileCache } from './window-tile-cache';
 /** Output GeoTIFF tile size, also the unit the block is blended in. */
 export const OUTPUT_TILE = 512;
 
+/**
+ * Deflate of the output tiles: run-length matching only. At zlib's default strategy, level 6,
+ * compressing took more of a 25,000 px merge than blending (BENCHMARKS.md, "Merger"); a class
+ * map's rows are runs of classes, which Z_RLE finds several times faster, for tiles somewhat
+ * larger. Still ordinary Deflate: GDAL and every COG reader inflate it as before.
+ */
+export const OUTPUT_DEFLATE = { deflateLevel: 6, deflateStrategy: 'rle' } as const;
+
 export interface MergeBlockOptions {
   fetchParallel: number;
   /** Collects time per stage (fetch, decode, blend, argmax, encode, overviews, write) for benchmarks. */
@@ -59,6 +67,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
       FLAIR_CLASSES: spec.model.classes.map((c) => `${c.id}:${c.name}`).join(';'),
     },
     bandDescriptions: ['FLAIR land-cover class'],
+    ...OUTPUT_DEFLATE,
   }, clock);
   try {
     for (let ty = 0; ty < writer.tilesDown; ty++) {

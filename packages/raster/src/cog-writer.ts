@@ -1,6 +1,6 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { deflate as deflateCallback } from 'node:zlib';
+import { constants as zlibConstants, deflate as deflateCallback, type ZlibOptions } from 'node:zlib';
 import { cogGhostArea, cogLevelSizes, type LevelSize } from './cog-layout';
 import { buildGeoTiffTags, buildOverviewTags } from './geotiff-tags';
 import { type GeoTiffWriteOptions, type ResolvedWriteOptions, resolveWriteOptions } from './geotiff-write-options';
@@ -15,7 +15,15 @@ const TRAILER = 4;
 const COPY_CHUNK = 1 << 20;
 
 /** Options of a COG of class ids: one uint8 band, overviews by 2x2 mode. */
-export type CogWriteOptions = Omit<GeoTiffWriteOptions, 'bands' | 'photometric'>;
+export type CogWriteOptions = Omit<GeoTiffWriteOptions, 'bands' | 'photometric'> & {
+  /**
+   * zlib's matching strategy. 'default' searches for repeated strings (deflateLevel sets how
+   * hard); 'rle' looks only for runs, several times faster on class maps, whose rows are runs
+   * of classes, for somewhat larger tiles. Both are ordinary Deflate that any reader inflates.
+   * Default 'default'.
+   */
+  deflateStrategy?: 'default' | 'rle';
+};
 
 /**
  * One image of the COG being built: a strip of up to tileSize full-width rows, cut into
@@ -36,7 +44,7 @@ class LevelStrip {
   constructor(
     readonly size: LevelSize,
     private readonly tileSize: number,
-    private readonly deflateLevel: number,
+    private readonly deflateOptions: ZlibOptions,
     readonly tempPath: string,
     readonly file: FileHandle,
     private readonly next: LevelStrip | undefined,
@@ -93,7 +101,7 @@ class LevelStrip {
     const rows = this.rowsInStrip;
     let since = performance.now();
     const compressed = await Promise.all(
-      Array.from({ length: this.tilesAcross }, (_, tx) => deflate(this.cutTile(tx, rows), { level: this.deflateLevel })),
+      Array.from({ length: this.tilesAcross }, (_, tx) => deflate(this.cutTile(tx, rows), this.deflateOptions)),
     );
     this.clock?.add('encode', since);
     since = performance.now();
@@ -168,14 +176,17 @@ export class CogWriter {
    */
   static async create(path: string, options: CogWriteOptions, clock?: StageClock): Promise<CogWriter> {
     // bigTiff 'auto' is decided at close, when the compressed size is known.
-    const o = resolveWriteOptions({ ...options, bands: 1, bigTiff: options.bigTiff === true });
+    const { deflateStrategy = 'default', ...tiffOptions } = options;
+    if (deflateStrategy !== 'default' && deflateStrategy !== 'rle') throw new RangeError(`${path}: deflateStrategy must be 'default' or 'rle', got ${String(deflateStrategy)}`);
+    const o = resolveWriteOptions({ ...tiffOptions, bands: 1, bigTiff: options.bigTiff === true });
+    const deflateOptions: ZlibOptions = { level: o.deflateLevel, ...(deflateStrategy === 'rle' ? { strategy: zlibConstants.Z_RLE } : {}) };
     const sizes = cogLevelSizes(o.width, o.height, o.tileSize);
     const levels: LevelStrip[] = [];
     try {
       for (let k = sizes.length - 1; k >= 0; k--) {
         const tempPath = `${path}.level${k}.partial`;
         const file = await open(tempPath, 'w+'); // read back at close
-        levels.unshift(new LevelStrip(sizes[k]!, o.tileSize, o.deflateLevel, tempPath, file, levels[0], clock));
+        levels.unshift(new LevelStrip(sizes[k]!, o.tileSize, deflateOptions, tempPath, file, levels[0], clock));
       }
     } catch (err) {
       await closeAndRemove(levels);
