@@ -44,6 +44,14 @@ export class BlendAccumulator {
   private readonly bestWeight: Float32Array;
   private readonly bestClass: Uint8Array;
   private readonly classIndex = new Int16Array(256).fill(-1);
+  /**
+   * Where coverage > 1, the running argmax of the scores, kept as they grow (scores only
+   * grow: weights and probabilities are >= 0), so resolve does not scan every class of every
+   * pixel: the highest score, the first class index that has it, and whether another has it.
+   */
+  private readonly topScore: Float32Array;
+  private readonly topIndex: Uint8Array;
+  private readonly topTied: Uint8Array;
   /** Where coverage is 1, the window (index in `windows`) that covers the pixel. */
   private readonly firstWindow: Uint16Array;
   /** The windows added since the last reset, in order. */
@@ -66,6 +74,9 @@ export class BlendAccumulator {
     this.bestWeight = new Float32Array(capacity);
     this.bestClass = new Uint8Array(capacity);
     this.firstWindow = new Uint16Array(capacity);
+    this.topScore = new Float32Array(capacity);
+    this.topIndex = new Uint8Array(capacity);
+    this.topTied = new Uint8Array(capacity);
   }
 
   get width(): number {
@@ -128,7 +139,11 @@ export class BlendAccumulator {
         if (cover === 1) {
           // second window: the first one's scores now matter, added first as they always were
           for (let c = 0; c < C; c++) scores[base + c] = 0;
-          this.replayFirst(firstWindow[dst]!, x, y, base);
+          // all classes at 0: the first one leads, tied with the others
+          this.topScore[dst] = 0;
+          this.topIndex[dst] = 0;
+          this.topTied[dst] = C > 1 ? 1 : 0;
+          this.replayFirst(firstWindow[dst]!, x, y, dst, base);
         }
         if (cover < 255) coverage[dst] = cover + 1;
         if (weight > bestWeight[dst]!) {
@@ -140,14 +155,35 @@ export class BlendAccumulator {
           if (p === 0) continue;
           const ci = classIndex[softIds[r]![src]!]!;
           if (ci < 0) throw unknownClass(softIds[r]![src]!);
-          scores[base + ci]! += weight * p;
+          this.raise(dst, base, ci, weight * p);
         }
       }
     }
   }
 
-  /** Adds the scores of the window in `slot` at region pixel (x, y), whose scores start at `base`. */
-  private replayFirst(slot: number, x: number, y: number, base: number): void {
+  /**
+   * Adds `amount` to class index `ci` of pixel `dst` (scores from `base`) as a float32 sum, as
+   * it always was, and keeps the pixel's running argmax: a class passing the top score leads
+   * alone; one reaching it ties, and leads if its index is lower.
+   */
+  private raise(dst: number, base: number, ci: number, amount: number): void {
+    const { scores } = this;
+    const before = scores[base + ci]!;
+    scores[base + ci] = before + amount;
+    const after = scores[base + ci]!; // rounded to float32
+    const top = this.topScore[dst]!;
+    if (after > top) {
+      this.topScore[dst] = after;
+      this.topIndex[dst] = ci;
+      this.topTied[dst] = 0;
+    } else if (after === top && before !== top) {
+      this.topTied[dst] = 1;
+      if (ci < this.topIndex[dst]!) this.topIndex[dst] = ci;
+    }
+  }
+
+  /** Adds the scores of the window in `slot` at region pixel (x, y) = `dst`, whose scores start at `base`. */
+  private replayFirst(slot: number, x: number, y: number, dst: number, base: number): void {
     const win = this.windows[slot]!;
     const wx = x - win.offsetX;
     const wy = y - win.offsetY;
@@ -155,13 +191,13 @@ export class BlendAccumulator {
     const weight = win.weightsY[wy]! * win.weightsX[wx]!;
     for (let r = 0; r < win.softIds.length; r++) {
       const p = win.softProbs[r]![src]!;
-      if (p !== 0) this.scores[base + this.classIndex[win.softIds[r]![src]!]!]! += weight * p;
+      if (p !== 0) this.raise(dst, base, this.classIndex[win.softIds[r]![src]!]!, weight * p);
     }
   }
 
   /** Class ids per region pixel (0 = no data), row-major, into `out` (or a new array). */
   resolve(out: Uint8Array = new Uint8Array(this.n)): Uint8Array {
-    const { n, scores, coverage, bestClass, classIndex, classIds } = this;
+    const { n, scores, coverage, bestClass, classIndex, classIds, topScore, topIndex, topTied } = this;
     const C = this.classCount;
     if (out.length < n) throw new RangeError(`output holds ${out.length} pixels, the region ${n}`);
     for (let i = 0; i < n; i++) {
@@ -175,23 +211,11 @@ export class BlendAccumulator {
         out[i] = fallback;
         continue;
       }
-      const base = i * C;
-      // first class with the highest score; tie: another class has that score too
-      let best = 0;
-      let bestScore = scores[base]!;
-      let tie = false;
-      for (let c = 1; c < C; c++) {
-        const s = scores[base + c]!;
-        if (s > bestScore) {
-          bestScore = s;
-          best = c;
-          tie = false;
-        } else if (s === bestScore) {
-          tie = true;
-        }
-      }
+      const best = topIndex[i]!;
+      const tie = topTied[i] === 1;
+      const bestScore = topScore[i]!;
       const fi = classIndex[fallback]!;
-      if (tie && fi >= 0 && scores[base + fi] === bestScore) out[i] = fallback;
+      if (tie && fi >= 0 && scores[i * C + fi] === bestScore) out[i] = fallback;
       else out[i] = classIds[best]!;
     }
     return out;
