@@ -26,11 +26,12 @@ export interface WindowContribution {
  * Pure maths: no I/O, so it is tested on hand-made arrays.
  *
  * Built for speed (a merger blends ~600 Mpx per block): the buffers are allocated once for
- * the largest region and reused by reset(), scores are pixel-major (a pixel's classes sit
- * side by side, so resolve reads one short run per pixel) and a pixel gets scores only when
- * a second window covers it (the first one's are added then, in their original order): one
- * window alone gives its exact argmax, whatever its scores. The arithmetic (weights as doubles, sums stored as
- * float32, windows in the order added) is kept exactly, so the output bytes do not change.
+ * the largest region and reused by reset(); scores are pixel-major (a pixel's classes side by
+ * side); a pixel gets scores only when a second window covers it (the first one's are added
+ * then, in their original order), as one window alone gives its exact argmax whatever its
+ * scores; and each pixel's argmax is kept up to date as its scores grow. The arithmetic
+ * (weights as doubles, sums stored as float32, windows in the order added) is kept exactly,
+ * so the output bytes do not change (apps/merger/src/merge-block-bytes.test.ts).
  */
 export class BlendAccumulator {
   private w: number;
