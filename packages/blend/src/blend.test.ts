@@ -113,4 +113,16 @@ describe('BlendAccumulator', () => {
     const acc = new BlendAccumulator(4, 4, [1]);
     expect(() => acc.reset(5, 4)).toThrow(/5x4 exceeds the capacity of 16 pixels/);
   });
+
+  it('resolves a tie the fallback is not part of to the first tied class, whatever order the windows came in', () => {
+    // equal weights (no ramp): the first window's argmax (3) is the fallback, but classes 1 and 2 tie above it
+    const a = uniformWindow(3, 1, 0, 0, [[3, 50]], 0);
+    const b = uniformWindow(3, 1, 0, 0, [[2, 100]], 0);
+    const c = uniformWindow(3, 1, 0, 0, [[1, 100]], 0);
+    for (const order of [[a, b, c], [a, c, b]]) {
+      const acc = new BlendAccumulator(3, 1, [1, 2, 3]);
+      for (const w of order) acc.add(w);
+      expect([...acc.resolve()]).toEqual([1, 1, 1]);
+    }
+  });
 });
