@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { BlockIndex, exclusiveCore, iterateWindows, planWindows, type PlannedWindow, type WindowPlan } from '@fleet/grid';
 import { outputKeys, RunState, type RunSpec } from '@fleet/jobs';
 import { mergeBlock } from '@fleet/merger';
-import { CogWriter } from '@fleet/raster';
+import { CogWriter, StageClock } from '@fleet/raster';
 import { createRedisConnection, startPrivateRedis } from '@fleet/redis';
 import { LocalStore } from '@fleet/storage';
 import { encodeMaskTile, type MaskTile } from '@fleet/tiles';
@@ -119,9 +119,23 @@ async function mergeOnly(size: number, dir: string, redisUrl: string): Promise<v
   try {
     const spec = specFor(size, dir);
     const state = new RunState(connection, 'bench', spec.runId);
+    const clock = new StageClock();
     const started = performance.now();
-    const result = await mergeBlock(spec, spec.blocks[0]!, state, new LocalStore(dir), { fetchParallel: 8 });
-    console.log(JSON.stringify({ mode: 'merge-only', size, fileMB: Math.round(result.bytes / 2 ** 20), seconds: Math.round((performance.now() - started) / 100) / 10, peakRssMB: mb(process.resourceUsage().maxRSS) }));
+    const cpuBefore = process.cpuUsage();
+    const result = await mergeBlock(spec, spec.blocks[0]!, state, new LocalStore(dir), { fetchParallel: 8, clock });
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    console.log(JSON.stringify({
+      mode: 'merge-only',
+      size,
+      fileMB: Math.round(result.bytes / 2 ** 20),
+      seconds: Math.round(seconds * 10) / 10,
+      mpxPerSecond: Math.round((size * size) / 1e6 / seconds * 10) / 10,
+      // process CPU (every thread, zlib's pool included) over wall time: ~1 when pinned to one core
+      cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+      peakRssMB: mb(process.resourceUsage().maxRSS),
+      stageMs: clock.rounded(),
+    }));
   } finally {
     connection.disconnect();
   }

@@ -1,7 +1,7 @@
 import { BlendAccumulator, LEGACY_WINDOW_WEIGHTING, WeightTable } from '@fleet/blend';
 import { offsetGeoTransform, type Block } from '@fleet/grid';
 import { geometryOf, outputKeys, type BlockResult, type RunSpec, type RunState } from '@fleet/jobs';
-import { CogWriter } from '@fleet/raster';
+import { CogWriter, type StageClock } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,18 @@ import { WindowTileCache } from './window-tile-cache';
 /** Output GeoTIFF tile size, also the unit the block is blended in. */
 export const OUTPUT_TILE = 512;
 
+/**
+ * Deflate of the output tiles: run-length matching only. At zlib's default strategy, level 6,
+ * compressing took more of a 25,000 px merge than blending (BENCHMARKS.md, "Merger"); a class
+ * map's rows are runs of classes, which Z_RLE finds several times faster, for tiles somewhat
+ * larger. Still ordinary Deflate: GDAL and every COG reader inflate it as before.
+ */
+export const OUTPUT_DEFLATE = { deflateLevel: 6, deflateStrategy: 'rle' } as const;
+
 export interface MergeBlockOptions {
   fetchParallel: number;
+  /** Collects time per stage (fetch, decode, blend, argmax, encode, overviews, write) for benchmarks. */
+  clock?: StageClock;
 }
 
 /**
@@ -28,14 +38,20 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
   const geometry = geometryOf(spec);
   const weights = new WeightTable(spec.overlap, spec.weighting ?? LEGACY_WINDOW_WEIGHTING);
   const classIds = spec.model.classes.map((c) => c.id);
-  const cache = new WindowTileCache(store, state, spec.runId, options.fetchParallel);
+  const cache = new WindowTileCache(store, state, spec.runId, options.fetchParallel, options.clock);
+  const clock = options.clock;
   const key = outputKeys.block(block.id);
   const localPath = store.localPath(key);
   const tmpDir = localPath ? undefined : await mkdtemp(join(tmpdir(), 'fleet-merge-'));
   const path = localPath ?? join(tmpDir!, `${block.id}.tif`);
   await mkdir(dirname(path), { recursive: true });
-  const classPixels = new Map<number, number>();
+  // pixels per class id: a typed array, as a Map updated per pixel cost more than the blend
+  const classPixels = new Float64Array(256);
   let failedWindows = 0;
+  // one accumulator and one tile buffer for the whole block, reused tile after tile
+  const acc = new BlendAccumulator(OUTPUT_TILE, OUTPUT_TILE, classIds);
+  const classes = new Uint8Array(OUTPUT_TILE * OUTPUT_TILE);
+  const padded = new Uint8Array(OUTPUT_TILE * OUTPUT_TILE);
 
   const writer = await CogWriter.create(path, {
     width: block.width,
@@ -51,15 +67,21 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
       FLAIR_CLASSES: spec.model.classes.map((c) => `${c.id}:${c.name}`).join(';'),
     },
     bandDescriptions: ['FLAIR land-cover class'],
-  });
+    ...OUTPUT_DEFLATE,
+  }, clock);
   try {
     for (let ty = 0; ty < writer.tilesDown; ty++) {
       const rowRect = { x: block.x, y: block.y + ty * OUTPUT_TILE, width: block.width, height: Math.min(OUTPUT_TILE, block.height - ty * OUTPUT_TILE) };
       const rowWindows = geometry.windowsIn(rowRect);
+      let since = performance.now();
+      const decodedBefore = clock?.ms.decode ?? 0;
       const loaded = await cache.load(rowWindows);
+      // decoding runs inside load: what is left of its wall time is fetching
+      clock?.add('fetch', since + ((clock?.ms.decode ?? 0) - decodedBefore));
       for (let tx = 0; tx < writer.tilesAcross; tx++) {
         const rect = { x: block.x + tx * OUTPUT_TILE, y: rowRect.y, width: Math.min(OUTPUT_TILE, block.width - tx * OUTPUT_TILE), height: rowRect.height };
-        const acc = new BlendAccumulator(rect.width, rect.height, classIds);
+        since = performance.now();
+        acc.reset(rect.width, rect.height);
         for (const { window, tile } of loaded) {
           if (!tile || window.x >= rect.x + rect.width || window.x + window.width <= rect.x) continue;
           acc.add({
@@ -74,9 +96,13 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
             offsetY: window.y - rect.y,
           });
         }
-        const classes = acc.resolve();
-        for (const id of classes) if (id !== 0) classPixels.set(id, (classPixels.get(id) ?? 0) + 1);
-        await writer.writeTile(tx, ty, toTile(classes, rect.width, rect.height));
+        clock?.add('blend', since);
+        since = performance.now();
+        acc.resolve(classes);
+        countClasses(classes, rect.width * rect.height, classPixels);
+        clock?.add('argmax', since);
+        // writeTile copies the tile before it resolves: the buffers are free again after it
+        await writer.writeTile(tx, ty, toTile(classes, rect.width, rect.height, padded));
       }
       cache.evictAbove(rowRect.y + rowRect.height, rowWindows);
     }
@@ -94,16 +120,21 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
     blockId: block.id,
     key,
     bytes: head?.size ?? 0,
-    classPixels: Object.fromEntries([...classPixels].sort((a, b) => a[0] - b[0]).map(([id, n]) => [String(id), n])),
+    classPixels: Object.fromEntries([...classPixels.keys()].filter((id) => id !== 0 && classPixels[id]! > 0).map((id) => [String(id), classPixels[id]!])),
     failedWindows,
     mergeMs: Math.round(performance.now() - started),
   };
 }
 
-/** A region's class ids placed in a full output tile (edge tiles are padded with nodata). */
-function toTile(classes: Uint8Array, width: number, height: number): Uint8Array {
+/** Adds the first `pixels` class ids to `counts` (a small function of its own: it stays optimised). */
+function countClasses(classes: Uint8Array, pixels: number, counts: Float64Array): void {
+  for (let i = 0; i < pixels; i++) counts[classes[i]!]!++;
+}
+
+/** A region's class ids placed in a full output tile, `padded` (edge tiles are padded with nodata). */
+function toTile(classes: Uint8Array, width: number, height: number, padded: Uint8Array): Uint8Array {
   if (width === OUTPUT_TILE && height === OUTPUT_TILE) return classes;
-  const tile = new Uint8Array(OUTPUT_TILE * OUTPUT_TILE);
-  for (let y = 0; y < height; y++) tile.set(classes.subarray(y * width, (y + 1) * width), y * OUTPUT_TILE);
-  return tile;
+  padded.fill(0);
+  for (let y = 0; y < height; y++) padded.set(classes.subarray(y * width, (y + 1) * width), y * OUTPUT_TILE);
+  return padded;
 }

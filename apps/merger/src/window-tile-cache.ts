@@ -1,5 +1,6 @@
 import type { PlannedWindow } from '@fleet/grid';
 import { outputKeys, type RunState } from '@fleet/jobs';
+import type { StageClock } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
 import { ObjectNotFoundError } from '@fleet/storage';
 import { decodeMaskTile, type MaskTile } from '@fleet/tiles';
@@ -19,6 +20,7 @@ export class WindowTileCache {
     private readonly state: RunState,
     private readonly runId: string,
     private readonly parallel: number,
+    private readonly clock?: StageClock,
   ) {}
 
   /** Starts fetching these windows (bounded parallelism) and returns their tiles. */
@@ -42,7 +44,10 @@ export class WindowTileCache {
     try {
       const bytes = await this.store.get(key);
       this.bytesRead += bytes.length;
-      return decodeMaskTile(bytes, key);
+      const since = performance.now();
+      const tile = decodeMaskTile(bytes, key);
+      this.clock?.add('decode', since);
+      return tile;
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError)) throw err;
       const flags = await this.state.windowFlags(window.index);

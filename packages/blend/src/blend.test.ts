@@ -144,4 +144,35 @@ describe('BlendAccumulator', () => {
     const acc = new BlendAccumulator(2, 1, [1]);
     expect(() => acc.add(uniformWindow(2, 1, 0, 0, [[9, 255]]))).toThrow(/class id 9/);
   });
+
+  it('gives after reset() exactly what a fresh accumulator gives, whatever the previous region held', () => {
+    const windows = [uniformWindow(6, 3, -2, 0, [[1, 140], [2, 115]], 3), uniformWindow(6, 3, 1, 1, [[2, 130], [1, 125]], 3)];
+    const fresh = new BlendAccumulator(5, 3, [1, 2]);
+    for (const w of windows) fresh.add(w);
+    const reused = new BlendAccumulator(8, 8, [1, 2]);
+    reused.add(uniformWindow(8, 8, 0, 0, [[1, 255]])); // leftovers a reset must clear
+    reused.reset(5, 3);
+    for (const w of windows) reused.add(w);
+    const out = new Uint8Array(64).fill(9);
+    expect([...reused.resolve(out).subarray(0, 15)]).toEqual([...fresh.resolve()]);
+    expect([reused.width, reused.height]).toEqual([5, 3]);
+  });
+
+  it('refuses a region larger than its buffers', () => {
+    expect(() => new BlendAccumulator(4, 4, [1], 8)).toThrow(/capacity of 8 pixels/);
+    const acc = new BlendAccumulator(4, 4, [1]);
+    expect(() => acc.reset(5, 4)).toThrow(/5x4 exceeds the capacity of 16 pixels/);
+  });
+
+  it('resolves a tie the fallback is not part of to the first tied class, whatever order the windows came in', () => {
+    // equal weights (no ramp): the first window's argmax (3) is the fallback, but classes 1 and 2 tie above it
+    const a = uniformWindow(3, 1, 0, 0, [[3, 50]], 0);
+    const b = uniformWindow(3, 1, 0, 0, [[2, 100]], 0);
+    const c = uniformWindow(3, 1, 0, 0, [[1, 100]], 0);
+    for (const order of [[a, b, c], [a, c, b]]) {
+      const acc = new BlendAccumulator(3, 1, [1, 2, 3]);
+      for (const w of order) acc.add(w);
+      expect([...acc.resolve()]).toEqual([1, 1, 1]);
+    }
+  });
 });

@@ -157,4 +157,25 @@ describe('CogWriter', () => {
     await expect(CogWriter.create('/tmp/never.tif', options({ tileSize: 100 }))).rejects.toThrow('tileSize must be a multiple of 16');
     await expect(CogWriter.create('/nonexistent-dir/x.tif', options())).rejects.toThrow('/nonexistent-dir/x.tif.level');
   });
+
+  itGdal('with run-length Deflate: the same pixels and overviews, read back by geotiff.js and by GDAL as a valid COG', async () => {
+    await withTempDir(async (dir) => {
+      const plane = classPlane();
+      await writeCog(join(dir, 'default.tif'), options(), plane);
+      await writeCog(join(dir, 'rle.tif'), options({ deflateStrategy: 'rle' }), plane);
+      const [byDefault, byRle] = await Promise.all([fromFile(join(dir, 'default.tif')), fromFile(join(dir, 'rle.tif'))]);
+      for (let k = 0; k < 4; k++) {
+        const [a] = (await (await byDefault.getImage(k)).readRasters()) as unknown as Uint8Array[];
+        const [b] = (await (await byRle.getImage(k)).readRasters()) as unknown as Uint8Array[];
+        expect(Buffer.from(b!).equals(Buffer.from(a!))).toBe(true);
+      }
+      expect((await readFile(join(dir, 'rle.tif'))).equals(await readFile(join(dir, 'default.tif')))).toBe(false);
+      const { stdout } = await run('/usr/bin/python3', ['-m', 'osgeo_utils.samples.validate_cloud_optimized_geotiff', '--full-check=yes', join(dir, 'rle.tif')]);
+      expect(stdout).toContain('is a valid cloud optimized GeoTIFF');
+    });
+  });
+
+  it('refuses an unknown deflate strategy, naming the file', async () => {
+    await expect(CogWriter.create('/tmp/never.tif', options({ deflateStrategy: 'huffman' as 'rle' }))).rejects.toThrow("/tmp/never.tif: deflateStrategy must be 'default' or 'rle', got huffman");
+  });
 });

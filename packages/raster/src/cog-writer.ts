@@ -1,10 +1,11 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { deflate as deflateCallback } from 'node:zlib';
+import { constants as zlibConstants, deflate as deflateCallback, type ZlibOptions } from 'node:zlib';
 import { cogGhostArea, cogLevelSizes, type LevelSize } from './cog-layout';
 import { buildGeoTiffTags, buildOverviewTags } from './geotiff-tags';
 import { type GeoTiffWriteOptions, type ResolvedWriteOptions, resolveWriteOptions } from './geotiff-write-options';
 import { modeDownsample2x2 } from './mode-downsample';
+import type { StageClock } from './stage-clock';
 import { encodeFirstIfdPointer, encodeHeader, encodeIfd, type IfdEntry } from './tiff-ifd';
 
 // Async zlib runs on libuv's thread pool: the tiles of a row compress in parallel.
@@ -14,7 +15,15 @@ const TRAILER = 4;
 const COPY_CHUNK = 1 << 20;
 
 /** Options of a COG of class ids: one uint8 band, overviews by 2x2 mode. */
-export type CogWriteOptions = Omit<GeoTiffWriteOptions, 'bands' | 'photometric'>;
+export type CogWriteOptions = Omit<GeoTiffWriteOptions, 'bands' | 'photometric'> & {
+  /**
+   * zlib's matching strategy. 'default' searches for repeated strings (deflateLevel sets how
+   * hard); 'rle' looks only for runs, several times faster on class maps, whose rows are runs
+   * of classes, for somewhat larger tiles. Both are ordinary Deflate that any reader inflates.
+   * Default 'default'.
+   */
+  deflateStrategy?: 'default' | 'rle';
+};
 
 /**
  * One image of the COG being built: a strip of up to tileSize full-width rows, cut into
@@ -35,10 +44,11 @@ class LevelStrip {
   constructor(
     readonly size: LevelSize,
     private readonly tileSize: number,
-    private readonly deflateLevel: number,
+    private readonly deflateOptions: ZlibOptions,
     readonly tempPath: string,
     readonly file: FileHandle,
     private readonly next: LevelStrip | undefined,
+    private readonly clock: StageClock | undefined,
   ) {
     this.tilesAcross = Math.ceil(size.width / tileSize);
     this.tilesDown = Math.ceil(size.height / tileSize);
@@ -89,9 +99,12 @@ class LevelStrip {
   private async flush(): Promise<void> {
     const { width } = this.size;
     const rows = this.rowsInStrip;
+    let since = performance.now();
     const compressed = await Promise.all(
-      Array.from({ length: this.tilesAcross }, (_, tx) => deflate(this.cutTile(tx, rows), { level: this.deflateLevel })),
+      Array.from({ length: this.tilesAcross }, (_, tx) => deflate(this.cutTile(tx, rows), this.deflateOptions)),
     );
+    this.clock?.add('encode', since);
+    since = performance.now();
     const parts: Buffer[] = [];
     compressed.forEach((data, tx) => {
       const index = this.tileRow * this.tilesAcross + tx;
@@ -104,11 +117,14 @@ class LevelStrip {
     });
     const bytes = Buffer.concat(parts);
     await this.file.write(bytes, 0, bytes.length, this.end - bytes.length);
+    this.clock?.add('write', since);
     this.tileRow++;
     this.rowsDone += rows;
     this.rowsInStrip = 0;
     if (this.next) {
+      since = performance.now();
       const halved = modeDownsample2x2(this.strip, width, rows);
+      this.clock?.add('overviews', since);
       await this.next.addRows(halved, Math.ceil(rows / 2));
     }
   }
@@ -151,25 +167,32 @@ export class CogWriter {
     private readonly o: ResolvedWriteOptions,
     private readonly bigTiffOption: boolean | 'auto',
     private readonly levels: LevelStrip[],
+    private readonly clock: StageClock | undefined,
   ) {}
 
-  /** Validates the options and opens one temp file per level next to `path`. */
-  static async create(path: string, options: CogWriteOptions): Promise<CogWriter> {
+  /**
+   * Validates the options and opens one temp file per level next to `path`. `clock`, when
+   * given, collects the time spent in encode (deflate), overviews (mode) and write stages.
+   */
+  static async create(path: string, options: CogWriteOptions, clock?: StageClock): Promise<CogWriter> {
     // bigTiff 'auto' is decided at close, when the compressed size is known.
-    const o = resolveWriteOptions({ ...options, bands: 1, bigTiff: options.bigTiff === true });
+    const { deflateStrategy = 'default', ...tiffOptions } = options;
+    if (deflateStrategy !== 'default' && deflateStrategy !== 'rle') throw new RangeError(`${path}: deflateStrategy must be 'default' or 'rle', got ${String(deflateStrategy)}`);
+    const o = resolveWriteOptions({ ...tiffOptions, bands: 1, bigTiff: options.bigTiff === true });
+    const deflateOptions: ZlibOptions = { level: o.deflateLevel, ...(deflateStrategy === 'rle' ? { strategy: zlibConstants.Z_RLE } : {}) };
     const sizes = cogLevelSizes(o.width, o.height, o.tileSize);
     const levels: LevelStrip[] = [];
     try {
       for (let k = sizes.length - 1; k >= 0; k--) {
         const tempPath = `${path}.level${k}.partial`;
         const file = await open(tempPath, 'w+'); // read back at close
-        levels.unshift(new LevelStrip(sizes[k]!, o.tileSize, o.deflateLevel, tempPath, file, levels[0]));
+        levels.unshift(new LevelStrip(sizes[k]!, o.tileSize, deflateOptions, tempPath, file, levels[0], clock));
       }
     } catch (err) {
       await closeAndRemove(levels);
       throw err;
     }
-    return new CogWriter(path, o, options.bigTiff ?? 'auto', levels);
+    return new CogWriter(path, o, options.bigTiff ?? 'auto', levels, clock);
   }
 
   get tilesAcross(): number {
@@ -202,7 +225,9 @@ export class CogWriter {
     if (data.length !== expected) {
       throw new RangeError(`${this.path}: tile (${tileX}, ${tileY}) has ${data.length} bytes, expected ${expected} (${this.o.tileSize}x${this.o.tileSize})`);
     }
+    const since = performance.now();
     level0.placeTile(tileX, data);
+    this.clock?.add('encode', since); // cutting the strip into tiles is part of encoding them
     this.nextTile++;
     if (tileX === level0.tilesAcross - 1) await level0.finishTileRow();
   }
@@ -225,6 +250,7 @@ export class CogWriter {
         if (this.bigTiffOption === false) throw new RangeError(`${this.path}: file exceeds 4 GiB, which classic TIFF cannot address; write it with bigTiff: true`);
         layout = this.layOut(true);
       }
+      const since = performance.now();
       out = await open(partialPath, 'w');
       await out.write(layout.head, 0, layout.head.length, 0);
       // Smallest overview first, full resolution last.
@@ -233,6 +259,7 @@ export class CogWriter {
       await out.close();
       out = undefined;
       await rename(partialPath, this.path);
+      this.clock?.add('write', since);
     } catch (err) {
       await out?.close().catch(() => undefined);
       await rm(partialPath, { force: true });

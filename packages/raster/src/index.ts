@@ -30,3 +30,4 @@ export { writeCog } from './write-cog';
 export { modeDownsample2x2 } from './mode-downsample';
 export { cogLevelSizes } from './cog-layout';
 export { readClassPreview } from './read-class-preview';
+export { StageClock } from './stage-clock';
