@@ -4,12 +4,28 @@ import type { TileCache } from './tile-cache';
 /** One sample of a decoded block in native byte order, blockWidth x blockHeight values. */
 export type SamplePlane = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
-/** One decoded tile or strip, split into one plane per sample it holds. */
+/**
+ * Pixel-interleaved uint8 samples kept as decoded: sample s of the block's pixel i is
+ * bytes[i * bytesPerPixel + s].
+ */
+export interface InterleavedBytes {
+  bytes: Uint8Array;
+  bytesPerPixel: number;
+}
+
+/**
+ * One decoded tile or strip. Pixel-interleaved blocks whose samples are all uint8 (RGB, IRC,
+ * 5-band stacks: nearly every source) are kept interleaved, as decoded: a window read copies
+ * only the samples it wants straight into its own planes, so the samples no model band uses
+ * (an IRC source's R and G) are never touched and no per-block planes are allocated. Every
+ * other layout (band-separate, 16-bit, float DSM/DTM) is split into one plane per sample.
+ */
 export interface DecodedBlock {
   width: number;
   height: number;
-  /** Indexed by sample; pixel-interleaved blocks hold every sample, band-separate ones one. */
+  /** Split form, indexed by sample (empty when `interleaved` is set): band-separate blocks hold one sample, others all. */
   planes: Array<SamplePlane | undefined>;
+  interleaved?: InterleavedBytes;
 }
 
 /**
@@ -70,6 +86,9 @@ export class DecodedBlocks {
       if (tile.data.byteLength < expected) {
         throw new Error(`corrupt ${image.isTiled ? 'tile' : 'strip'} (${bx}, ${by}): it decodes to ${tile.data.byteLength} bytes, ${expected} expected`);
       }
+      if (keepsInterleaved(image)) {
+        return { width: this.blockWidth, height, planes: [], interleaved: { bytes: new Uint8Array(tile.data, 0, expected), bytesPerPixel: image.getBytesPerPixel() } };
+      }
       return { width: this.blockWidth, height, planes: splitSamples(image, tile.data, samples, pixels) };
     });
   }
@@ -98,6 +117,14 @@ async function decoderParameters(image: GeoTIFFImage) {
     ...(dir.hasTag('LercParameters') ? { LercParameters: await dir.loadValue('LercParameters') } : {}),
     samplesPerPixel: image.getSamplesPerPixel(),
   };
+}
+
+/** Whether blocks are stored interleaved (see DecodedBlock): several samples per pixel, every one uint8. */
+function keepsInterleaved(image: GeoTIFFImage): boolean {
+  const count = image.getSamplesPerPixel();
+  if (image.planarConfiguration === 2 || count < 2) return false;
+  for (let s = 0; s < count; s++) if (image.getBitsPerSample(s) !== 8 || (image.getSampleFormat(s) ?? 1) !== 1) return false;
+  return true;
 }
 
 /** Bytes per value of the plane a sample is split into (float16 widens to float32). */
