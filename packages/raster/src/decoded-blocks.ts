@@ -4,28 +4,12 @@ import type { TileCache } from './tile-cache';
 /** One sample of a decoded block in native byte order, blockWidth x blockHeight values. */
 export type SamplePlane = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
-/**
- * Pixel-interleaved uint8 samples kept as decoded: sample s of the block's pixel i is
- * bytes[i * bytesPerPixel + s].
- */
-export interface InterleavedBytes {
-  bytes: Uint8Array;
-  bytesPerPixel: number;
-}
-
-/**
- * One decoded tile or strip. Pixel-interleaved blocks whose samples are all uint8 (RGB, IRC,
- * 5-band stacks: nearly every source) are kept interleaved, as decoded: a window read copies
- * only the samples it wants straight into its own planes, so the samples no model band uses
- * (an IRC source's R and G) are never touched and no per-block planes are allocated. Every
- * other layout (band-separate, 16-bit, float DSM/DTM) is split into one plane per sample.
- */
+/** One decoded tile or strip, split into one plane per sample it was asked for. */
 export interface DecodedBlock {
   width: number;
   height: number;
-  /** Split form, indexed by sample (empty when `interleaved` is set): band-separate blocks hold one sample, others all. */
+  /** Indexed by sample: the samples asked for (band-separate blocks: their one sample). */
   planes: Array<SamplePlane | undefined>;
-  interleaved?: InterleavedBytes;
 }
 
 /**
@@ -72,22 +56,29 @@ export class DecodedBlocks {
     return this.image.planarConfiguration === 2;
   }
 
-  /** Block (bx, by), holding `sample` (band-separate files) or every sample. */
-  get(bx: number, by: number, sample: number): Promise<DecodedBlock> {
+  /**
+   * Block (bx, by) split into planes of `samples` only (band-separate files: exactly one).
+   *
+   * Only the samples asked for are split and kept: an IRC source feeds the model its NIR
+   * alone, so its R and G are never copied out of the decoded tile nor held in the cache (a
+   * third of the bytes). The sample set is part of the key; a reader asks for the same set for
+   * every window of a source (its model bands, or every band where nodata must be tested), so
+   * a tile is still split once while the cache holds it. Splitting once per tile and copying
+   * rows per window beats copying strided samples straight into each window: overlapping
+   * windows read most tile pixels more than once (measured, BENCHMARKS.md issue 13).
+   */
+  get(bx: number, by: number, samples: readonly number[]): Promise<DecodedBlock> {
     const image = this.image;
-    const blockSample = this.bandSeparate ? sample : 0;
+    if (this.bandSeparate && samples.length !== 1) throw new RangeError(`band-separate blocks hold one sample, ${samples.length} asked`);
+    const blockSample = this.bandSeparate ? samples[0]! : 0;
     const height = image.getBlockHeight(by);
-    const samples = this.bandSeparate ? [sample] : Array.from({ length: image.getSamplesPerPixel() }, (_, i) => i);
     const bytes = samples.reduce((sum, s) => sum + planeBytesPerValue(image, s), 0) * this.blockWidth * height;
-    return this.cache.get(this.owner, `${bx},${by},${blockSample}`, bytes, async () => {
+    return this.cache.get(this.owner, `${bx},${by},${samples.join('.')}`, bytes, async () => {
       const tile = await image.getTileOrStrip(bx, by, blockSample, this.decoder);
       const pixels = this.blockWidth * height;
-      const expected = pixels * (this.bandSeparate ? image.getSampleByteSize(sample) : image.getBytesPerPixel());
+      const expected = pixels * (this.bandSeparate ? image.getSampleByteSize(blockSample) : image.getBytesPerPixel());
       if (tile.data.byteLength < expected) {
         throw new Error(`corrupt ${image.isTiled ? 'tile' : 'strip'} (${bx}, ${by}): it decodes to ${tile.data.byteLength} bytes, ${expected} expected`);
-      }
-      if (keepsInterleaved(image)) {
-        return { width: this.blockWidth, height, planes: [], interleaved: { bytes: new Uint8Array(tile.data, 0, expected), bytesPerPixel: image.getBytesPerPixel() } };
       }
       return { width: this.blockWidth, height, planes: splitSamples(image, tile.data, samples, pixels) };
     });
@@ -119,14 +110,6 @@ async function decoderParameters(image: GeoTIFFImage) {
   };
 }
 
-/** Whether blocks are stored interleaved (see DecodedBlock): several samples per pixel, every one uint8. */
-function keepsInterleaved(image: GeoTIFFImage): boolean {
-  const count = image.getSamplesPerPixel();
-  if (image.planarConfiguration === 2 || count < 2) return false;
-  for (let s = 0; s < count; s++) if (image.getBitsPerSample(s) !== 8 || (image.getSampleFormat(s) ?? 1) !== 1) return false;
-  return true;
-}
-
 /** Bytes per value of the plane a sample is split into (float16 widens to float32). */
 function planeBytesPerValue(image: GeoTIFFImage, sample: number): number {
   const bits = image.getBitsPerSample(sample);
@@ -145,9 +128,9 @@ function newPlane(image: GeoTIFFImage, sample: number, length: number): SamplePl
 /**
  * Splits a decoded block into native-order planes, reading values exactly as geotiff.js's
  * readRasters does (same byte offsets, same DataView readers), so cached reads return what
- * uncached ones did. `data` holds at least `pixels` pixels (checked by the caller). Single-byte samples, the common case, take a plain indexed loop.
+ * uncached ones did. Only `samples` are split; the others stay in `data`, untouched. `data` holds at least `pixels` pixels (checked by the caller). Single-byte samples, the common case, take a plain indexed loop.
  */
-function splitSamples(image: GeoTIFFImage, data: ArrayBufferLike, samples: number[], pixels: number): Array<SamplePlane | undefined> {
+function splitSamples(image: GeoTIFFImage, data: ArrayBufferLike, samples: readonly number[], pixels: number): Array<SamplePlane | undefined> {
   const planes: Array<SamplePlane | undefined> = [];
   const separate = image.planarConfiguration === 2;
   const only = samples[0]!;

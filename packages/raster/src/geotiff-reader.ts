@@ -6,7 +6,7 @@ import { findMasks, type MaskInfo } from './mask-ifds';
 import { RasterError } from './raster-error';
 import type { RangeReader } from './range-reader';
 import { RangeReaderClient } from './range-reader-client';
-import { DecodedBlocks, type InterleavedBytes, type SamplePlane } from './decoded-blocks';
+import { DecodedBlocks, type SamplePlane } from './decoded-blocks';
 import { sharedTileCache, type TileCache } from './tile-cache';
 import { registerZlibDeflateDecoder } from './zlib-deflate-decoder';
 
@@ -124,15 +124,15 @@ async function openWith(reader: RangeReader, options: OpenGeoTiffOptions, releas
     const copies: Array<Promise<void>> = [];
     for (let by = Math.floor(clip.y / bh); by * bh < clip.y + clip.height; by++) {
       for (let bx = Math.floor(clip.x / bw); bx * bw < clip.x + clip.width; bx++) {
-        const samples = blocks.bandSeparate ? bands : [bands[0]!];
-        for (const sample of samples) {
-          copies.push(blocks.get(bx, by, sample).then((block) => {
+        // interleaved blocks: one block split into the samples read (in file order, so any band
+        // order asks for the same cached block); band-separate: one block per band
+        const requests = blocks.bandSeparate ? bands.map((b) => [b]) : [[...new Set(bands)].sort((a, b) => a - b)];
+        for (const samples of requests) {
+          copies.push(blocks.get(bx, by, samples).then((block) => {
             const part = intersectRects(clip, { x: bx * bw, y: by * bh, width: block.width, height: block.height })!;
-            const at = { x: part.x - bx * bw, y: part.y - by * bh };
             bands.forEach((band, i) => {
-              if (block.interleaved) return copySampleRows(block.interleaved, band, block.width, at, planes[i]!, window, part);
               const src = block.planes[band];
-              if (src) copyRows(src, block.width, at, planes[i]!, window, part);
+              if (src) copyRows(src, block.width, { x: part.x - bx * bw, y: part.y - by * bh }, planes[i]!, window, part);
             });
           }));
         }
@@ -260,28 +260,6 @@ function copyRows(
     const from = (at.y + r) * blockWidth + at.x;
     // TypedArray.set converts between element types (e.g. int16 -> float32).
     dst.set(src.subarray(from, from + part.width), (part.y - window.y + r) * window.width + (part.x - window.x));
-  }
-}
-
-/**
- * Copies one sample of `part` (image coordinates) from an interleaved uint8 block straight into
- * a window plane: one strided pass over the pixels the window needs, nothing else.
- */
-function copySampleRows(
-  block: InterleavedBytes,
-  sample: number,
-  blockWidth: number,
-  at: { x: number; y: number },
-  dst: Uint8Array | Float32Array,
-  window: PixelRect,
-  part: PixelRect,
-): void {
-  const { bytes, bytesPerPixel } = block;
-  for (let r = 0; r < part.height; r++) {
-    let from = ((at.y + r) * blockWidth + at.x) * bytesPerPixel + sample;
-    let to = (part.y - window.y + r) * window.width + (part.x - window.x);
-    const end = to + part.width;
-    for (; to < end; to++, from += bytesPerPixel) dst[to] = bytes[from]!;
   }
 }
 

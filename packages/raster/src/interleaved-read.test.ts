@@ -1,8 +1,9 @@
 /**
- * Pixel-interleaved uint8 blocks are kept as decoded and copied sample by sample straight into
- * the window (decoded-blocks.ts); band-separate files still go through one plane per sample,
- * the read this replaced. The same pixels written both ways must give the same window bytes,
- * validity and counts: edges, nodata, alpha, internal masks, RGB/IRC/E, a 5-band stack, DSM/DTM.
+ * Pixel-interleaved uint8 blocks are split only into the samples a read asks for
+ * (decoded-blocks.ts: an IRC source's R and G are never copied out nor cached); band-separate
+ * files hold one sample per block, so they are the reference. The same pixels written both
+ * ways must give the same window bytes, validity and counts: edges, nodata, alpha, internal
+ * masks, RGB/IRC/E, a 5-band stack, DSM/DTM, band subsets in any order.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import type { PixelRect } from '@fleet/grid';
 import { LocalStore } from '@fleet/storage';
 import { writeGdalRaster } from '../../../test/support/gdal-raster';
 import { openGeoTiff } from './geotiff-reader';
+import { TileCache } from './tile-cache';
 import { layOutMosaic, type ScannedSource } from './mosaic-layout';
 import { MosaicReader, type MosaicWindow } from './mosaic-reader';
 import type { ModelBand, SourceRoleName } from './source-roles';
@@ -45,7 +47,7 @@ const WINDOWS: PixelRect[] = [
   { x: 60, y: 10, width: 16, height: 16 },
 ];
 
-describe('interleaved uint8 blocks read exactly as band-separate ones', () => {
+describe('interleaved blocks split into the samples read give what band-separate ones do', () => {
   let root: string;
   beforeAll(() => (root = mkdtempSync(join(tmpdir(), 'interleaved-'))));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -155,4 +157,19 @@ describe('interleaved uint8 blocks read exactly as band-separate ones', () => {
       await Promise.all(files.map((f) => f.close()));
     }
   }, 60_000);
+
+  itGdal('keeps only the samples read in the cache: an IRC source read for NIR holds a third of its tiles', async () => {
+    const cache = new TileCache(1 << 20);
+    const file = await openGeoTiff(join(root, 'pixel', 'irc', 'd-1.tif'), { tileCache: cache });
+    try {
+      await file.readWindow({ x: 0, y: 0, width: 16, height: 16 }, { bands: [0] });
+      expect(cache.stats()).toMatchObject({ misses: 1, bytes: 16 * 16 });
+      await file.readWindow({ x: 0, y: 0, width: 16, height: 16 }, { bands: [0] });
+      expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 });
+      await file.readWindow({ x: 0, y: 0, width: 16, height: 16 }, { bands: [2, 0, 1] }); // another sample set: its own split
+      expect(cache.stats()).toMatchObject({ misses: 2, bytes: 16 * 16 * 4 });
+    } finally {
+      await file.close();
+    }
+  });
 });
