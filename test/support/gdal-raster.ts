@@ -25,6 +25,8 @@ export interface GdalRasterOptions {
   cog?: boolean;
   /** Tile size (default 64). */
   tile?: number;
+  /** 'band': PlanarConfiguration=2, one block per band (GTiff only); default pixel-interleaved. */
+  interleave?: 'pixel' | 'band';
 }
 
 const SCRIPT = `
@@ -54,6 +56,7 @@ if o.get('cog'):
 else:
     opts = ['TILED=YES', 'BLOCKXSIZE=' + tile, 'BLOCKYSIZE=' + tile, 'COMPRESS=DEFLATE']
     if o.get('alpha'): opts.append('ALPHA=YES')
+    if o.get('interleave') == 'band': opts.append('INTERLEAVE=BAND')
     gdal.GetDriverByName('GTiff').CreateCopy(o['path'], mem, options=opts)
 `;
 

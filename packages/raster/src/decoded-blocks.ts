@@ -4,11 +4,11 @@ import type { TileCache } from './tile-cache';
 /** One sample of a decoded block in native byte order, blockWidth x blockHeight values. */
 export type SamplePlane = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
-/** One decoded tile or strip, split into one plane per sample it holds. */
+/** One decoded tile or strip, split into one plane per sample it was asked for. */
 export interface DecodedBlock {
   width: number;
   height: number;
-  /** Indexed by sample; pixel-interleaved blocks hold every sample, band-separate ones one. */
+  /** Indexed by sample: the samples asked for (band-separate blocks: their one sample). */
   planes: Array<SamplePlane | undefined>;
 }
 
@@ -56,17 +56,27 @@ export class DecodedBlocks {
     return this.image.planarConfiguration === 2;
   }
 
-  /** Block (bx, by), holding `sample` (band-separate files) or every sample. */
-  get(bx: number, by: number, sample: number): Promise<DecodedBlock> {
+  /**
+   * Block (bx, by) split into planes of `samples` only (band-separate files: exactly one).
+   *
+   * Only the samples asked for are split and kept: an IRC source feeds the model its NIR
+   * alone, so its R and G are never copied out of the decoded tile nor held in the cache (a
+   * third of the bytes). The sample set is part of the key; a reader asks for the same set for
+   * every window of a source (its model bands, or every band where nodata must be tested), so
+   * a tile is still split once while the cache holds it. Splitting once per tile and copying
+   * rows per window beats copying strided samples straight into each window: overlapping
+   * windows read most tile pixels more than once (measured, BENCHMARKS.md issue 13).
+   */
+  get(bx: number, by: number, samples: readonly number[]): Promise<DecodedBlock> {
     const image = this.image;
-    const blockSample = this.bandSeparate ? sample : 0;
+    if (this.bandSeparate && samples.length !== 1) throw new RangeError(`band-separate blocks hold one sample, ${samples.length} asked`);
+    const blockSample = this.bandSeparate ? samples[0]! : 0;
     const height = image.getBlockHeight(by);
-    const samples = this.bandSeparate ? [sample] : Array.from({ length: image.getSamplesPerPixel() }, (_, i) => i);
     const bytes = samples.reduce((sum, s) => sum + planeBytesPerValue(image, s), 0) * this.blockWidth * height;
-    return this.cache.get(this.owner, `${bx},${by},${blockSample}`, bytes, async () => {
+    return this.cache.get(this.owner, `${bx},${by},${samples.join('.')}`, bytes, async () => {
       const tile = await image.getTileOrStrip(bx, by, blockSample, this.decoder);
       const pixels = this.blockWidth * height;
-      const expected = pixels * (this.bandSeparate ? image.getSampleByteSize(sample) : image.getBytesPerPixel());
+      const expected = pixels * (this.bandSeparate ? image.getSampleByteSize(blockSample) : image.getBytesPerPixel());
       if (tile.data.byteLength < expected) {
         throw new Error(`corrupt ${image.isTiled ? 'tile' : 'strip'} (${bx}, ${by}): it decodes to ${tile.data.byteLength} bytes, ${expected} expected`);
       }
@@ -118,9 +128,9 @@ function newPlane(image: GeoTIFFImage, sample: number, length: number): SamplePl
 /**
  * Splits a decoded block into native-order planes, reading values exactly as geotiff.js's
  * readRasters does (same byte offsets, same DataView readers), so cached reads return what
- * uncached ones did. `data` holds at least `pixels` pixels (checked by the caller). Single-byte samples, the common case, take a plain indexed loop.
+ * uncached ones did. Only `samples` are split; the others stay in `data`, untouched. `data` holds at least `pixels` pixels (checked by the caller). Single-byte samples, the common case, take a plain indexed loop.
  */
-function splitSamples(image: GeoTIFFImage, data: ArrayBufferLike, samples: number[], pixels: number): Array<SamplePlane | undefined> {
+function splitSamples(image: GeoTIFFImage, data: ArrayBufferLike, samples: readonly number[], pixels: number): Array<SamplePlane | undefined> {
   const planes: Array<SamplePlane | undefined> = [];
   const separate = image.planarConfiguration === 2;
   const only = samples[0]!;

@@ -124,9 +124,11 @@ async function openWith(reader: RangeReader, options: OpenGeoTiffOptions, releas
     const copies: Array<Promise<void>> = [];
     for (let by = Math.floor(clip.y / bh); by * bh < clip.y + clip.height; by++) {
       for (let bx = Math.floor(clip.x / bw); bx * bw < clip.x + clip.width; bx++) {
-        const samples = blocks.bandSeparate ? bands : [bands[0]!];
-        for (const sample of samples) {
-          copies.push(blocks.get(bx, by, sample).then((block) => {
+        // interleaved blocks: one block split into the samples read (in file order, so any band
+        // order asks for the same cached block); band-separate: one block per band
+        const requests = blocks.bandSeparate ? bands.map((b) => [b]) : [[...new Set(bands)].sort((a, b) => a - b)];
+        for (const samples of requests) {
+          copies.push(blocks.get(bx, by, samples).then((block) => {
             const part = intersectRects(clip, { x: bx * bw, y: by * bh, width: block.width, height: block.height })!;
             bands.forEach((band, i) => {
               const src = block.planes[band];
