@@ -40,6 +40,12 @@ export const sourceSchema = z.object({
 });
 export type Source = z.infer<typeof sourceSchema>;
 
+export const inputIdentitySchema = z.object({
+  modelHash: z.string().regex(/^[0-9a-f]{64}$/, 'model hash: 64 hex digits'),
+  dalles: z.record(z.string(), z.record(z.string(), z.string())),
+});
+export type InputIdentity = z.infer<typeof inputIdentitySchema>;
+
 export const blockSchema = z.object({ id: blockIdSchema, ...rect });
 
 /**
@@ -76,6 +82,12 @@ export const runSpecSchema = z.object({
    * see chooseGroupSide). Absent: 1 (one-window jobs).
    */
   groupSide: z.number().int().min(1).max(64).optional(),
+  /**
+   * What the run was computed from, compared by the next night's refresh: the version of every
+   * input dalle (role -> dalle uri -> version: S3 ETag, local size-mtimeMs, or sha256 with
+   * --hash-inputs) and the sha256 of the model's bytes. Absent in runs planned before it existed.
+   */
+  inputs: inputIdentitySchema.optional(),
 });
 export type RunSpec = z.infer<typeof runSpecSchema>;
 
