@@ -10,6 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CliError } from './cli-error';
 import { planForCli } from './plan-for-cli';
+import { isUnchanged, readPublishedReport, type UnchangedRun } from './published-run';
 import { queuePrefix } from './queue-prefix';
 import { privateStateDir, redactUrl, redisForRun, type CliRedis } from './redis-for-cli';
 import { parseRunEnv } from './run-env';
@@ -46,7 +47,7 @@ export interface PipelineResult {
  * good, all workers gone, or no progress and no active job for FLEET_RUN_STALL_S end it with
  * exit 1; SIGINT/SIGTERM stop it cleanly (exit 130/143) with what was done.
  */
-export async function runPipeline(request: RunRequest, options: PipelineOptions): Promise<PipelineResult> {
+export async function runPipeline(request: RunRequest, options: PipelineOptions): Promise<PipelineResult | UnchangedRun> {
   const note = options.note ?? (() => {});
   const runEnv = parseRunEnv(options.env);
   // SIGINT/SIGTERM from here on: stop taking work and shut down in order (a second signal
@@ -87,6 +88,10 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     store = openStore(planned.spec.output);
     const runId = planned.spec.runId;
     if (stopSignal) throw interrupted('while planning: nothing started');
+    // a night where no dalle, nor the model, nor the geometry changed: the published map is
+    // already this run's, so nothing is started, inferred or rewritten (no lease, no Redis)
+    const published = await readPublishedReport(store);
+    if (isUnchanged(published, runId, request.runId !== undefined)) return { runId, published };
     const logDir = join(tmpdir(), 'fleet-logs', runId);
     mkdirSync(logDir, { recursive: true });
     process.env.LOG_FILE ??= join(logDir, 'coordinator-merger.log');
