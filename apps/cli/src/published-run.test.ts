@@ -3,7 +3,7 @@ import type { RunReport } from '@fleet/merger';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isUnchanged, readPublishedReport, unchangedMessage } from './published-run';
+import { isUnchanged, publishedMapIntact, readPublishedReport, unchangedMessage } from './published-run';
 
 describe('the published run', () => {
   let root: string;
@@ -31,6 +31,17 @@ describe('the published run', () => {
     expect(isUnchanged(report, 'run-abc', true)).toBe(false);
     expect(isUnchanged({ ...report, complete: false }, 'run-abc', false)).toBe(false);
     expect(isUnchanged(undefined, 'run-abc', false)).toBe(false);
+  });
+
+  it('is intact while mosaic.vrt and every block run.json lists are there', async () => {
+    const store = openStore(root);
+    const withBlocks = { ...report, blocks: [{ key: 'blocks/a.tif' }, { key: 'blocks/b.tif' }] } as RunReport;
+    expect(await publishedMapIntact(store, withBlocks)).toBe(false);
+    await store.put('mosaic.vrt', Buffer.from('<VRTDataset/>'));
+    await store.put('blocks/a.tif', Buffer.from('a'));
+    expect(await publishedMapIntact(store, withBlocks)).toBe(false);
+    await store.put('blocks/b.tif', Buffer.from('b'));
+    expect(await publishedMapIntact(store, withBlocks)).toBe(true);
   });
 
   it('says which run and where the map is', () => {

@@ -31,6 +31,28 @@ export async function readPublishedReport(store: ObjectStore): Promise<RunReport
   }
 }
 
+/** HEADs in flight when checking the published files (a département has ~400 blocks). */
+const HEAD_CONCURRENCY = 16;
+
+/**
+ * Whether every file the published map is made of is still there (`mosaic.vrt` and each block
+ * run.json lists): a map someone removed files from is not reported as published and
+ * unchanged; the run then goes ahead as any run of the same id does (resumed from its state).
+ */
+export async function publishedMapIntact(store: ObjectStore, report: RunReport): Promise<boolean> {
+  const keys = [outputKeys.mosaicVrt, ...(Array.isArray(report.blocks) ? report.blocks.map((b) => b.key) : [])];
+  let next = 0;
+  let intact = true;
+  const lane = async () => {
+    while (intact && next < keys.length) {
+      const key = keys[next++]!;
+      if ((await store.head(key)) === undefined) intact = false;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HEAD_CONCURRENCY, keys.length) }, lane));
+  return intact;
+}
+
 /**
  * Whether the planned run is the one already published, complete: its id is derived from every
  * dalle's version, the model's bytes, the geometry and the output, so the same id means nothing

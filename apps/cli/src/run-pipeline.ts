@@ -10,7 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CliError } from './cli-error';
 import { planForCli } from './plan-for-cli';
-import { isUnchanged, readPublishedReport, type UnchangedRun } from './published-run';
+import { isUnchanged, publishedMapIntact, readPublishedReport, type UnchangedRun } from './published-run';
 import { queuePrefix } from './queue-prefix';
 import { privateStateDir, redactUrl, redisForRun, type CliRedis } from './redis-for-cli';
 import { parseRunEnv } from './run-env';
@@ -91,7 +91,7 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     // a night where no dalle, nor the model, nor the geometry changed: the published map is
     // already this run's, so nothing is started, inferred or rewritten (no lease, no Redis)
     const published = await readPublishedReport(store);
-    if (isUnchanged(published, runId, request.runId !== undefined)) return { runId, published };
+    if (isUnchanged(published, runId, request.runId !== undefined) && (await publishedMapIntact(store, published))) return { runId, published };
     const logDir = join(tmpdir(), 'fleet-logs', runId);
     mkdirSync(logDir, { recursive: true });
     process.env.LOG_FILE ??= join(logDir, 'coordinator-merger.log');
