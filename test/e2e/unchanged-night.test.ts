@@ -3,13 +3,14 @@
  * bytes, nor the geometry changed starts nothing and rewrites nothing; weights replaced under
  * the same model.json (same name and version) are a new run of every window.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPerPixelModel } from '../../packages/demo-data/src';
 import { runFleet } from '../support/fleet-process';
 import { writePerPixelModel } from '../support/model-fixture';
-import { writeStackMosaic } from '../support/mosaic-fixture';
+import { ORIGIN, RES, writeStackMosaic } from '../support/mosaic-fixture';
+import { writeGeoTiff } from '../../packages/raster/src';
 import { testRedisUrl, uniquePrefix } from '../support/redis';
 
 jest.setTimeout(180_000);
@@ -77,5 +78,39 @@ describe('fleet run on unchanged inputs (real processes)', () => {
     const first = /^run run-[0-9a-f]{12}: (\d+) windows inferred/m.exec(night1.stdout)![1];
     expect(rerun?.[2]).toBe(first);
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).runId).toBe(rerun?.[1]);
+  });
+
+  it('night 2 (one dalle re-delivered with other pixels, one added, one removed) logs what changed since the published run and what the refresh plan re-infers', async () => {
+    const dir = join(root, 'stack-3x3');
+    const fixture = await writeStackMosaic(dir, 3, 3, 400, 400, ['D-2-2']);
+    const out = join(root, 'out-3x3');
+    const env = { REDIS_URL: testRedisUrl(), FLEET_QUEUE_PREFIX: uniquePrefix('refresh'), FLEET_THREADS: '1', TMPDIR: root, LOG_LEVEL: 'info' };
+    const args = ['run', '--stack', dir, '--model', join(root, 'model'), '--out', out, '--overlap', '64'];
+    const night1 = await runFleet(args, env);
+    expect(night1.code).toBe(0);
+    const first = /^run (run-[0-9a-f]{12})/m.exec(night1.stdout)![1]!;
+    expect(existsSync(join(out, '_work', first, 'spec.json'))).toBe(true);
+
+    // D-0-0 re-delivered with other pixels (inverted), D-2-2 delivered, D-1-0 withdrawn
+    const planes = fixture.planes.map((plane) => {
+      const dalle = new Uint8Array(400 * 400);
+      for (let y = 0; y < 400; y++) for (let x = 0; x < 400; x++) dalle[y * 400 + x] = 255 - plane[y * fixture.width + x]!;
+      return dalle;
+    });
+    await writeGeoTiff(join(dir, 'D-0-0.tif'), { width: 400, height: 400, bands: 5, tileSize: 128, epsg: 2154, geoTransform: [ORIGIN[0], RES, 0, ORIGIN[1], 0, -RES] }, planes);
+    await writeStackMosaic(join(root, 'stack-3x3-full'), 3, 3, 400, 400);
+    copyFileSync(join(root, 'stack-3x3-full', 'D-2-2.tif'), join(dir, 'D-2-2.tif'));
+    rmSync(join(dir, 'D-1-0.tif'));
+
+    const night2 = await runFleet(args, env);
+    expect(night2.code).toBe(0);
+    const second = /^run (run-[0-9a-f]{12}): (\d+) windows inferred/m.exec(night2.stdout)!;
+    expect(second[1]).not.toBe(first);
+    const log = readFileSync(join(root, 'fleet-logs', second[1]!, 'coordinator-merger.log'), 'utf8')
+      .split('\n').filter((l) => l.includes('refresh against the published run')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ previousRunId: first, changed: ['stack/D-0-0.tif'], added: ['stack/D-2-2.tif'], removed: ['stack/D-1-0.tif'], windows: Number(second[2]) });
+    expect(log[0]!.reinferPlanned as number).toBeLessThanOrEqual(Number(second[2]));
+    process.stderr.write(`refresh night 2 on 3x3 x 400 px (overlap 64): refresh plan re-infers ${String(log[0]!.reinferPlanned)} of ${second[2]} windows, ${String(log[0]!.blocksRemerged)} blocks re-merged, ${String(log[0]!.blocksCarried)} carried\n`);
   });
 });

@@ -10,6 +10,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CliError } from './cli-error';
 import { planForCli } from './plan-for-cli';
+import { summariseRefresh } from './refresh-summary';
 import { isUnchanged, publishedMapIntact, readPublishedReport, type UnchangedRun } from './published-run';
 import { queuePrefix } from './queue-prefix';
 import { privateStateDir, redactUrl, redisForRun, type CliRedis } from './redis-for-cli';
@@ -96,6 +97,13 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     mkdirSync(logDir, { recursive: true });
     process.env.LOG_FILE ??= join(logDir, 'coordinator-merger.log');
     const log = createLogger('cli');
+    if (published && published.runId !== runId) {
+      // what changed tonight, in the log; not worth failing the run for
+      await summariseRefresh(store, published.runId, planned.spec).then(
+        (summary) => summary && log.info(summary, 'refresh against the published run (this version still infers every window)'),
+        (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'published run not compared'),
+      );
+    }
 
     try {
       lease = await OutputLease.acquire(store, {

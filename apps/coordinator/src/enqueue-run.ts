@@ -1,7 +1,7 @@
 import { type WindowGroup } from '@fleet/grid';
-import { assertRunFits, FleetQueues, geometryOf, RunState, type RunSpec } from '@fleet/jobs';
+import { assertRunFits, FleetQueues, geometryOf, outputKeys, RunState, type RunSpec } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
-import type { ObjectStore } from '@fleet/storage';
+import { openStore, type ObjectStore } from '@fleet/storage';
 import type IORedis from 'ioredis';
 import { reconcileIfNeeded, type ReconcileResult } from './reconcile-from-storage';
 
@@ -28,6 +28,15 @@ export interface EnqueueOptions {
   store?: ObjectStore;
 }
 
+async function putRunSpec(spec: RunSpec, given: ObjectStore | undefined): Promise<void> {
+  const own = given ? undefined : openStore(spec.output);
+  try {
+    await (given ?? own!).put(outputKeys.runSpec(spec.runId), Buffer.from(JSON.stringify(spec, null, 2) + '\n'));
+  } finally {
+    await own?.close();
+  }
+}
+
 /** Group jobs per addBulk call (one round trip, one MULTI in Redis). */
 const CHUNK = 1000;
 
@@ -48,6 +57,9 @@ export async function enqueueRun(
   await assertRunFits(redis, queues.prefix, spec, log); // a run that does not fit is refused, not half-enqueued
   const created = await state.init(spec, windowsPerBlock);
   const stored = created ? spec : ((await state.spec()) ?? spec);
+  // the spec next to the outputs, for the next night's refresh to compare with (a PUT of the
+  // same bytes when a lost run is created again)
+  if (created) await putRunSpec(stored, options.store);
   // Redis had no such run (first run, or Redis lost it): storage holds the truth of what was
   // done, so tiles already there are not inferred again and merged blocks not merged again
   // (also when an enqueue died between creating the run and reconciling it)

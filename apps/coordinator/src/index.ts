@@ -6,3 +6,4 @@ export * from './source-location';
 export * from './block-plan';
 export * from './preflight';
 export * from './reconcile-from-storage';
+export * from './refresh-against';
