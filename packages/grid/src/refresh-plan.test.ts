@@ -175,3 +175,15 @@ describe('planRefresh: the bound on a 3x3 grid of 1000 px dalles (patch 512, ove
     expect(plan.carried).toEqual(['D-0-2', 'D-1-2', 'D-2-0', 'D-2-1', 'D-2-2']);
   });
 });
+
+describe('planRefresh at département scale (20 x 20 dalles of 25,000 px: 1,695,204 windows)', () => {
+  it('one interior dalle re-delivered re-infers the 67 x 67 windows touching it and one ring: 69 x 69; 9 blocks re-merged', () => {
+    const d = side(20, 20, 25_000, 512, 128);
+    const next = { ...d, dalles: d.dalles.map((x) => (x.uri === 'D-9-9.tif' ? { ...x, version: 'v2' } : x)) };
+    const plan = planRefresh({ previous: d, next, offset: { x: 0, y: 0 }, everything: false });
+    expect(d.plan.colStarts.length * d.plan.rowStarts.length).toBe(1_695_204);
+    expect(windowsIntersecting(d.plan, { x: 9 * 25_000, y: 9 * 25_000, width: 25_000, height: 25_000 })).toHaveLength(67 * 67);
+    expect(plan.reinfer).toHaveLength(69 * 69);
+    expect([plan.remerge.size, plan.carried.length]).toEqual([9, 391]);
+  });
+});
