@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CliError } from './cli-error';
 import { planForCli } from './plan-for-cli';
 import { summariseRefresh } from './refresh-summary';
+import { asRefreshOfPublished } from './refresh-run';
 import { isUnchanged, publishedMapIntact, readPublishedReport, type UnchangedRun } from './published-run';
 import { queuePrefix } from './queue-prefix';
 import { privateStateDir, redactUrl, redisForRun, type CliRedis } from './redis-for-cli';
@@ -85,7 +86,7 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     // before any folder (the log dir is named after the run id), lease, key or job exists
     await preflightRun(request, { env: options.env, redisUrl: options.env.REDIS_URL, warn: note });
     if (stopSignal) throw interrupted('while checking: nothing started');
-    const planned = await planForCli(request);
+    let planned = await planForCli(request);
     store = openStore(planned.spec.output);
     const runId = planned.spec.runId;
     if (stopSignal) throw interrupted('while planning: nothing started');
@@ -100,9 +101,10 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     if (published && published.runId !== runId) {
       // what changed tonight, in the log; not worth failing the run for
       await summariseRefresh(store, published.runId, planned.spec).then(
-        (summary) => summary && log.info(summary, 'refresh against the published run (this version still infers every window)'),
+        (summary) => summary && log.info(summary, 'refresh against the published run'),
         (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'published run not compared'),
       );
+      if (published.complete) planned = await asRefreshOfPublished(store, published, planned, log);
     }
 
     try {

@@ -7,3 +7,4 @@ export * from './block-plan';
 export * from './preflight';
 export * from './reconcile-from-storage';
 export * from './refresh-against';
+export * from './refresh-spec';

@@ -6,6 +6,7 @@ import type { ObjectStore } from '@fleet/storage';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PixelCarry } from './carry-pixels';
 import { classColorMap } from './palette';
 import { WindowTileCache } from './window-tile-cache';
 
@@ -36,6 +37,8 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
   await mkdir(dirname(path), { recursive: true });
   const classPixels = new Map<number, number>();
   let failedWindows = 0;
+  // a refresh: read the previous block before this merge may overwrite it
+  const carry = await PixelCarry.open(spec, block, store);
 
   const writer = await CogWriter.create(path, {
     width: block.width,
@@ -55,7 +58,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
   try {
     for (let ty = 0; ty < writer.tilesDown; ty++) {
       const rowRect = { x: block.x, y: block.y + ty * OUTPUT_TILE, width: block.width, height: Math.min(OUTPUT_TILE, block.height - ty * OUTPUT_TILE) };
-      const rowWindows = geometry.windowsIn(rowRect);
+      const rowWindows = carry ? geometry.windowsIn(rowRect).filter((w) => carry.hasTile(w)) : geometry.windowsIn(rowRect);
       const loaded = await cache.load(rowWindows);
       for (let tx = 0; tx < writer.tilesAcross; tx++) {
         const rect = { x: block.x + tx * OUTPUT_TILE, y: rowRect.y, width: Math.min(OUTPUT_TILE, block.width - tx * OUTPUT_TILE), height: rowRect.height };
@@ -75,6 +78,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
           });
         }
         const classes = acc.resolve();
+        carry?.apply(classes, rect);
         for (const id of classes) if (id !== 0) classPixels.set(id, (classPixels.get(id) ?? 0) + 1);
         await writer.writeTile(tx, ty, toTile(classes, rect.width, rect.height));
       }

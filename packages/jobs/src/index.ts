@@ -13,3 +13,4 @@ export * from './redis-headroom';
 export * from './run-failure';
 export * from './run-restore';
 export * from './block-record';
+export * from './refresh-windows';
