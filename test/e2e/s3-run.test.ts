@@ -104,10 +104,11 @@ describe('fleet run with inputs and output on S3', () => {
       );
 
       // the mask tiles were written (4 PUTs, below) and deleted once their blocks were merged;
-      // the blocks' records stay (storage's proof that they are merged, should Redis lose the run)
-      const keys = (await out.list('')).filter((k) => !/^_work\/[^/]+\/blocks\/[^/]+\.json$/.test(k));
+      // the blocks' records stay (storage's proof that they are merged, should Redis lose the run),
+      // and the run's spec (what the next night's refresh compares with)
+      const keys = (await out.list('')).filter((k) => !/^_work\/[^/]+\/(blocks\/[^/]+|spec)\.json$/.test(k));
       expect(keys.filter((k) => k.startsWith('_work/'))).toEqual([]);
-      expect((await out.list('_work/')).map((k) => k.replace(/^_work\/[^/]+\//, ''))).toEqual(mosaic.dalles.map((d) => `blocks/${d.name}.json`).sort());
+      expect((await out.list('_work/')).map((k) => k.replace(/^_work\/[^/]+\//, ''))).toEqual([...mosaic.dalles.map((d) => `blocks/${d.name}.json`).sort(), 'spec.json']);
       expect(report.maskTiles).toEqual({ removed: true, remaining: 0 });
       expect(keys.sort()).toEqual(
         [

@@ -57,3 +57,18 @@ describe('joinNegativeValues', () => {
     expect(joinNegativeValues(['--overlap', '-h'], options)).toEqual(['--overlap', '-h']);
   });
 });
+
+describe('parseRunArgs: --hash-inputs and FLEET_HASH_INPUTS', () => {
+  const base = ['--model', '/m', '--out', '/o', '--stack', '/s'];
+
+  it('hashes inputs with the option or FLEET_HASH_INPUTS=1, not by default', () => {
+    expect(parseRunArgs(base, {}).request.hashInputs).toBeUndefined();
+    expect(parseRunArgs(base, { FLEET_HASH_INPUTS: '0' }).request.hashInputs).toBeUndefined();
+    expect(parseRunArgs([...base, '--hash-inputs'], {}).request.hashInputs).toBe(true);
+    expect(parseRunArgs(base, { FLEET_HASH_INPUTS: '1' }).request.hashInputs).toBe(true);
+  });
+
+  it('refuses another value naming the variable', () => {
+    expect(() => parseRunArgs(base, { FLEET_HASH_INPUTS: 'yes' })).toThrow(new CliError('FLEET_HASH_INPUTS must be 0 or 1, got "yes"'));
+  });
+});

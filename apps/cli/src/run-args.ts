@@ -16,6 +16,7 @@ export const RUN_OPTIONS = {
   'block-size': { type: 'string' },
   'top-k': { type: 'string' },
   'run-id': { type: 'string' },
+  'hash-inputs': { type: 'boolean' },
   workers: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -48,7 +49,18 @@ export function intOption(name: string, value: string | undefined, min: number):
   return n;
 }
 
-export function parseRunArgs(argv: string[]): { request: RunRequest; workers: number; help: boolean } {
+/**
+ * FLEET_HASH_INPUTS=1 does what --hash-inputs does, so a scheduled refresh sets it once in its
+ * environment. Only 0 or 1: anything else is refused naming the variable.
+ */
+function hashInputsFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const value = env.FLEET_HASH_INPUTS;
+  if (value === undefined || value === '' || value === '0') return false;
+  if (value === '1') return true;
+  throw new CliError(`FLEET_HASH_INPUTS must be 0 or 1, got "${value}"`);
+}
+
+export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { request: RunRequest; workers: number; help: boolean } {
   let parsed;
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv, RUN_OPTIONS), options: RUN_OPTIONS, allowPositionals: false, strict: true });
@@ -71,5 +83,6 @@ export function parseRunArgs(argv: string[]): { request: RunRequest; workers: nu
   if (blockSize !== undefined) request.blockSize = blockSize;
   if (topK !== undefined) request.topK = topK;
   if (v['run-id']) request.runId = v['run-id'];
+  if (v['hash-inputs'] || hashInputsFromEnv(env)) request.hashInputs = true;
   return { request, workers: intOption('workers', v.workers, 1) ?? 1, help: false };
 }

@@ -10,6 +10,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CliError } from './cli-error';
 import { planForCli } from './plan-for-cli';
+import { summariseRefresh } from './refresh-summary';
+import { asRefreshOfPublished } from './refresh-run';
+import { isUnchanged, publishedMapIntact, readPublishedReport, type UnchangedRun } from './published-run';
 import { queuePrefix } from './queue-prefix';
 import { privateStateDir, redactUrl, redisForRun, type CliRedis } from './redis-for-cli';
 import { parseRunEnv } from './run-env';
@@ -47,7 +50,7 @@ export interface PipelineResult {
  * good, all workers gone, or no progress and no active job for FLEET_RUN_STALL_S end it with
  * exit 1; SIGINT/SIGTERM stop it cleanly (exit 130/143) with what was done.
  */
-export async function runPipeline(request: RunRequest, options: PipelineOptions): Promise<PipelineResult> {
+export async function runPipeline(request: RunRequest, options: PipelineOptions): Promise<PipelineResult | UnchangedRun> {
   const note = options.note ?? (() => {});
   const runEnv = parseRunEnv(options.env);
   // SIGINT/SIGTERM from here on: stop taking work and shut down in order (a second signal
@@ -84,14 +87,26 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     // before any folder (the log dir is named after the run id), lease, key or job exists
     await preflightRun(request, { env: options.env, redisUrl: options.env.REDIS_URL, warn: note });
     if (stopSignal) throw interrupted('while checking: nothing started');
-    const planned = await planForCli(request);
+    let planned = await planForCli(request);
     store = openStore(planned.spec.output);
     const runId = planned.spec.runId;
     if (stopSignal) throw interrupted('while planning: nothing started');
+    // a night where no dalle, nor the model, nor the geometry changed: the published map is
+    // already this run's, so nothing is started, inferred or rewritten (no lease, no Redis)
+    const published = await readPublishedReport(store);
+    if (isUnchanged(published, runId, request.runId !== undefined) && (await publishedMapIntact(store, published))) return { runId, published };
     const logDir = join(tmpdir(), 'fleet-logs', runId);
     mkdirSync(logDir, { recursive: true });
     process.env.LOG_FILE ??= join(logDir, 'coordinator-merger.log');
     const log = createLogger('cli');
+    if (published && published.runId !== runId) {
+      // what changed tonight, in the log; not worth failing the run for
+      await summariseRefresh(store, published.runId, planned.spec).then(
+        (summary) => summary && log.info(summary, 'refresh against the published run'),
+        (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'published run not compared'),
+      );
+      if (published.complete) planned = await asRefreshOfPublished(store, published, planned, log);
+    }
 
     try {
       lease = await OutputLease.acquire(store, {

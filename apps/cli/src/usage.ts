@@ -6,13 +6,15 @@
 
 export const RUN_USAGE = `fleet run --stack <file|dir|s3://...> | --rgb <..> --irc <..> (--elevation <..> | --dsm <..> --dtm <..>)
           --model <dir> --out <dir|s3://...> [--workers N] [--overlap PX]
-          [--block-size PX] [--top-k K] [--run-id ID]
+          [--block-size PX] [--top-k K] [--run-id ID] [--hash-inputs]
   Plans the mosaic, enqueues its windows, runs N workers and the merger, and waits with a
   progress bar. Uses REDIS_URL, or starts a private redis-server when it is unset, its state
   kept with the output (<out>/_fleet/redis) so the same command resumes after Ctrl-C.
   One run per output at a time (a lease in <out>/_fleet/lease.json). Exit codes: 0 done,
   1 failed (windows, a merge, stalled for FLEET_RUN_STALL_S), 2 usage or refused (output
-  held by a live run), 130/143 stopped by SIGINT/SIGTERM.`;
+  held by a live run), 130/143 stopped by SIGINT/SIGTERM.
+  --hash-inputs (or FLEET_HASH_INPUTS=1): a dalle's identity is the sha256 of its bytes
+  instead of its S3 ETag or local size+mtime (a re-delivery of identical bytes is no change).`;
 
 export const ENQUEUE_USAGE = `fleet enqueue <same source/model/out options as fleet run>
   Plans and enqueues a run on REDIS_URL for a fleet of \`fleet worker\` and \`fleet merger\`

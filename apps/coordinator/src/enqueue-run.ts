@@ -1,7 +1,7 @@
-import { type WindowGroup } from '@fleet/grid';
-import { assertRunFits, FleetQueues, geometryOf, RunState, type RunSpec } from '@fleet/jobs';
+import { iterateWindows, type WindowGroup } from '@fleet/grid';
+import { assertRunFits, carriedWindowsBitmap, FleetQueues, geometryOf, outputKeys, RunState, type RunPreset, type RunSpec } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
-import type { ObjectStore } from '@fleet/storage';
+import { openStore, type ObjectStore } from '@fleet/storage';
 import type IORedis from 'ioredis';
 import { reconcileIfNeeded, type ReconcileResult } from './reconcile-from-storage';
 
@@ -28,6 +28,29 @@ export interface EnqueueOptions {
   store?: ObjectStore;
 }
 
+async function putRunSpec(spec: RunSpec, given: ObjectStore | undefined): Promise<void> {
+  const own = given ? undefined : openStore(spec.output);
+  try {
+    await (given ?? own!).put(outputKeys.runSpec(spec.runId), Buffer.from(JSON.stringify(spec, null, 2) + '\n'));
+  } finally {
+    await own?.close();
+  }
+}
+
+/**
+ * A refresh run's starting state: the windows it does not infer again are done (so the groups
+ * holding none of its windows are never enqueued, and workers skip them in the others), and
+ * its carried blocks are merged with the previous run's file (no merge job, nothing written).
+ */
+function refreshPreset(spec: RunSpec): RunPreset | undefined {
+  if (!spec.refresh) return undefined;
+  const geometry = geometryOf(spec);
+  const total = geometry.plan.colStarts.length * geometry.plan.rowStarts.length;
+  const carried = carriedWindowsBitmap(spec, iterateWindows(geometry.plan), total, (w) => geometry.feedsABlock(w))!;
+  const merged = spec.refresh.carried.map((b) => ({ blockId: b.blockId, key: b.key, bytes: b.bytes, classPixels: b.classPixels, failedWindows: 0, mergeMs: 0 }));
+  return { done: carried.bitmap, doneCount: carried.count, merged };
+}
+
 /** Group jobs per addBulk call (one round trip, one MULTI in Redis). */
 const CHUNK = 1000;
 
@@ -46,8 +69,11 @@ export async function enqueueRun(
 ): Promise<EnqueueResult> {
   const state = new RunState(redis, queues.prefix, spec.runId);
   await assertRunFits(redis, queues.prefix, spec, log); // a run that does not fit is refused, not half-enqueued
-  const created = await state.init(spec, windowsPerBlock);
+  const created = await state.init(spec, windowsPerBlock, refreshPreset(spec));
   const stored = created ? spec : ((await state.spec()) ?? spec);
+  // the spec next to the outputs, for the next night's refresh to compare with (a PUT of the
+  // same bytes when a lost run is created again)
+  if (created) await putRunSpec(stored, options.store);
   // Redis had no such run (first run, or Redis lost it): storage holds the truth of what was
   // done, so tiles already there are not inferred again and merged blocks not merged again
   // (also when an enqueue died between creating the run and reconciling it)
@@ -81,6 +107,8 @@ export async function enqueueRun(
   }
   if (batch.length) await flush();
   if (!anyDone) result.submitted = geometry.inferableCount;
+  // a refresh's windows not inferred again were marked done at creation: not "already done"
+  if (stored.refresh) result.alreadyDone -= stored.refresh.carriedWindows;
   log?.info({ ...result, windows: stored.windowCount, blocks: stored.blocks.length, groupSide: geometry.groupSide }, created ? 'run enqueued' : 'run resumed');
   return result;
 }

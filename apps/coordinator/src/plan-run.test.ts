@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { windowAt } from '@fleet/grid';
@@ -6,6 +6,7 @@ import { FleetQueues, RunState, runSpecSchema } from '@fleet/jobs';
 import { writeGeoTiff } from '@fleet/raster';
 import { createRedisConnection } from '@fleet/redis';
 import { writeGdalRaster } from '../../../test/support/gdal-raster';
+import { buildPerPixelModel } from '../../../packages/demo-data/src';
 import { writePerPixelModel } from '../../../test/support/model-fixture';
 import { writeStackMosaic } from '../../../test/support/mosaic-fixture';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
@@ -63,6 +64,38 @@ describe('planRun and enqueueRun', () => {
     const later = new Date(Date.now() + 60_000);
     utimesSync(file, later, later);
     expect((await planRun(request())).spec.runId).not.toBe(before);
+  });
+
+  it('gives a new run id when model.onnx is replaced under the same name and version, and records what it hashed', async () => {
+    const { spec } = await planRun(request());
+    expect(spec.inputs!.modelHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(spec.inputs!.dalles.stack!)).toEqual(['D-0-0.tif', 'D-0-1.tif', 'D-1-0.tif', 'D-1-1.tif', 'D-2-0.tif']);
+    const onnx = join(root, 'model', 'model.onnx');
+    const original = readFileSync(onnx);
+    try {
+      // other weights (a per-pixel model of another seed) under the same model.json, byte for byte
+      const json = readFileSync(join(root, 'model', 'model.json'));
+      writeFileSync(onnx, buildPerPixelModel(2).onnx);
+      expect(readFileSync(join(root, 'model', 'model.json'))).toEqual(json);
+      const replaced = (await planRun(request())).spec;
+      expect([replaced.model.name, replaced.model.version]).toEqual([spec.model.name, spec.model.version]);
+      expect(replaced.inputs!.modelHash).not.toBe(spec.inputs!.modelHash);
+      expect(replaced.runId).not.toBe(spec.runId);
+    } finally {
+      writeFileSync(onnx, original);
+    }
+    expect((await planRun(request())).spec.runId).toBe(spec.runId);
+  });
+
+  it('with hashInputs, a dalle rewritten with the same bytes (a new mtime) keeps the run id', async () => {
+    const before = (await planRun({ ...request(), hashInputs: true })).spec;
+    expect(before.inputs!.dalles.stack!['D-0-1.tif']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const file = join(root, 'stack', 'D-0-1.tif');
+    writeFileSync(file, readFileSync(file));
+    const later = new Date(Date.now() + 120_000);
+    utimesSync(file, later, later);
+    expect((await planRun({ ...request(), hashInputs: true })).spec.runId).toBe(before.runId);
+    expect((await planRun(request())).spec.runId).not.toBe((await planRun({ ...request(), hashInputs: true })).spec.runId);
   });
 
   it('plans regular blocks on request', async () => {

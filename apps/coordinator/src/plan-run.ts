@@ -1,10 +1,12 @@
 import { DEFAULT_WINDOW_WEIGHTING } from '@fleet/blend';
 import { chooseGroupSide, planWindows, RunGeometry, type Block, type WindowPlan } from '@fleet/grid';
-import type { RunSpec, SourceRole } from '@fleet/jobs';
+import type { InputIdentity, RunSpec, SourceRole } from '@fleet/jobs';
+import type { ObjectStore } from '@fleet/storage';
 import { loadModelManifest, type ModelManifest } from '@fleet/model';
 import { layOutMosaic, PRIMARY_ROLES, scanSource, type ScannedSource } from '@fleet/raster';
 import { resolve } from 'node:path';
 import { planBlocks } from './block-plan';
+import { dalleVersion, modelContentHash } from './input-identity';
 import { deriveRunId } from './run-id';
 import { openSourceLocation } from './source-location';
 
@@ -28,6 +30,12 @@ export interface RunRequest {
    * Default: chooseGroupSide(windows), 1 for small runs up to 8 for a département.
    */
   groupSide?: number;
+  /**
+   * Identify dalles by the sha256 of their bytes instead of their S3 ETag / local size+mtime
+   * (`--hash-inputs`, FLEET_HASH_INPUTS=1): reads every dalle once, but a re-delivery of
+   * identical bytes is then not a change. Default false.
+   */
+  hashInputs?: boolean;
 }
 
 export interface PlannedRun {
@@ -78,11 +86,15 @@ export async function planRun(request: RunRequest): Promise<PlannedRun> {
 
   const scanned: ScannedSource[] = [];
   const locations: Record<string, string> = {};
+  const dalleVersions: InputIdentity['dalles'] = {};
   for (const role of roles) {
     const { store, file } = openSourceLocation(request.sources[role]!);
     locations[role] = store.location;
-    scanned.push(await scanSource(store, role, file));
+    const source = await scanSource(store, role, file);
+    scanned.push(source);
+    dalleVersions[role] = await versionsOf(store, source.files.map((f) => f.key), request.hashInputs ?? false);
   }
+  const modelHash = await modelContentHash(modelDir);
   const layout = layOutMosaic(scanned);
   const primary = layout.sources.find((s) => PRIMARY_ROLES.includes(s.role))!;
   const blocks: Block[] = planBlocks(primary.dalles, layout.width, layout.height, request.blockSize);
@@ -97,11 +109,14 @@ export async function planRun(request: RunRequest): Promise<PlannedRun> {
   const geometry = new RunGeometry(plan, blocks, groupSide);
 
   const output = request.output.startsWith('s3://') ? request.output : resolve(request.output);
-  // the files' version tags are part of the identity: the same unchanged inputs give the same
-  // run (enqueueing twice adds nothing), while a nightly refresh of the same folders is a new run
-  const files = scanned.map((s) => [s.role, s.files.map((f) => [f.key, f.etag ?? ''])]);
+  // the dalles' versions and the model's bytes are the identity: the same unchanged inputs give
+  // the same run (enqueueing twice adds nothing), while a night where one dalle was re-delivered
+  // or model.onnx was replaced (even under the same name and version) is a new run
+  const files = roles.map((role) => [role, Object.entries(dalleVersions[role]!)]);
   const identity = {
-    sources: locations, files, model: [modelDir, manifest.name, manifest.version], output, overlap, topK, blockSize: request.blockSize ?? null,
+    sources: locations, files, model: [modelDir, modelHash], output, overlap, topK, blockSize: request.blockSize ?? null,
+    // the blend's weighting is part of the map: a new default makes a new run, never an "unchanged" one
+    weighting: DEFAULT_WINDOW_WEIGHTING,
     // only when chosen: the default is a function of the rest, and run ids stay what they were
     ...(request.groupSide !== undefined ? { groupSide: request.groupSide } : {}),
   };
@@ -124,6 +139,24 @@ export async function planRun(request: RunRequest): Promise<PlannedRun> {
     windowCount: inferable,
     groupSide,
     weighting: DEFAULT_WINDOW_WEIGHTING,
+    inputs: { modelHash, dalles: dalleVersions },
   };
   return { spec, plan, manifest, windowsPerBlock: geometry.windowsPerBlock(), geometry };
+}
+
+/** Versions looked up in flight: one HEAD/stat each, or a full read with hashing. */
+const VERSION_CONCURRENCY = 8;
+
+/** Dalle key -> version, in key order (the run id must not depend on listing order). */
+async function versionsOf(store: ObjectStore, keys: readonly string[], hashContent: boolean): Promise<Record<string, string>> {
+  const versions: string[] = new Array(keys.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const i = next++;
+      versions[i] = await dalleVersion(store, keys[i]!, hashContent);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(VERSION_CONCURRENCY, keys.length) }, worker));
+  return Object.fromEntries(keys.map((k, i) => [k, versions[i]!] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }

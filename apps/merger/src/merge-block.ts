@@ -6,6 +6,7 @@ import type { ObjectStore } from '@fleet/storage';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PixelCarry } from './carry-pixels';
 import { classColorMap } from './palette';
 import { WindowTileCache } from './window-tile-cache';
 
@@ -52,6 +53,8 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
   const acc = new BlendAccumulator(OUTPUT_TILE, OUTPUT_TILE, classIds);
   const classes = new Uint8Array(OUTPUT_TILE * OUTPUT_TILE);
   const padded = new Uint8Array(OUTPUT_TILE * OUTPUT_TILE);
+  // a refresh: read the previous block before this merge may overwrite it
+  const carry = await PixelCarry.open(spec, block, store);
 
   const writer = await CogWriter.create(path, {
     width: block.width,
@@ -72,7 +75,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
   try {
     for (let ty = 0; ty < writer.tilesDown; ty++) {
       const rowRect = { x: block.x, y: block.y + ty * OUTPUT_TILE, width: block.width, height: Math.min(OUTPUT_TILE, block.height - ty * OUTPUT_TILE) };
-      const rowWindows = geometry.windowsIn(rowRect);
+      const rowWindows = carry ? geometry.windowsIn(rowRect).filter((w) => carry.hasTile(w)) : geometry.windowsIn(rowRect);
       let since = performance.now();
       const decodedBefore = clock?.ms.decode ?? 0;
       const loaded = await cache.load(rowWindows);
@@ -99,6 +102,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
         clock?.add('blend', since);
         since = performance.now();
         acc.resolve(classes);
+        carry?.apply(classes, rect);
         countClasses(classes, rect.width * rect.height, classPixels);
         clock?.add('argmax', since);
         // writeTile copies the tile before it resolves: the buffers are free again after it

@@ -5,3 +5,4 @@ export * from './blocks';
 export * from './block-index';
 export { intersectingRange } from './axis-ranges';
 export * from './run-geometry';
+export * from './refresh-plan';

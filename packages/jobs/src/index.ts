@@ -15,3 +15,4 @@ export * from './run-restore';
 export * from './block-record';
 export * from './schedule-spec';
 export * from './schedules';
+export * from './refresh-windows';

@@ -13,6 +13,11 @@ export const outputKeys = {
   blockRecord: (runId: string, blockId: string) => `_work/${runId}/blocks/${blockId}.json`,
   /** Prefix of every block record of a run (listed to rebuild the run state after Redis lost it). */
   blockRecords: (runId: string) => `_work/${runId}/blocks/`,
+  /**
+   * The run's spec as the coordinator planned it (dalle versions, model hash, geometry): what
+   * the next night's refresh compares its own plan with. Kept with the block records.
+   */
+  runSpec: (runId: string) => `_work/${runId}/spec.json`,
   block: (blockId: string) => `blocks/${blockId}.tif`,
   mosaicVrt: 'mosaic.vrt',
   runReport: 'run.json',

@@ -13,7 +13,7 @@ import type IORedis from 'ioredis';
  * SCRIPT FLUSH), so a call sends the script's 40-byte hash, not its text.
  */
 const SCRIPTS = {
-  fleetInitRun: { file: 'init-run.lua', keys: 5 },
+  fleetInitRun: { file: 'init-run.lua', keys: 9 },
   fleetCompleteWindows: { file: 'complete-windows.lua', keys: 6 },
   fleetCompleteBlock: { file: 'complete-block.lua', keys: 3 },
   fleetResetFailed: { file: 'reset-failed.lua', keys: 9 },

@@ -40,7 +40,33 @@ export const sourceSchema = z.object({
 });
 export type Source = z.infer<typeof sourceSchema>;
 
+export const inputIdentitySchema = z.object({
+  modelHash: z.string().regex(/^[0-9a-f]{64}$/, 'model hash: 64 hex digits'),
+  dalles: z.record(z.string(), z.record(z.string(), z.string())),
+});
+export type InputIdentity = z.infer<typeof inputIdentitySchema>;
+
 export const blockSchema = z.object({ id: blockIdSchema, ...rect });
+
+/**
+ * A refresh against the last published run (see refresh-windows.ts and the coordinator's
+ * refresh-spec.ts). Compact on purpose: a window's fate is derived from `changedPixels` and
+ * the geometry by every process (isReinferred), never listed (a département has ~10^6).
+ */
+export const refreshSchema = z.object({
+  previousRunId: runIdSchema,
+  /** Mosaic pixels (this run's frame) whose class may differ from the previous run's: a union of rectangles. */
+  changedPixels: z.array(z.object(rect)).min(1),
+  /** Blocks merged again: the re-inferred windows each waits for, and the previous run's file of it (pixels outside changedPixels are copied from there). */
+  remerge: z.array(z.object({ blockId: blockIdSchema, waits: z.number().int().positive(), previousKey: z.string().min(1).optional() })).min(1),
+  /** Blocks taken over as they are: recorded merged at once with the previous run's object and figures. */
+  carried: z.array(
+    z.object({ blockId: blockIdSchema, key: z.string().min(1), bytes: z.number().int().nonnegative(), classPixels: z.record(z.string(), z.number().int().nonnegative()) }),
+  ),
+  /** Windows feeding a block that are not inferred again (they count as done from the start, not as inferred). */
+  carriedWindows: z.number().int().nonnegative(),
+});
+export type RunRefresh = z.infer<typeof refreshSchema>;
 
 /**
  * Everything a worker or merger needs to know about a run; written once by the coordinator
@@ -82,6 +108,18 @@ export const runSpecSchema = z.object({
    * its blocks all blend alike.
    */
   weighting: z.enum(['gaussian', 'sin2-ramp']).optional(),
+  /**
+   * What the run was computed from, compared by the next night's refresh: the version of every
+   * input dalle (role -> dalle uri -> version: S3 ETag, local size-mtimeMs, or sha256 with
+   * --hash-inputs) and the sha256 of the model's bytes. Absent in runs planned before it existed.
+   */
+  inputs: inputIdentitySchema.optional(),
+  /**
+   * Present when the run refreshes the published run of its output: only the windows meeting
+   * `refresh.changedPixels` are inferred (then `windowCount` counts those), the other blocks
+   * are carried over. Absent: a full run.
+   */
+  refresh: refreshSchema.optional(),
 });
 export type RunSpec = z.infer<typeof runSpecSchema>;
 

@@ -68,6 +68,15 @@ export interface FailedWindow {
   error: string;
 }
 
+/** What a refresh run starts with (see init). */
+export interface RunPreset {
+  /** Done bitmap of the windows not inferred again, and how many it marks. */
+  done: Buffer;
+  doneCount: number;
+  /** Carried blocks, recorded merged with the previous run's file. */
+  merged: BlockResult[];
+}
+
 /** Blocks one completion call can name: a window's blocks travel as one character each (complete-windows.lua). */
 const MAX_BLOCKS_PER_CALL = 94;
 const OUTCOME_CODE: Record<WindowOutcome, string> = { done: 'd', skipped: 's', failed: 'f' };
@@ -92,13 +101,19 @@ export class RunState {
     this.redis = withRunScripts(redis);
   }
 
-  /** Stores the spec and block counters once; false if the run already exists (a resume). */
-  async init(spec: RunSpec, windowsPerBlock: Map<string, number>): Promise<boolean> {
+  /**
+   * Stores the spec and block counters once; false if the run already exists (a resume).
+   * `windowsPerBlock` lists the blocks to merge; a refresh (`preset`) also marks the windows
+   * it does not infer again done and records its carried blocks merged, in the same script.
+   */
+  async init(spec: RunSpec, windowsPerBlock: Map<string, number>, preset?: RunPreset): Promise<boolean> {
     const k = this.keys;
     const pairs = [...windowsPerBlock].flatMap(([id, n]) => [id, String(n)]);
+    const carried = (preset?.merged ?? []).flatMap((r) => [r.blockId, JSON.stringify(r)]);
     const created = await this.redis.fleetInitRun(
-      k.spec, k.status, k.blockRemaining, k.blocksRemaining, runsIndexKey(this.prefix),
+      k.spec, k.status, k.blockRemaining, k.blocksRemaining, runsIndexKey(this.prefix), k.windowsDone, k.blocksMerged, k.blockResults, k.stats,
       JSON.stringify(spec), spec.runId, String(windowsPerBlock.size), ...pairs,
+      String(carried.length / 2), ...carried, preset?.done ?? Buffer.alloc(0), String(preset?.doneCount ?? 0),
     );
     return created === 1;
   }
@@ -224,10 +239,12 @@ export class RunState {
   /** Windows done (inferred), skipped and failed: BITCOUNTs of the bitmaps, the one record. */
   async counts(): Promise<{ done: number; skipped: number; failed: number }> {
     const k = this.keys;
-    const [finished, skipped, failed] = await Promise.all([
+    const [finished, skipped, failed, carried] = await Promise.all([
       this.redis.bitcount(k.windowsDone), this.redis.bitcount(k.windowsSkipped), this.redis.bitcount(k.windowsFailed),
+      this.redis.hget(k.stats, 'windows_carried'),
     ]);
-    return { done: finished - skipped - failed, skipped, failed };
+    // a refresh's windows not inferred again are marked done from the start: not inferred
+    return { done: finished - skipped - failed - Number(carried ?? 0), skipped, failed };
   }
 
   async failures(): Promise<Record<string, string>> {

@@ -47,6 +47,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   } finally {
     bar.stop();
   }
+  // the demo writes new inputs into an emptied folder, so its run is never the published one
+  if ('published' in result) throw new Error(`demo: ${join(out, 'map')} already holds run ${result.runId}, which a fresh demo cannot`);
   printRunSummary(result.report, join(out, 'map'), result.logDir);
   const agreement = await agreementWithTruth(result.report, join(out, 'map'), mosaic);
   process.stdout.write(`agreement with the synthetic ground truth: ${(agreement * 100).toFixed(1)}% of pixels\n`);

@@ -2,6 +2,7 @@ import { CliError } from '../cli-error';
 import { RunProgressBar } from '../progress';
 import { parseRunArgs } from '../run-args';
 import { runPipeline } from '../run-pipeline';
+import { unchangedMessage } from '../published-run';
 import { printRunSummary } from '../run-summary';
 import { RUN_USAGE } from '../usage';
 
@@ -17,6 +18,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     result = await runPipeline(request, { workers, env: process.env, onProgress: (p) => bar.update(p), note: (m) => process.stderr.write(`${m}\n`) });
   } finally {
     bar.stop();
+  }
+  if ('published' in result) {
+    process.stdout.write(`${unchangedMessage(result, request.output)}\n`);
+    return 0;
   }
   printRunSummary(result.report, request.output, result.logDir, result.enqueue.alreadyDone);
   if (!result.report.complete) {
