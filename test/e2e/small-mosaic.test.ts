@@ -1,3 +1,4 @@
+import { publishedReport } from '../support/published';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ describe('fleet run on a mosaic smaller than a window', () => {
     const block = await checkBlock(join(out, 'blocks', 'D-0-0.tif'), mosaic.dalles[0]!, 300, await wholeMosaicArgmax(mosaic, model));
     expect([block.width, block.height, block.mismatches]).toEqual([300, 200, 0]);
 
-    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    const report = publishedReport(out);
     expect(report.windows).toMatchObject({ total: 1, done: 1 });
     // one padded 512 px window for 300 x 200 px
     expect(report.computeFactor).toBeCloseTo((512 * 512) / (300 * 200), 2);

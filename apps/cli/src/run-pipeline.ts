@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CliError } from './cli-error';
 import { planForCli } from './plan-for-cli';
 import { summariseRefresh } from './refresh-summary';
-import { isUnchanged, publishedMapIntact, readPublishedReport, type UnchangedRun } from './published-run';
+import { isUnchanged, publishedMapIntact, readPublishedReport, stillPublishedNote, type UnchangedRun } from './published-run';
 import { queuePrefix } from './queue-prefix';
 import { privateStateDir, redactUrl, redisForRun, type CliRedis } from './redis-for-cli';
 import { parseRunEnv } from './run-env';
@@ -121,7 +121,10 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     const stateDir = options.env.REDIS_URL ? undefined : privateStateDir(planned.spec.output, options.env);
     redis = await redisForRun(options.env, note, stateDir);
     const where = redis.stateDir ? `in ${redis.stateDir}` : `in Redis at ${redactUrl(redis.url)}`;
-    const outcome = await drive(redis, runId, planned, logDir, log);
+    // a night that fails (a block or the finalisation failed for good) publishes nothing: say which map stays
+    const outcome = await drive(redis, runId, planned, logDir, log).catch((err: unknown) => {
+      throw err instanceof CliError && err.exitCode === 1 ? new CliError(`${err.message}; ${stillPublishedNote(published)}`, 1) : err;
+    });
     if (outcome.done && redis.stateDir) {
       // the run is finished and run.json has everything: the private state goes (see README)
       await redis.stop();
