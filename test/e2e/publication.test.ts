@@ -27,7 +27,7 @@ async function invertDalle(dir: string, fixture: StackFixture, dx: number, dy: n
     for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) dalle[y * SIZE + x] = 255 - plane[(dy * SIZE + y) * fixture.width + dx * SIZE + x]!;
     return dalle;
   });
-  const gt = [ORIGIN[0] + dx * SIZE * RES, RES, 0, ORIGIN[1] - dy * SIZE * RES, 0, -RES];
+  const gt: [number, number, number, number, number, number] = [ORIGIN[0] + dx * SIZE * RES, RES, 0, ORIGIN[1] - dy * SIZE * RES, 0, -RES];
   await writeGeoTiff(join(dir, `D-${dx}-${dy}.tif`), { width: SIZE, height: SIZE, bands: 5, tileSize: 128, epsg: 2154, geoTransform: gt }, planes);
 }
 
