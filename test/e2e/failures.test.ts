@@ -78,7 +78,7 @@ describe('fleet run with a corrupt input dalle', () => {
     // off a terminal the progress bar prints a "windows ..." line now and then; besides those, one line
     const lines = result.stderr.split('\n').filter((l) => l.trim() !== '' && !/^windows [-=]+ \d+\/\d+ /.test(l));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^fleet run: 1 window\(s\) failed, e\.g\. \S*\/D-3-0\.tif: cannot read window .*: .+; see run\.json$/);
+    expect(lines[0]).toMatch(/^fleet run: 1 window\(s\) failed, e\.g\. \S*\/D-3-0\.tif: cannot read window .*: .+; see runs\/run-[0-9a-f]+\/run\.json$/);
     expect(result.stdout).toMatch(/2 windows inferred, 0 without data, 1 failed, 4 block\(s\)/);
 
     const report = publishedReport(out);
