@@ -191,7 +191,7 @@ describe('fleet under process faults', () => {
     writeFileSync(tilePath, tileBytes);
     // it died before finishing the block: no record anywhere
     expect(existsSync(join(out, '_work', run.runId, 'blocks', `${heldBlock}.json`))).toBe(false);
-    expect(existsSync(publishedBlock(out, `${heldBlock}`))).toBe(false);
+    expect(existsSync(join(out, 'runs', run.runId, 'blocks', `${heldBlock}.tif`))).toBe(false);
 
     fleet.start('merger');
     const recovered = await new Promise<number>((resolve, reject) => {
