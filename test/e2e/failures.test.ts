@@ -1,3 +1,4 @@
+import { publishedBlock, publishedReport } from '../support/published';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,10 +78,10 @@ describe('fleet run with a corrupt input dalle', () => {
     // off a terminal the progress bar prints a "windows ..." line now and then; besides those, one line
     const lines = result.stderr.split('\n').filter((l) => l.trim() !== '' && !/^windows [-=]+ \d+\/\d+ /.test(l));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^fleet run: 1 window\(s\) failed, e\.g\. \S*\/D-3-0\.tif: cannot read window .*: .+; see run\.json$/);
+    expect(lines[0]).toMatch(/^fleet run: 1 window\(s\) failed, e\.g\. \S*\/D-3-0\.tif: cannot read window .*: .+; see runs\/run-[0-9a-f]+\/run\.json$/);
     expect(result.stdout).toMatch(/2 windows inferred, 0 without data, 1 failed, 4 block\(s\)/);
 
-    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    const report = publishedReport(out);
     expect(report).toMatchObject({ complete: false, windows: { total: 3, done: 2, skipped: 0, failed: 1 } });
     expect(report.windows.failures).toHaveLength(1);
     expect(report.windows.failures[0].error).toContain(join(mosaic.dir, 'D-3-0.tif'));
@@ -97,7 +98,7 @@ describe('fleet run with a corrupt input dalle', () => {
     let wrong = 0;
     let nodata = 0;
     for (const d of mosaic.dalles) {
-      const file = await openGeoTiff(join(out, 'blocks', `${d.name}.tif`));
+      const file = await openGeoTiff(publishedBlock(out, `${d.name}`));
       expect([file.width, file.height, file.noData]).toEqual([d.width, d.height, 0]);
       const [classes] = await file.readWindow({ x: 0, y: 0, width: d.width, height: d.height });
       await file.close();

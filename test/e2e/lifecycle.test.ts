@@ -3,6 +3,7 @@
  * output is refused), SIGINT/SIGTERM stop everything it started and keep its progress, the
  * same command resumes, and failures after enqueueing end the run instead of a wait for ever.
  */
+import { publishedReport } from '../support/published';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,7 +200,7 @@ describe('fleet run lifecycle', () => {
     const resumed = Number(/^resumed: (\d+) of 36 windows were already done/m.exec(d.stdout)?.[1]);
     expect(resumed).toBeGreaterThanOrEqual(doneC);
     expect(differingBlocks(reference, readBlocks(out))).toEqual([]);
-    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ complete: true, windows: { total: 36, done: 36, failed: 0 } });
+    expect(publishedReport(out)).toMatchObject({ complete: true, windows: { total: 36, done: 36, failed: 0 } });
     expect(existsSync(join(out, '_fleet'))).toBe(false);
     console.log(
       `lifecycle: reference ${refSeconds.toFixed(1)} s; SIGINT at ${doneA}/36 -> exit 130 in ${stopASeconds.toFixed(1)} s, ${children.length} child processes gone; ` +
@@ -210,7 +211,7 @@ describe('fleet run lifecycle', () => {
   it('exits 1 naming the block when a merge fails for good, and fleet status reports it', async () => {
     const out = join(root, 'out-unwritable');
     mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'blocks'), 'a file where the block folder goes: every block write fails');
+    writeFileSync(join(out, 'runs'), 'a file where the runs folder goes: every block write fails');
     const env = { REDIS_URL: testRedisUrl(), FLEET_QUEUE_PREFIX: uniquePrefix('merge-fails'), FLEET_THREADS: '1', LOG_LEVEL: 'info' };
     const t = Date.now();
     const r = await runFleet(args(out), env);
@@ -219,20 +220,20 @@ describe('fleet run lifecycle', () => {
     expect(r.code).toBe(1);
     const lines = messages(r.stderr);
     console.log(`lifecycle: merge failed for good -> exit 1 after ${seconds.toFixed(1)} s: ${lines[0]}`);
-    expect(lines).toEqual([expect.stringMatching(/^fleet run: block \S+ failed for good: .+; logs in \S+fleet-logs\/run-[0-9a-f]+$/)]);
+    expect(lines).toEqual([expect.stringMatching(/^fleet run: block \S+ failed for good: .+; logs in \S+fleet-logs\/run-[0-9a-f]+; no map is published in this output yet$/)]);
     expect(existsSync(join(out, '_fleet', 'lease.json'))).toBe(false);
 
-    const runId = /fleet-logs\/(run-[0-9a-f]+)$/.exec(lines[0]!)![1]!;
+    const runId = /fleet-logs\/(run-[0-9a-f]+);/.exec(lines[0]!)![1]!;
     const status = await runFleet(['status', runId], env);
     const parsed = JSON.parse(status.stdout) as { status: string; runFailures: Record<string, string> };
     expect(parsed.status).toBe('failed');
     expect(Object.keys(parsed.runFailures)[0]).toMatch(/^block \S+$/);
 
     // the cause fixed, the same command tries the failed merges again and finishes
-    rmSync(join(out, 'blocks'));
+    rmSync(join(out, 'runs'));
     const again = await runFleet(args(out), env);
     expect([again.code, messages(again.stderr)]).toEqual([0, [expect.stringMatching(/^resuming run /)]]);
-    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ runId, complete: true, windows: { total: 36, done: 36 } });
+    expect(publishedReport(out)).toMatchObject({ runId, complete: true, windows: { total: 36, done: 36 } });
     expect(JSON.parse((await runFleet(['status', runId], env)).stdout)).toMatchObject({ status: 'done', runFailures: {} });
   }, 240_000);
 

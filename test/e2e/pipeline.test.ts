@@ -1,3 +1,4 @@
+import { publishedBlock, publishedReport } from '../support/published';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,13 +74,13 @@ describe('pipeline end to end (separate processes)', () => {
 
     // every block: the input dalle's grid, the whole-mosaic argmax inside it
     for (const d of mosaic.dalles) {
-      const block = await checkBlock(join(out, 'blocks', `${d.name}.tif`), d, mosaic.width, expected);
+      const block = await checkBlock(publishedBlock(out, `${d.name}`), d, mosaic.width, expected);
       expect([d.name, block.width, block.height, block.epsg, block.noData, block.mismatches]).toEqual([d.name, d.width, d.height, 2154, 0, 0]);
       expect(block.geoTransform).toEqual([ORIGIN[0] + d.x * RES, RES, 0, ORIGIN[1] - d.y * RES, 0, -RES]);
     }
-    expect(existsSync(join(out, 'blocks', 'D-2-1.tif'))).toBe(false);
+    expect(existsSync(publishedBlock(out, 'D-2-1'))).toBe(false);
 
-    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    const report = publishedReport(out);
     expect(report).toMatchObject({ runId: enqueued.runId, complete: true, windows: { total: 6, done: 6, skipped: 0, failed: 0 } });
     expect(report.bytes.perWindow).toBeGreaterThan(0);
     const covered = mosaic.covered.reduce((a, b) => a + b, 0);
@@ -99,7 +100,7 @@ describe('pipeline end to end (separate processes)', () => {
       expect(info.bands[0].colorTable.entries[1]).toEqual([219, 14, 154, 255]);
       // every block is a cloud optimized GeoTIFF by GDAL's own validator
       for (const d of mosaic.dalles) {
-        const cog = execFileSync('/usr/bin/python3', ['-m', 'osgeo_utils.samples.validate_cloud_optimized_geotiff', '--full-check=yes', join(out, 'blocks', `${d.name}.tif`)], { encoding: 'utf8' });
+        const cog = execFileSync('/usr/bin/python3', ['-m', 'osgeo_utils.samples.validate_cloud_optimized_geotiff', '--full-check=yes', publishedBlock(out, `${d.name}`)], { encoding: 'utf8' });
         expect(cog).toContain('is a valid cloud optimized GeoTIFF');
       }
     } else {

@@ -1,3 +1,4 @@
+import { publishedReport } from '../support/published';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -196,10 +197,10 @@ describe('no silent skips: dot-named dalles are mapped', () => {
       TMPDIR: root,
     });
     expect([r.code, r.stderr.split('\n').filter((l) => /^fleet /.test(l))]).toEqual([0, []]);
-    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    const report = publishedReport(out);
     expect(report).toMatchObject({ complete: true });
     expect(report.blocks.map((b: { id: string }) => b.id).sort()).toEqual(['D-0-1', 'D-1-0', '__', '_hidden']);
-    expect(readdirSync(join(out, 'blocks')).sort()).toEqual(['D-0-1.tif', 'D-1-0.tif', '__.tif', '_hidden.tif']);
+    expect(readdirSync(join(out, 'runs', report.runId, 'blocks')).sort()).toEqual(['D-0-1.tif', 'D-1-0.tif', '__.tif', '_hidden.tif']);
     expect(report.mosaic.width).toBe(400);
   }, 120_000);
 });

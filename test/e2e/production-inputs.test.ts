@@ -1,3 +1,4 @@
+import { publishedBlock } from '../support/published';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -87,7 +88,7 @@ describe('fleet run with --rgb/--irc/--dsm/--dtm', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/4 windows inferred, 0 without data, 0 failed, 3 block\(s\)/);
     for (const d of mosaic.dalles) {
-      const block = await checkBlock(join(out, 'blocks', `${names.get(d.name)}.tif`), d, mosaic.width, expected);
+      const block = await checkBlock(publishedBlock(out, `${names.get(d.name)}`), d, mosaic.width, expected);
       expect([d.name, block.width, block.height, block.epsg, block.mismatches]).toEqual([d.name, 300, 300, 2154, 0]);
     }
   }, 180_000);
@@ -199,7 +200,7 @@ describe('fleet run on S3 COG inputs with --dsm/--dtm', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/2 windows inferred, 0 without data, 0 failed, 2 block\(s\)/);
     for (const d of mosaic.dalles) {
-      const block = await checkBlock(join(root, 'out', 'blocks', `${d.name}.tif`), d, mosaic.width, expected);
+      const block = await checkBlock(publishedBlock(join(root, 'out'), d.name), d, mosaic.width, expected);
       expect([d.name, block.mismatches]).toEqual([d.name, 0]);
     }
     const run = readFileSync(requestLog(), 'utf8').split('\n').filter(Boolean).slice(before).map((l) => JSON.parse(l) as LoggedRequest);

@@ -1,3 +1,4 @@
+import { publishedBlock, publishedReport } from '../support/published';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,12 +124,12 @@ describe('resuming a run after a worker is killed', () => {
     expect(JSON.parse(counted.stdout)).toMatchObject({ status: 'done', windows: 16, done: 16, failed: 0, blocksMerged: 4 });
     expect(await queues.infer.getJobCounts('wait', 'active', 'delayed', 'failed')).toEqual({ wait: 0, active: 0, delayed: 0, failed: 0 });
 
-    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    const report = publishedReport(out);
     expect(report).toMatchObject({ runId: enqueued.runId, complete: true, windows: { total: 16, done: 16, skipped: 0, failed: 0 } });
 
     let mismatches = 0;
     for (const d of mosaic.dalles) {
-      const file = await openGeoTiff(join(out, 'blocks', `${d.name}.tif`));
+      const file = await openGeoTiff(publishedBlock(out, `${d.name}`));
       const [classes] = await file.readWindow({ x: 0, y: 0, width: d.width, height: d.height });
       await file.close();
       for (let y = 0; y < d.height; y++) {

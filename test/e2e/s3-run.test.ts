@@ -91,13 +91,15 @@ describe('fleet run with inputs and output on S3', () => {
     expect(result.stderr).toMatch(/REDIS_URL unset: started a private redis-server/);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('map:    s3://fleet/out/mosaic.vrt');
-    expect(result.stdout).toContain('report: s3://fleet/out/run.json');
+    expect(result.stdout).toMatch(/^report: s3:\/\/fleet\/out\/runs\/run-[0-9a-f]+\/run\.json$/m);
     // 600 x 600 px: windows at 0 and 88 in each direction
     expect(result.stdout).toMatch(/4 windows inferred, 0 without data, 0 failed, 4 block\(s\)/);
 
     const out = new S3Store('s3://fleet/out', s3OptionsFromEnv(s3Env()));
     try {
-      const report = JSON.parse((await out.get('run.json')).toString('utf8'));
+      const current = JSON.parse((await out.get('current.json')).toString('utf8'));
+      const report = JSON.parse((await out.get(current.report)).toString('utf8'));
+      const at = (key: string) => `runs/${report.runId as string}/${key}`;
       expect(report).toMatchObject({ complete: true, windows: { total: 4, done: 4, skipped: 0, failed: 0, failures: [] } });
       expect(report.blocks.map((b: { id: string; incomplete: boolean }) => [b.id, b.incomplete])).toEqual(
         mosaic.dalles.map((d) => [d.name, false]).sort(),
@@ -112,20 +114,21 @@ describe('fleet run with inputs and output on S3', () => {
       expect(report.maskTiles).toEqual({ removed: true, remaining: 0 });
       expect(keys.sort()).toEqual(
         [
-          'mosaic.vrt', 'run.json', 'areas.csv', 'areas.json', 'quicklook.png', 'stac/collection.json',
-          ...mosaic.dalles.flatMap((d) => [`blocks/${d.name}.tif`, `stac/items/${d.name}.json`]),
+          'current.json', 'mosaic.vrt', 'stac/collection.json',
+          ...['run.json', 'manifest.json', 'changes.json', 'changes.png', 'areas.csv', 'areas.json', 'quicklook.png'].map(at),
+          ...mosaic.dalles.flatMap((d) => [at(`blocks/${d.name}.tif`), at(`stac/items/${d.name}.json`)]),
         ].sort(),
       );
       await checkRunProducts((key) => out.get(key), report, { width: 600, height: 600 });
       const vrt = (await out.get('mosaic.vrt')).toString('utf8');
       expect(vrt).toContain('rasterXSize="600"');
-      for (const d of mosaic.dalles) expect(vrt).toContain(`blocks/${d.name}.tif`);
+      for (const d of mosaic.dalles) expect(vrt).toContain(at(`blocks/${d.name}.tif`));
 
       // every block, fetched back from the bucket: the dalle's grid and the whole-mosaic argmax
       mkdirSync(join(root, 'fetched'));
       for (const d of mosaic.dalles) {
         const local = join(root, 'fetched', `${d.name}.tif`);
-        writeFileSync(local, await out.get(`blocks/${d.name}.tif`));
+        writeFileSync(local, await out.get(at(`blocks/${d.name}.tif`)));
         const block = await checkBlock(local, d, mosaic.width, expected);
         expect([d.name, block.width, block.height, block.epsg, block.noData, block.mismatches]).toEqual([d.name, d.width, d.height, 2154, 0, 0]);
         expect(block.geoTransform).toEqual([ORIGIN[0] + d.x * RES, RES, 0, ORIGIN[1] - d.y * RES, 0, -RES]);
@@ -143,7 +146,7 @@ describe('fleet run with inputs and output on S3', () => {
       expect(dalleReads.some((r) => r.url.startsWith(`/fleet/inputs/${d.name}.tif`) && /^bytes=\d+-\d+$/.test(r.range!))).toBe(true);
     }
     // the run wrote its products with PUTs under out/
-    expect(run.some((r) => r.method === 'PUT' && r.url.startsWith('/fleet/out/blocks/'))).toBe(true);
+    expect(run.some((r) => r.method === 'PUT' && r.url.startsWith('/fleet/out/runs/'))).toBe(true);
     expect(run.filter((r) => r.method === 'PUT' && r.url.startsWith('/fleet/out/_work/') && r.url.includes('/tiles/'))).toHaveLength(4);
     expect(run.filter((r) => r.method === 'DELETE' && r.url.startsWith('/fleet/out/_work/')).length).toBeGreaterThanOrEqual(4);
   }, 120_000);

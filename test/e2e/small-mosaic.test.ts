@@ -1,3 +1,4 @@
+import { publishedBlock, publishedReport } from '../support/published';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,10 +28,10 @@ describe('fleet run on a mosaic smaller than a window', () => {
     expect(result.stdout).toContain(`map:    ${join(out, 'mosaic.vrt')}`);
     expect(result.stdout).toMatch(/1 windows inferred, 0 without data, 0 failed, 1 block\(s\)/);
 
-    const block = await checkBlock(join(out, 'blocks', 'D-0-0.tif'), mosaic.dalles[0]!, 300, await wholeMosaicArgmax(mosaic, model));
+    const block = await checkBlock(publishedBlock(out, 'D-0-0'), mosaic.dalles[0]!, 300, await wholeMosaicArgmax(mosaic, model));
     expect([block.width, block.height, block.mismatches]).toEqual([300, 200, 0]);
 
-    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    const report = publishedReport(out);
     expect(report.windows).toMatchObject({ total: 1, done: 1 });
     // one padded 512 px window for 300 x 200 px
     expect(report.computeFactor).toBeCloseTo((512 * 512) / (300 * 200), 2);

@@ -3,6 +3,7 @@
  * bytes, nor the geometry changed starts nothing and rewrites nothing; weights replaced under
  * the same model.json (same name and version) are a new run of every window.
  */
+import { publishedReport } from '../support/published';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,8 +49,8 @@ describe('fleet run on unchanged inputs (real processes)', () => {
     const runId = /^run (run-[0-9a-f]{12}): (\d+) windows inferred/m.exec(night1.stdout)?.[1];
     expect(runId).toBeDefined();
     const published = filesWithTimes(out);
-    expect(Object.keys(published)).toEqual(expect.arrayContaining(['run.json', 'mosaic.vrt', 'blocks/D-0-0.tif']));
-    const report = readFileSync(join(out, 'run.json'));
+    expect(Object.keys(published)).toEqual(expect.arrayContaining(['current.json', `runs/${runId!}/run.json`, 'mosaic.vrt', `runs/${runId!}/blocks/D-0-0.tif`]));
+    const report = readFileSync(join(out, 'runs', runId!, 'run.json'));
 
     // the same bytes rewritten with a new mtime: with hashed inputs, no change
     const dalle = join(root, 'stack', 'D-1-1.tif');
@@ -62,7 +63,7 @@ describe('fleet run on unchanged inputs (real processes)', () => {
     expect(night2.stdout).toBe(`nothing changed since run ${runId} (published ${JSON.parse(report.toString()).finishedAt as string}): no window inferred, nothing republished; the map is ${join(out, 'mosaic.vrt')}\n`);
     // nothing rewritten or added: no lease, no tile, no log folder for another run
     expect(filesWithTimes(out)).toEqual(published);
-    expect(readFileSync(join(out, 'run.json'))).toEqual(report);
+    expect(readFileSync(join(out, 'runs', runId!, 'run.json'))).toEqual(report);
     expect(existsSync(join(root, 'fleet-logs'))).toBe(true);
     expect(readdirSync(join(root, 'fleet-logs'))).toEqual([runId]);
     process.stderr.write(`unchanged night: fleet run answered in ${Date.now() - started} ms\n`);
@@ -77,7 +78,7 @@ describe('fleet run on unchanged inputs (real processes)', () => {
     expect(rerun?.[1]).not.toBe(runId);
     const first = /^run run-[0-9a-f]{12}: (\d+) windows inferred/m.exec(night1.stdout)![1];
     expect(rerun?.[2]).toBe(first);
-    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).runId).toBe(rerun?.[1]);
+    expect(publishedReport(out).runId).toBe(rerun?.[1]);
   });
 
   it('night 2 (one dalle re-delivered with other pixels, one added, one removed) logs what changed since the published run and what the refresh plan re-infers', async () => {

@@ -151,9 +151,11 @@ export async function expectEveryWindowOnce(state: RunState): Promise<void> {
   expect(await state.progress()).toMatchObject({ status: 'done', windows: WINDOWS, done: WINDOWS, failed: 0, blocks: BLOCKS, blocksMerged: BLOCKS });
 }
 
-/** The block GeoTIFFs of a local output folder, by name. */
+/** The block GeoTIFFs of a local output folder holding one run (runs/<runId>/blocks/), by name. */
 export function readBlocks(out: string): Map<string, Buffer> {
-  const dir = join(out, 'blocks');
+  const runs = readdirSync(join(out, 'runs'));
+  if (runs.length !== 1) throw new Error(`${out}: expected the blocks of one run under runs/, found ${runs.length} runs`);
+  const dir = join(out, 'runs', runs[0]!, 'blocks');
   return new Map(readdirSync(dir).filter((f) => f.endsWith('.tif')).sort().map((f) => [f, readFileSync(join(dir, f))]));
 }
 

@@ -59,8 +59,8 @@ describe('fleet under storage and Redis faults', () => {
   async function readS3Blocks(): Promise<Map<string, Buffer>> {
     const store = directStore();
     try {
-      const keys = (await store.list('blocks/')).filter((k) => k.endsWith('.tif'));
-      return new Map(await Promise.all(keys.map(async (k) => [k.slice('blocks/'.length), await store.get(k)] as [string, Buffer])));
+      const keys = (await store.list('runs/')).filter((k) => /^runs\/[^/]+\/blocks\/[^/]+\.tif$/.test(k));
+      return new Map(await Promise.all(keys.map(async (k) => [k.replace(/^runs\/[^/]+\/blocks\//, ''), await store.get(k)] as [string, Buffer])));
     } finally {
       await store.close();
     }

@@ -1,3 +1,4 @@
+import { publishedBlock, publishedReport } from '../support/published';
 import { closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -86,10 +87,10 @@ describe('fleet under process faults', () => {
     reference = readBlocks(out);
     expect([...reference.keys()]).toEqual(fx.mosaic.dalles.map((d) => `${d.name}.tif`).sort());
     for (const d of fx.mosaic.dalles) {
-      const block = await checkBlock(join(out, 'blocks', `${d.name}.tif`), d, fx.mosaic.width, fx.expected);
+      const block = await checkBlock(publishedBlock(out, `${d.name}`), d, fx.mosaic.width, fx.expected);
       expect([d.name, block.width, block.height, block.mismatches]).toEqual([d.name, 400, 400, 0]);
       // and an independent reader agrees on its shape
-      const info = JSON.parse(execFileSync('gdalinfo', ['-json', join(out, 'blocks', `${d.name}.tif`)], { encoding: 'utf8' })) as { size: number[] };
+      const info = JSON.parse(execFileSync('gdalinfo', ['-json', publishedBlock(out, `${d.name}`)], { encoding: 'utf8' })) as { size: number[] };
       expect(info.size).toEqual([400, 400]);
     }
     const perWindow = (f: string) => ((stats[f] ?? 0) / WINDOWS).toFixed(0);
@@ -190,7 +191,7 @@ describe('fleet under process faults', () => {
     writeFileSync(tilePath, tileBytes);
     // it died before finishing the block: no record anywhere
     expect(existsSync(join(out, '_work', run.runId, 'blocks', `${heldBlock}.json`))).toBe(false);
-    expect(existsSync(join(out, 'blocks', `${heldBlock}.tif`))).toBe(false);
+    expect(existsSync(join(out, 'runs', run.runId, 'blocks', `${heldBlock}.tif`))).toBe(false);
 
     fleet.start('merger');
     const recovered = await new Promise<number>((resolve, reject) => {
@@ -216,7 +217,7 @@ describe('fleet under process faults', () => {
     expect(await fleet.stopAll()).toEqual([0, 0, null, 0]);
     // ... identically to the reference
     expect(differingBlocks(reference, readBlocks(out))).toEqual([]);
-    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    const report = publishedReport(out);
     expect(report).toMatchObject({ complete: true, windows: { total: WINDOWS, done: WINDOWS, failed: 0 } });
     figures.push(`merger SIGKILL held mid-merge of ${heldBlock} (reading a tile), 0/4 blocks merged: that job recovered as stalled (stalledCounter 1), block merged again byte-identical, run finished ${recovered.toFixed(1)} s after the kill (merge lock 5 s, FLEET_MERGE_STALLED_MS 1 s)`);
   }, 120_000);
@@ -280,7 +281,7 @@ describe('fleet under process faults', () => {
       const failedRun = await fleet.waitFor(run.runId, (p) => p.status === 'done');
       expect([failedRun.done, failedRun.failed]).toEqual([WINDOWS - 1, 1]);
       expect(Object.keys(await fleet.state(run.runId).failures())).toEqual(['r3-c3']);
-      const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+      const report = publishedReport(out);
       expect(report).toMatchObject({ complete: false, windows: { total: WINDOWS, failed: failedRun.failed } });
       for (const f of report.windows.failures) expect(f.error).toContain(dalle);
       expect(report.blocks.find((b: { id: string }) => b.id === 'D-1-1')).toMatchObject({ incomplete: true });
@@ -307,9 +308,9 @@ describe('fleet under process faults', () => {
       await fleet.waitFor(run.runId, (p) => p.status === 'done' && p.failed === 0);
       const retrySeconds = (Date.now() - retryAt) / 1000;
       await expectEveryWindowOnce(fleet.state(run.runId));
-      expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))).toMatchObject({ complete: true, windows: { done: WINDOWS, failed: 0, failures: [] } });
+      expect(publishedReport(out)).toMatchObject({ complete: true, windows: { done: WINDOWS, failed: 0, failures: [] } });
       for (const d of fx.mosaic.dalles) {
-        expect([d.name, (await checkBlock(join(out, 'blocks', `${d.name}.tif`), d, fx.mosaic.width, fx.expected)).mismatches]).toEqual([d.name, 0]);
+        expect([d.name, (await checkBlock(publishedBlock(out, `${d.name}`), d, fx.mosaic.width, fx.expected)).mismatches]).toEqual([d.name, 0]);
       }
       expect(differingBlocks(reference, readBlocks(out))).toEqual([]);
       // a second retry finds nothing to do

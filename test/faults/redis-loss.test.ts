@@ -299,7 +299,7 @@ describe('fleet when Redis loses the run state', () => {
     const recordsDir = join(out, '_work', first.runId, 'blocks');
     const recorded = readdirSync(recordsDir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
     const blockFile = (id: string) => {
-      const st = statSync(join(out, 'blocks', `${id}.tif`), { bigint: true });
+      const st = statSync(join(out, 'runs', first.runId, 'blocks', `${id}.tif`), { bigint: true });
       return `${st.ino}:${st.mtimeNs}`;
     };
     const filesAtEnqueue = new Map(recorded.map((id) => [id, blockFile(id)]));

@@ -3,6 +3,8 @@ import { outputKeys, runSpecSchema, type RunSpec } from '@fleet/jobs';
 import type { Logger } from '@fleet/logging';
 import type { RunReport } from '@fleet/merger';
 import type { ObjectStore } from '@fleet/storage';
+import { isUnchanged, publishedMapIntact, readPublishedReport, type UnchangedRun } from './published-run';
+import { summariseRefresh } from './refresh-summary';
 
 /** The spec a run kept at `_work/<run>/spec.json`, or undefined when it left none or it does not parse. */
 export async function readKeptSpec(store: ObjectStore, runId: string): Promise<RunSpec | undefined> {
@@ -38,4 +40,45 @@ export async function asRefreshOfPublished(store: ObjectStore, published: RunRep
     'refresh: only the windows meeting the changed pixels are inferred',
   );
   return decision.planned;
+}
+
+/** The output's published run, and whether the planned run is that run, unchanged. */
+export interface PublishedLook {
+  published: RunReport | undefined;
+  /** Set when nothing changed since the published run (same run id, its map intact): nothing to do. */
+  unchanged?: UnchangedRun;
+}
+
+/** Reads the published map (through current.json) and says whether the planned run is it, unchanged. */
+export async function lookAtPublished(store: ObjectStore, planned: PlannedRun, explicitRunId: boolean): Promise<PublishedLook> {
+  const published = await readPublishedReport(store);
+  if (isUnchanged(published, planned.spec.runId, explicitRunId) && (await publishedMapIntact(store, published))) {
+    return { published, unchanged: { runId: planned.spec.runId, published } };
+  }
+  return { published };
+}
+
+/**
+ * A published complete run of other inputs makes the planned run a refresh of it when that is
+ * safe (asRefreshOfPublished); what changed is logged either way. Otherwise the planned run.
+ */
+export async function refreshOfPublished(store: ObjectStore, published: RunReport | undefined, planned: PlannedRun, log: Logger): Promise<PlannedRun> {
+  if (!published || published.runId === planned.spec.runId) return planned;
+  await summariseRefresh(store, published.runId, planned.spec).then(
+    (summary) => summary && log.info(summary, 'refresh against the published run'),
+    // what changed tonight, for the log: not worth failing the run for
+    (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'published run not compared'),
+  );
+  return published.complete ? asRefreshOfPublished(store, published, planned, log) : planned;
+}
+
+/**
+ * The step `fleet enqueue` and each scheduled firing take between planning and enqueueing, as
+ * `fleet run` does: nothing to do when nothing changed, a refresh when the published run allows
+ * it, else the planned full run.
+ */
+export async function planAgainstPublished(store: ObjectStore, planned: PlannedRun, explicitRunId: boolean, log: Logger): Promise<{ planned: PlannedRun } | { unchanged: UnchangedRun }> {
+  const look = await lookAtPublished(store, planned, explicitRunId);
+  if (look.unchanged) return { unchanged: look.unchanged };
+  return { planned: await refreshOfPublished(store, look.published, planned, log) };
 }

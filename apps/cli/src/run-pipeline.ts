@@ -10,9 +10,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CliError } from './cli-error';
 import { planForCli } from './plan-for-cli';
-import { summariseRefresh } from './refresh-summary';
-import { asRefreshOfPublished } from './refresh-run';
-import { isUnchanged, publishedMapIntact, readPublishedReport, type UnchangedRun } from './published-run';
+import { lookAtPublished, refreshOfPublished } from './refresh-run';
+import { stillPublishedNote, type UnchangedRun } from './published-run';
 import { queuePrefix } from './queue-prefix';
 import { privateStateDir, redactUrl, redisForRun, type CliRedis } from './redis-for-cli';
 import { parseRunEnv } from './run-env';
@@ -93,20 +92,13 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     if (stopSignal) throw interrupted('while planning: nothing started');
     // a night where no dalle, nor the model, nor the geometry changed: the published map is
     // already this run's, so nothing is started, inferred or rewritten (no lease, no Redis)
-    const published = await readPublishedReport(store);
-    if (isUnchanged(published, runId, request.runId !== undefined) && (await publishedMapIntact(store, published))) return { runId, published };
+    const look = await lookAtPublished(store, planned, request.runId !== undefined);
+    if (look.unchanged) return look.unchanged;
     const logDir = join(tmpdir(), 'fleet-logs', runId);
     mkdirSync(logDir, { recursive: true });
     process.env.LOG_FILE ??= join(logDir, 'coordinator-merger.log');
     const log = createLogger('cli');
-    if (published && published.runId !== runId) {
-      // what changed tonight, in the log; not worth failing the run for
-      await summariseRefresh(store, published.runId, planned.spec).then(
-        (summary) => summary && log.info(summary, 'refresh against the published run'),
-        (err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'published run not compared'),
-      );
-      if (published.complete) planned = await asRefreshOfPublished(store, published, planned, log);
-    }
+    planned = await refreshOfPublished(store, look.published, planned, log);
 
     try {
       lease = await OutputLease.acquire(store, {
@@ -124,7 +116,10 @@ export async function runPipeline(request: RunRequest, options: PipelineOptions)
     const stateDir = options.env.REDIS_URL ? undefined : privateStateDir(planned.spec.output, options.env);
     redis = await redisForRun(options.env, note, stateDir);
     const where = redis.stateDir ? `in ${redis.stateDir}` : `in Redis at ${redactUrl(redis.url)}`;
-    const outcome = await drive(redis, runId, planned, logDir, log);
+    // a night that fails (a block or the finalisation failed for good) publishes nothing: say which map stays
+    const outcome = await drive(redis, runId, planned, logDir, log).catch((err: unknown) => {
+      throw err instanceof CliError && err.exitCode === 1 ? new CliError(`${err.message}; ${stillPublishedNote(look.published)}`, 1) : err;
+    });
     if (outcome.done && redis.stateDir) {
       // the run is finished and run.json has everything: the private state goes (see README)
       await redis.stop();

@@ -25,7 +25,7 @@ const windows = [...iterateWindows(plan)];
 const blocksOf = (id: string) => index.touching(windows.find((w) => w.id === id)!);
 const windowsPerBlock = new Map(spec.blocks.map((b) => [b.id, windowsIntersecting(plan, b).length]));
 const onlyIn = (blockId: string) => windows.filter((w) => index.touching(w).join() === blockId).map((w) => w.id);
-const result = (blockId: string, failedWindows = 0): BlockResult => ({ blockId, key: outputKeys.block(blockId), bytes: 10, classPixels: { '1': 4 }, failedWindows, mergeMs: 3 });
+const result = (blockId: string, failedWindows = 0): BlockResult => ({ blockId, key: outputKeys.block(spec.runId, blockId), bytes: 10, classPixels: { '1': 4 }, failedWindows, mergeMs: 3 });
 
 describe('reconcileFromStorage: the run state rebuilt from what the output store holds', () => {
   const redis = createRedisConnection(testRedisUrl());

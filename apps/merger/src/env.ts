@@ -20,6 +20,11 @@ export const mergerEnvShape = {
   FLEET_KEEP_TILES: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
   /** Days a finished run's state stays in Redis (0 = for ever); run.json stays the record. Default 7. */
   FLEET_RUN_TTL_DAYS: z.coerce.number().nonnegative().default(DEFAULT_RUN_TTL_DAYS),
+  /**
+   * Published runs kept whole in the output (each under runs/<runId>/): older ones are deleted
+   * when a run is published, except blocks a kept run still uses (carried over). Default 7.
+   */
+  FLEET_KEEP_RUNS: z.coerce.number().int().min(1).default(7),
   /** BullMQ lock duration (ms) of merge jobs. */
   FLEET_MERGE_LOCK_MS: z.coerce.number().int().min(5_000).default(120_000),
   /**

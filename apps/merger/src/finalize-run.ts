@@ -1,9 +1,11 @@
-import { expireRun, outputKeys, runTtlSeconds, type RunSpec, type RunState } from '@fleet/jobs';
-import { buildMosaicVrt } from '@fleet/raster';
+import { expireRun, outputKeys, runSpecSchema, runTtlSeconds, type RunSpec, type RunState } from '@fleet/jobs';
 import type { ObjectStore } from '@fleet/storage';
 import { classAreaRows, classAreasCsv, classAreasJson } from './class-areas';
-import { classColorMap } from './palette';
+import { readCurrentRun } from './current-run';
+import { DEFAULT_KEEP_RUNS, publishRun } from './publish-run';
 import { writeQuicklook } from './quicklook';
+import { writeRunChanges, type PreviousRun } from './run-changes';
+import { buildManifest, readManifest } from './run-manifest';
 import { buildRunReport, type MaskTilesOutcome, type RunReport } from './run-report';
 import { buildStacCatalogue } from './stac-catalogue';
 import { sweepMaskTiles } from './tile-cleanup';
@@ -13,44 +15,58 @@ export interface FinalizeOptions {
   keepTiles?: boolean;
   /** Seconds the run's Redis state lives once finished (0 = for ever). Default FLEET_RUN_TTL_DAYS (7 days). */
   runTtlSeconds?: number;
+  /** Published runs kept whole (FLEET_KEEP_RUNS). Default 7. */
+  keepRuns?: number;
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value, null, 2) + '\n');
 
 /**
- * Once every block is merged: a GDAL VRT over all blocks (opens as one map in QGIS/GDAL),
- * class areas (areas.csv, areas.json), a STAC catalogue, quicklook.png, and run.json last
- * (windows, timings, bytes, class areas), so its presence means every product is there.
- * Mask tiles left over are swept unless kept. Idempotent: a retry rewrites the same files.
+ * Once every block is merged: the run's products under runs/<runId>/ (areas.csv/json, STAC
+ * items, quicklook.png, changes.json/png against the published run, manifest.json, run.json),
+ * then its publication (mosaic.vrt, stac/collection.json, current.json last: see publishRun)
+ * and the retention of older runs. Until current.json is written the previous run's map stays
+ * the published one, whatever fails here. Mask tiles left over are swept unless kept.
+ * Idempotent: a retry rewrites the same files.
  */
 export async function finalizeRun(spec: RunSpec, state: RunState, store: ObjectStore, options: FinalizeOptions = {}): Promise<RunReport> {
   const results = await state.blockResults();
-  const merged = new Set(results.map((r) => r.blockId));
-  const vrt = buildMosaicVrt({
-    width: spec.mosaic.width,
-    height: spec.mosaic.height,
-    geoTransform: spec.mosaic.geoTransform,
-    epsg: spec.mosaic.epsg,
-    noData: 0,
-    colorMap: classColorMap(spec.model.classes),
-    blocks: spec.blocks.filter((b) => merged.has(b.id)).map((b) => ({ path: outputKeys.block(b.id), x: b.x, y: b.y, width: b.width, height: b.height })),
-  });
-  await store.put(outputKeys.mosaicVrt, Buffer.from(vrt));
-
   const keepTiles = options.keepTiles ?? false;
   const remaining = keepTiles ? (await store.list(outputKeys.maskTiles(spec.runId))).length : await sweepMaskTiles(spec, state, store);
   const maskTiles: MaskTilesOutcome = { removed: !keepTiles, remaining };
   const report = buildRunReport(spec, await state.stats(), await state.failures(), results, new Date(), maskTiles);
 
-  const rows = classAreaRows(report);
-  await store.put(outputKeys.areasCsv, Buffer.from(classAreasCsv(rows)));
-  await store.put(outputKeys.areasJson, json(classAreasJson(report, rows)));
-  for (const doc of buildStacCatalogue(spec, report)) await store.put(doc.key, json(doc.json));
-  await writeQuicklook(spec, report, store);
+  const current = await readCurrentRun(store);
+  // a retry of a run already published compares with the run it replaced, not with itself
+  const previousRunId = current?.runId === spec.runId ? current.previous : (current?.runId ?? null);
+  const previous = previousRunId === null ? undefined : await readPreviousRun(store, previousRunId);
 
-  await store.put(outputKeys.runReport, json(report));
+  const rows = classAreaRows(report);
+  await store.put(outputKeys.areasCsv(spec.runId), Buffer.from(classAreasCsv(rows)));
+  await store.put(outputKeys.areasJson(spec.runId), json(classAreasJson(report, rows)));
+  const changes = await writeRunChanges(spec, report, previous, store);
+  const [collection, ...items] = buildStacCatalogue(spec, report, changes);
+  for (const doc of items) await store.put(doc.key, json(doc.json));
+  await writeQuicklook(spec, report, store);
+  await store.put(outputKeys.manifest(spec.runId), json(buildManifest(spec, report, previous?.manifest.runId ?? null)));
+  await store.put(outputKeys.runReport(spec.runId), json(report));
+
+  await publishRun(spec, report, collection!, current, store, options.keepRuns ?? DEFAULT_KEEP_RUNS);
   await state.finish(report);
   // run.json is the record from here on: the Redis state goes after FLEET_RUN_TTL_DAYS
   await expireRun(state.redis, state.prefix, spec.runId, options.runTtlSeconds ?? runTtlSeconds());
   return report;
+}
+
+/** The previous published run's manifest and spec; undefined when its manifest is gone. */
+async function readPreviousRun(store: ObjectStore, runId: string): Promise<PreviousRun | undefined> {
+  const manifest = await readManifest(store, runId);
+  if (!manifest) return undefined;
+  const key = outputKeys.runSpec(runId);
+  try {
+    const parsed = (await store.head(key)) ? runSpecSchema.safeParse(JSON.parse((await store.get(key)).toString('utf8'))) : undefined;
+    return parsed?.success ? { manifest, spec: parsed.data } : { manifest };
+  } catch {
+    return { manifest };
+  }
 }

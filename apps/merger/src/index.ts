@@ -4,3 +4,7 @@ export * from './merge-block';
 export * from './finalize-run';
 export * from './run-report';
 export * from './palette';
+export * from './current-run';
+export * from './run-manifest';
+export * from './run-changes';
+export { DEFAULT_KEEP_RUNS } from './publish-run';

@@ -75,13 +75,13 @@ describe('merging blocks into COGs, then the run products', () => {
     try {
       const [left, right] = spec.blocks as [RunSpec['blocks'][number], RunSpec['blocks'][number]];
       const first = await mergeBlock(spec, left, state, store, { fetchParallel: 4 });
-      const bytes = await readFile(join(dir, 'blocks', 'left.tif'));
+      const bytes = await readFile(join(dir, outputKeys.block(spec.runId, 'left')));
       const again = await mergeBlock(spec, left, state, store, { fetchParallel: 4 });
-      expect((await readFile(join(dir, 'blocks', 'left.tif'))).equals(bytes)).toBe(true);
+      expect((await readFile(join(dir, outputKeys.block(spec.runId, 'left')))).equals(bytes)).toBe(true);
       expect(again.classPixels).toEqual(first.classPixels);
 
       // the block is the map, and carries a 350x450 mode overview
-      const tiff = await fromFile(join(dir, 'blocks', 'left.tif'));
+      const tiff = await fromFile(join(dir, outputKeys.block(spec.runId, 'left')));
       expect(await tiff.getImageCount()).toBe(2);
       const [pixels] = (await (await tiff.getImage(0)).readRasters()) as unknown as Uint8Array[];
       let mismatches = 0;
@@ -89,9 +89,9 @@ describe('merging blocks into COGs, then the run products', () => {
       expect(mismatches).toBe(0);
       const overview = await tiff.getImage(1);
       expect([overview.getWidth(), overview.getHeight()]).toEqual([350, 450]);
-      const { stdout } = await run('/usr/bin/python3', ['-m', 'osgeo_utils.samples.validate_cloud_optimized_geotiff', '--full-check=yes', join(dir, 'blocks', 'left.tif')]);
+      const { stdout } = await run('/usr/bin/python3', ['-m', 'osgeo_utils.samples.validate_cloud_optimized_geotiff', '--full-check=yes', join(dir, outputKeys.block(spec.runId, 'left'))]);
       expect(stdout).toContain('is a valid cloud optimized GeoTIFF');
-      const info = JSON.parse((await run('gdalinfo', ['-json', join(dir, 'blocks', 'left.tif')])).stdout);
+      const info = JSON.parse((await run('gdalinfo', ['-json', join(dir, outputKeys.block(spec.runId, 'left'))])).stdout);
       expect(info.geoTransform).toEqual(offsetGeoTransform(spec.mosaic.geoTransform, 0, 0));
       expect(info.bands[0].colorTable.entries[2]).toEqual([0x93, 0x8e, 0x7b, 255]);
       expect(info.bands[0].description).toBe('FLAIR land-cover class');
@@ -110,12 +110,14 @@ describe('merging blocks into COGs, then the run products', () => {
 
       const report = await finalizeRun(spec, state, store);
       expect(report.maskTiles).toEqual({ removed: true, remaining: 0 });
-      expect(JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')).maskTiles).toEqual({ removed: true, remaining: 0 });
+      const runDir = join(dir, 'runs', spec.runId);
+      expect(JSON.parse(await readFile(join(dir, 'current.json'), 'utf8'))).toMatchObject({ runId: spec.runId, report: `runs/${spec.runId}/run.json`, previous: null });
+      expect(JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')).maskTiles).toEqual({ removed: true, remaining: 0 });
 
       // areas: the same figures as run.json, and the pixels of the map (20 cm: 25 px per m2 -> ha = px * 0.04 / 1e4)
       const expected = new Map<number, number>();
       for (let y = 0; y < HEIGHT; y++) for (let x = 0; x < WIDTH; x++) if (classAt(x, y)) expected.set(classAt(x, y), (expected.get(classAt(x, y)) ?? 0) + 1);
-      const csv = (await readFile(join(dir, 'areas.csv'), 'utf8')).trim().split('\n');
+      const csv = (await readFile(join(runDir, 'areas.csv'), 'utf8')).trim().split('\n');
       expect(csv[0]).toBe('block,class_id,class_name,pixels,hectares');
       expect(csv).toHaveLength(1 + 3 * 3);
       for (const id of [1, 2, 3]) {
@@ -123,21 +125,23 @@ describe('merging blocks into COGs, then the run products', () => {
         expect(Number(total[3])).toBe(expected.get(id));
         expect(Number(total[4])).toBeCloseTo((expected.get(id)! * 0.04) / 10_000, 2);
       }
-      const areas = JSON.parse(await readFile(join(dir, 'areas.json'), 'utf8'));
+      const areas = JSON.parse(await readFile(join(runDir, 'areas.json'), 'utf8'));
       expect(areas.total.map((c: { pixels: number }) => c.pixels)).toEqual(report.classes.map((c) => c.pixels));
 
       // STAC: valid documents whose hrefs resolve to the files written
       const collection = JSON.parse(await readFile(join(dir, 'stac', 'collection.json'), 'utf8'));
       expect(stacCollectionProblems(collection)).toEqual([]);
       for (const id of ['left', 'right']) {
-        const item = JSON.parse(await readFile(join(dir, 'stac', 'items', `${id}.json`), 'utf8'));
+        const item = JSON.parse(await readFile(join(runDir, 'stac', 'items', `${id}.json`), 'utf8'));
         expect(stacItemProblems(item)).toEqual([]);
-        await expect(readFile(join(dir, 'stac', 'items', item.assets.landcover.href))).resolves.toBeDefined();
+        await expect(readFile(join(runDir, 'stac', 'items', item.assets.landcover.href))).resolves.toBeDefined();
+        // first run: every pixel of the block is gained, nothing lost
+        expect(item.properties['fleet:changes']).toMatchObject({ since: null, lost_ha: {} });
       }
       for (const asset of Object.values(collection.assets) as Array<{ href: string }>) await expect(readFile(join(dir, 'stac', asset.href))).resolves.toBeDefined();
 
       // quicklook: the whole mosaic (1400 px wide fits 1024 only at factor 2), legend to the right
-      const png = PNG.sync.read(await readFile(join(dir, 'quicklook.png')));
+      const png = PNG.sync.read(await readFile(join(runDir, 'quicklook.png')));
       expect(png.width).toBeGreaterThan(700);
       const at = (x: number, y: number) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 4)];
       expect(at(100, 100)).toEqual([0xdb, 0x0e, 0x9a, 255]); // mosaic (200, 200): class 1 + (3 + 3) % 3 = 1
@@ -146,6 +150,13 @@ describe('merging blocks into COGs, then the run products', () => {
       // the VRT over the blocks reads with GDAL
       const vrt = JSON.parse((await run('gdalinfo', ['-json', join(dir, 'mosaic.vrt')])).stdout);
       expect(vrt.size).toEqual([WIDTH, HEIGHT]);
+
+      // changes.json against nothing: every class pixel gained, the same hectares as run.json
+      const changes = JSON.parse(await readFile(join(runDir, 'changes.json'), 'utf8'));
+      expect(changes.previous).toBeNull();
+      for (const c of report.classes) expect(changes.total.gainedHa[String(c.id)] ?? 0).toBeCloseTo((c.pixels * 0.04) / 10_000, 4);
+      expect(changes.total.lostHa).toEqual({});
+      expect(JSON.parse(await readFile(join(runDir, 'manifest.json'), 'utf8')).blocks).toEqual({ left: outputKeys.block(spec.runId, 'left'), right: outputKeys.block(spec.runId, 'right') });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -169,9 +180,9 @@ describe('merging blocks into COGs, then the run products', () => {
       expect(report.maskTiles).toEqual({ removed: true, remaining: rightTiles.length });
       expect((await tileKeys(store, spec.runId)).sort()).toEqual([...rightTiles].sort());
       // so a retry can merge the block again from the same tiles
-      const before = await readFile(join(dir, 'blocks', 'right.tif'));
+      const before = await readFile(join(dir, outputKeys.block(spec.runId, 'right')));
       await mergeBlock(spec, right, state, store, { fetchParallel: 4 });
-      expect((await readFile(join(dir, 'blocks', 'right.tif'))).equals(before)).toBe(true);
+      expect((await readFile(join(dir, outputKeys.block(spec.runId, 'right')))).equals(before)).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

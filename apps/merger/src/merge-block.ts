@@ -41,7 +41,7 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
   const classIds = spec.model.classes.map((c) => c.id);
   const cache = new WindowTileCache(store, state, spec.runId, options.fetchParallel, options.clock);
   const clock = options.clock;
-  const key = outputKeys.block(block.id);
+  const key = outputKeys.block(spec.runId, block.id);
   const localPath = store.localPath(key);
   const tmpDir = localPath ? undefined : await mkdtemp(join(tmpdir(), 'fleet-merge-'));
   const path = localPath ?? join(tmpDir!, `${block.id}.tif`);

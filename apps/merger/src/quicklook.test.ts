@@ -1,4 +1,4 @@
-import type { RunSpec } from '@fleet/jobs';
+import { outputKeys, type RunSpec } from '@fleet/jobs';
 import { writeCog } from '@fleet/raster';
 import { LocalStore } from '@fleet/storage';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -46,7 +46,7 @@ describe('writeQuicklook', () => {
       const drawn = await writeQuicklook(spec, report, store, 512);
       expect([drawn.mapWidth, drawn.mapHeight]).toEqual([512, 256]); // 4 mosaic px per quicklook px
 
-      const png = PNG.sync.read(await readFile(join(dir, 'quicklook.png')));
+      const png = PNG.sync.read(await readFile(join(dir, outputKeys.quicklook(spec.runId))));
       expect([png.width, png.height]).toEqual([drawn.width, drawn.height]);
       expect(png.width).toBeGreaterThan(512 + 100); // the legend panel
       const rgba = (x: number, y: number) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 4)];

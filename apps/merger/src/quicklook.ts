@@ -25,7 +25,8 @@ export async function writeQuicklook(spec: RunSpec, report: RunReport, store: Ob
     const y0 = Math.floor(block.y / factor);
     const w = Math.max(1, Math.min(width, Math.ceil((block.x + block.width) / factor)) - x0);
     const h = Math.max(1, Math.min(height, Math.ceil((block.y + block.height) / factor)) - y0);
-    const key = outputKeys.block(block.id);
+    // the block's own key: a carried block's COG is under the older run that made it
+    const key = result.key;
     const localPath = store.localPath(key);
     const local = localPath ? new LocalFileReader(localPath) : undefined;
     try {
@@ -46,6 +47,6 @@ export async function writeQuicklook(spec: RunSpec, report: RunReport, store: Ob
   const image = renderQuicklook(map, width, height, legend);
   const png = new PNG({ width: image.width, height: image.height });
   png.data = Buffer.from(image.rgba.buffer, image.rgba.byteOffset, image.rgba.byteLength);
-  await store.put(outputKeys.quicklook, PNG.sync.write(png));
+  await store.put(outputKeys.quicklook(spec.runId), PNG.sync.write(png));
   return { width: image.width, height: image.height, mapWidth: width, mapHeight: height, swatches: image.swatches };
 }

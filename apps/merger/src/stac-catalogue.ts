@@ -1,6 +1,7 @@
 import { offsetGeoTransform } from '@fleet/grid';
 import { outputKeys, type RunSpec } from '@fleet/jobs';
 import { posix } from 'node:path';
+import type { RunChanges } from './run-changes';
 import type { RunReport } from './run-report';
 import { wgs84Footprint } from './wgs84-footprint';
 
@@ -33,9 +34,12 @@ function stacClasses(spec: RunSpec) {
  * block's COG as the item's data asset, with the projection (EPSG, shape, transform),
  * raster (uint8, nodata 0) and classification (FLAIR classes and colours) extensions.
  * `datetime` is when the run was created: the imagery's acquisition date is not known here.
+ * Items sit under the run (runs/<runId>/stac/items/), the collection at the top (the published
+ * run's); a carried block's asset points at its COG under the older run that made it. With
+ * `changes`, each item's properties carry its hectares gained and lost against the previous run.
  * Returns object keys and JSON documents.
  */
-export function buildStacCatalogue(spec: RunSpec, report: RunReport): Array<{ key: string; json: object }> {
+export function buildStacCatalogue(spec: RunSpec, report: RunReport, changes?: RunChanges): Array<{ key: string; json: object }> {
   const classes = stacClasses(spec);
   const extensions = [STAC_EXTENSIONS.projection, STAC_EXTENSIONS.raster, STAC_EXTENSIONS.classification];
   const collectionKey = outputKeys.stacCollection;
@@ -50,7 +54,8 @@ export function buildStacCatalogue(spec: RunSpec, report: RunReport): Array<{ ke
     const projBbox: [number, number, number, number] = [gt[0], gt[3] + block.height * gt[5], gt[0] + block.width * gt[1], gt[3]];
     const footprint = wgs84Footprint(spec.mosaic.epsg, projBbox);
     if (footprint) bboxes.push(footprint.bbox);
-    const key = outputKeys.stacItem(block.id);
+    const key = outputKeys.stacItem(spec.runId, block.id);
+    const change = changes?.blocks[block.id];
     return {
       key,
       json: {
@@ -68,6 +73,7 @@ export function buildStacCatalogue(spec: RunSpec, report: RunReport): Array<{ ke
           'proj:shape': [block.height, block.width],
           'proj:transform': [gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]],
           'proj:bbox': projBbox,
+          ...(change ? { 'fleet:changes': { since: changes!.previous, gained_ha: change.gainedHa, lost_ha: change.lostHa, changed_pixels: change.changedPixels } } : {}),
         },
         links: [
           { rel: 'root', href: relative(key, collectionKey), type: 'application/json' },
@@ -76,7 +82,7 @@ export function buildStacCatalogue(spec: RunSpec, report: RunReport): Array<{ ke
         ],
         assets: {
           landcover: {
-            href: relative(key, outputKeys.block(block.id)),
+            href: relative(key, result.key),
             type: COG_MEDIA_TYPE,
             title: `FLAIR land cover, block ${block.id}${result.incomplete ? ' (incomplete: some windows failed)' : ''}`,
             roles: ['data'],
@@ -108,8 +114,14 @@ export function buildStacCatalogue(spec: RunSpec, report: RunReport): Array<{ ke
     ],
     assets: {
       mosaic: { href: relative(collectionKey, outputKeys.mosaicVrt), type: 'application/xml', title: 'GDAL VRT over all blocks', roles: ['data'] },
-      quicklook: { href: relative(collectionKey, outputKeys.quicklook), type: 'image/png', title: 'Quicklook with legend', roles: ['overview'] },
-      areas: { href: relative(collectionKey, outputKeys.areasCsv), type: 'text/csv', title: 'Hectares per class, per block and in total', roles: ['metadata'] },
+      quicklook: { href: relative(collectionKey, outputKeys.quicklook(spec.runId)), type: 'image/png', title: 'Quicklook with legend', roles: ['overview'] },
+      areas: { href: relative(collectionKey, outputKeys.areasCsv(spec.runId)), type: 'text/csv', title: 'Hectares per class, per block and in total', roles: ['metadata'] },
+      ...(changes
+        ? {
+            changes: { href: relative(collectionKey, outputKeys.changes(spec.runId)), type: 'application/json', title: `Hectares gained and lost per class since run ${changes.previous ?? '(none)'}`, roles: ['metadata'] },
+            'changes-overview': { href: relative(collectionKey, outputKeys.changesPng(spec.runId)), type: 'image/png', title: 'Where pixels changed', roles: ['overview'] },
+          }
+        : {}),
     },
   };
   return [{ key: collectionKey, json: collection }, ...items];

@@ -40,9 +40,9 @@ describe('the merger and block records in storage', () => {
     // both windows have no data: a merge needs no tile and writes a nodata block
     for (const [index, id] of [[0, 'r0-c0'], [1, 'r0-c1']] as const) await state.completeWindow(index, id, 'skipped', ['left', 'right']);
     const store = new LocalStore(root);
-    const recorded: BlockResult = { blockId: 'left', key: outputKeys.block('left'), bytes: 99, classPixels: { '1': 90000 }, failedWindows: 0, mergeMs: 12 };
+    const recorded: BlockResult = { blockId: 'left', key: outputKeys.block(spec.runId, 'left'), bytes: 99, classPixels: { '1': 90000 }, failedWindows: 0, mergeMs: 12 };
     await store.put(outputKeys.blockRecord(spec.runId, 'left'), blockRecordBody(recorded));
-    await store.put(outputKeys.blockRecord(spec.runId, 'right'), blockRecordBody({ ...recorded, blockId: 'right', key: outputKeys.block('right'), failedWindows: 2 }));
+    await store.put(outputKeys.blockRecord(spec.runId, 'right'), blockRecordBody({ ...recorded, blockId: 'right', key: outputKeys.block(spec.runId, 'right'), failedWindows: 2 }));
 
     merger = await startMerger(testRedisUrl(), parseMergerEnv({ FLEET_QUEUE_PREFIX: prefix, FLEET_KEEP_TILES: '1' }), createLogger('merger'));
     queues = new FleetQueues(redis, prefix);
@@ -56,10 +56,10 @@ describe('the merger and block records in storage', () => {
 
     // left: the stored record is taken as it is, recorded in Redis, and no GeoTIFF is written
     expect((await queues.merge.getJob(jobIds.block(spec.runId, 'left')))?.returnvalue).toEqual(recorded);
-    expect(existsSync(join(root, 'blocks', 'left.tif'))).toBe(false);
+    expect(existsSync(join(root, outputKeys.block(spec.runId, 'left')))).toBe(false);
     // right: its record had failed windows, so it was merged (its windows had no data: all
     // nodata) and its record replaced by the new result, in storage as in Redis
-    expect(existsSync(join(root, 'blocks', 'right.tif'))).toBe(true);
+    expect(existsSync(join(root, outputKeys.block(spec.runId, 'right')))).toBe(true);
     const right = parseBlockRecord('right', await store.get(outputKeys.blockRecord(spec.runId, 'right')));
     expect(right).toMatchObject({ blockId: 'right', failedWindows: 0, classPixels: {} });
     expect((await state.blockResults()).sort((a, b) => a.blockId.localeCompare(b.blockId))).toEqual([recorded, right]);

@@ -76,7 +76,7 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
     },
     'finalize-run': async ({ runId }) => {
       const spec = await specFor(runId);
-      const report = await finalizeRun(spec, stateFor(runId), openStore(spec.output), { keepTiles: env.FLEET_KEEP_TILES, runTtlSeconds: Math.round(env.FLEET_RUN_TTL_DAYS * 86_400) });
+      const report = await finalizeRun(spec, stateFor(runId), openStore(spec.output), { keepTiles: env.FLEET_KEEP_TILES, runTtlSeconds: Math.round(env.FLEET_RUN_TTL_DAYS * 86_400), keepRuns: env.FLEET_KEEP_RUNS });
       metrics.runsFinalized.inc({ complete: String(report.complete) });
       log.info({ runId, windows: report.windows, complete: report.complete }, 'run finalised');
       return { complete: report.complete };

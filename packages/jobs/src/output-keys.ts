@@ -1,6 +1,7 @@
 /**
- * Object keys of a run's products in its output store. Final products sit at the top (what
- * users open); intermediates under _work/<runId>/, so several runs can share an output.
+ * Object keys of a run's products in its output store. A run's products sit under runs/<runId>/;
+ * the top level holds what users open (mosaic.vrt, stac/collection.json) and current.json, the
+ * published run; intermediates under _work/<runId>/, so several runs can share an output.
  */
 export const outputKeys = {
   maskTile: (runId: string, windowId: string) => `_work/${runId}/tiles/${windowId}.tile`,
@@ -18,15 +19,30 @@ export const outputKeys = {
    * the next night's refresh compares its own plan with. Kept with the block records.
    */
   runSpec: (runId: string) => `_work/${runId}/spec.json`,
-  block: (blockId: string) => `blocks/${blockId}.tif`,
-  mosaicVrt: 'mosaic.vrt',
-  runReport: 'run.json',
+  /** Everything a run publishes sits under its own prefix, so a run never overwrites another's map. */
+  runPrefix: (runId: string) => `runs/${runId}/`,
+  /** A block's COG. A block carried from an older run is not copied: its key stays the older run's. */
+  block: (runId: string, blockId: string) => `runs/${runId}/blocks/${blockId}.tif`,
+  runReport: (runId: string) => `runs/${runId}/run.json`,
+  /** blockId -> object key of its COG (maybe under an older run's prefix), dalle identities, model hash. */
+  manifest: (runId: string) => `runs/${runId}/manifest.json`,
   /** Hectares per class, per block and for the run. */
-  areasCsv: 'areas.csv',
-  areasJson: 'areas.json',
+  areasCsv: (runId: string) => `runs/${runId}/areas.csv`,
+  areasJson: (runId: string) => `runs/${runId}/areas.json`,
   /** The whole run downsampled, in the FLAIR palette, with a legend. */
-  quicklook: 'quicklook.png',
-  /** STAC catalogue: a collection for the run, an item per block (hrefs relative to these files). */
+  quicklook: (runId: string) => `runs/${runId}/quicklook.png`,
+  /** Hectares gained and lost per class against the previously published run, and the dalles that changed. */
+  changes: (runId: string) => `runs/${runId}/changes.json`,
+  /** Where pixels changed since the previously published run, downsampled like the quicklook. */
+  changesPng: (runId: string) => `runs/${runId}/changes.png`,
+  /** STAC: an item per block under the run (hrefs relative to these files); one collection at the top. */
+  stacItem: (runId: string, blockId: string) => `runs/${runId}/stac/items/${blockId}.json`,
+  /** Top level: what users open. Rewritten only when a run is published, just before current.json. */
+  mosaicVrt: 'mosaic.vrt',
   stacCollection: 'stac/collection.json',
-  stacItem: (blockId: string) => `stac/items/${blockId}.json`,
+  /**
+   * The switch: {runId, publishedAt, manifest, report, previous, history}, written last, once every
+   * product of the run is in place. A reader goes through it, so never sees a mix of two runs.
+   */
+  current: 'current.json',
 };

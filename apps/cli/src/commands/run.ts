@@ -1,3 +1,4 @@
+import { outputKeys } from '@fleet/jobs';
 import { CliError } from '../cli-error';
 import { RunProgressBar } from '../progress';
 import { parseRunArgs } from '../run-args';
@@ -25,7 +26,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   printRunSummary(result.report, request.output, result.logDir, result.enqueue.alreadyDone);
   if (!result.report.complete) {
-    throw new CliError(`${result.report.windows.failed} window(s) failed, e.g. ${result.report.windows.failures[0]?.error ?? '?'}; see run.json`, 1);
+    throw new CliError(`${result.report.windows.failed} window(s) failed, e.g. ${result.report.windows.failures[0]?.error ?? '?'}; see ${outputKeys.runReport(result.report.runId)}`, 1);
   }
   return 0;
 }

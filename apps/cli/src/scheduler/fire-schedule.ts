@@ -3,6 +3,9 @@ import { errorMessage, type FleetQueues, type FleetSchedules, type JobInfo, type
 import type { Logger } from '@fleet/logging';
 import type { createRedisConnection } from '@fleet/redis';
 import { WaitingError } from 'bullmq';
+import { openStore } from '@fleet/storage';
+import { unchangedMessage } from '../published-run';
+import { planAgainstPublished } from '../refresh-run';
 import { followRun, type RunOutcome } from './follow-run';
 import { notify, type FiringSummary } from './notify';
 import type { SchedulerEnv } from './scheduler-env';
@@ -50,14 +53,22 @@ export async function fireSchedule(firing: ScheduleFiring, job: JobInfo, ctx: Fi
   let runId = resumed?.runId;
   let outcome: RunOutcome;
   try {
+    let unchanged: string | undefined;
     if (runId === undefined) {
-      runId = await enqueueRequest(request, ctx, log);
-      await ctx.schedules.recordLastRun(schedule, { runId, state: 'running', firedAt, firingId });
-      log.info({ runId, firing: firingId }, 'schedule fired: run enqueued');
+      const enqueued = await enqueueRequest(request, ctx, log);
+      runId = enqueued.runId;
+      unchanged = enqueued.unchanged;
+      if (unchanged === undefined) {
+        await ctx.schedules.recordLastRun(schedule, { runId, state: 'running', firedAt, firingId });
+        log.info({ runId, firing: firingId }, 'schedule fired: run enqueued');
+      }
     } else {
       log.info({ runId, firing: firingId }, 'firing taken over: following its run');
     }
-    outcome = await followRun(ctx.redis, ctx.queues.prefix, runId, { deadline: Date.parse(firedAt) + timeoutMs, pollMs: ctx.env.FLEET_SCHEDULE_POLL_MS, signal: ctx.signal });
+    // nothing changed since the published run: nothing was enqueued, the night is done
+    outcome = unchanged !== undefined
+      ? { state: 'ok', progress: undefined, message: unchanged }
+      : await followRun(ctx.redis, ctx.queues.prefix, runId, { deadline: Date.parse(firedAt) + timeoutMs, pollMs: ctx.env.FLEET_SCHEDULE_POLL_MS, signal: ctx.signal });
   } catch (err) {
     // a preflight refusal, a plan the inputs do not allow, Redis or S3 out of reach: the night failed
     outcome = { state: 'failed', progress: undefined, message: errorMessage(err).split('\n')[0]! };
@@ -94,10 +105,15 @@ export async function fireSchedule(firing: ScheduleFiring, job: JobInfo, ctx: Fi
   return summary;
 }
 
-/** The path of `fleet enqueue`: preflight (cheapest checks first), the header scan, the enqueue. */
-async function enqueueRequest(request: RunRequest, ctx: FiringContext, log: Logger): Promise<string> {
+/**
+ * The path of `fleet enqueue`: preflight (cheapest checks first), the header scan, the published
+ * map looked at (nothing changed: nothing enqueued; a refresh when it allows one), the enqueue.
+ */
+async function enqueueRequest(request: RunRequest, ctx: FiringContext, log: Logger): Promise<{ runId: string; unchanged?: string }> {
   await preflightRun(request, { env: ctx.processEnv, redisUrl: ctx.redisUrl, warn: (m) => log.warn({}, m) });
-  const planned = await planRun(request);
-  const result = await enqueueRun(ctx.redis, ctx.queues, planned.spec, planned.windowsPerBlock, log);
-  return result.runId;
+  const first = await planRun(request);
+  const against = await planAgainstPublished(openStore(first.spec.output), first, request.runId !== undefined, log);
+  if ('unchanged' in against) return { runId: against.unchanged.runId, unchanged: unchangedMessage(against.unchanged, first.spec.output) };
+  const result = await enqueueRun(ctx.redis, ctx.queues, against.planned.spec, against.planned.windowsPerBlock, log);
+  return { runId: result.runId };
 }
