@@ -86,6 +86,12 @@ describe('versioned publication (real processes)', () => {
     }
     expect(readJson(join(out, 'runs', run2, 'stac', 'items', 'D-0-0.json')).properties['fleet:changes']).toMatchObject({ since: run1, changed_pixels: changes.blocks['D-0-0'].changedPixels });
     expect(readFileSync(join(out, 'runs', run2, 'changes.png')).subarray(1, 4).toString()).toBe('PNG');
+    // the console's change layer: a legend-free mask over the mosaic's extent
+    expect(readFileSync(join(out, 'runs', run2, 'changes-mask.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(changes.epsg).toBe(2154);
+    expect(changes.extent).toHaveLength(4);
+    expect(changes.extent[2]).toBeGreaterThan(changes.extent[0]);
+    expect(changes.extent[3]).toBeGreaterThan(changes.extent[1]);
     expect(readJson(join(out, 'runs', run2, 'manifest.json'))).toMatchObject({ runId: run2, previous: run1, blocks: { 'D-0-0': `runs/${run2}/blocks/D-0-0.tif` } });
   });
 

@@ -27,6 +27,9 @@ export interface RunChanges {
   dalles?: DalleChangesBySource;
   blocks: Record<string, BlockChange>;
   total: Omit<BlockChange, 'status'>;
+  /** [minX, minY, maxX, maxY] of the mosaic in its CRS (EPSG `epsg`): where changes-mask.png lies. */
+  extent: [number, number, number, number];
+  epsg: number;
 }
 
 /** Lines of full-resolution pixels read at once (one output tile row). */
@@ -119,6 +122,8 @@ export async function writeRunChanges(spec: RunSpec, report: RunReport, previous
     ...(previous?.manifest.inputs && spec.inputs ? { dalles: dalleChanges(previous.manifest.inputs, spec.inputs) } : {}),
     blocks: Object.fromEntries(Object.entries(perBlock).sort((a, b) => a[0].localeCompare(b[0]))),
     total: { gainedHa: hectaresOf(total.gained, pixelArea), lostHa: hectaresOf(total.lost, pixelArea), changedPixels: total.changed },
+    extent: mosaicExtent(spec.mosaic),
+    epsg: spec.mosaic.epsg,
   };
   await store.put(outputKeys.changes(spec.runId), Buffer.from(JSON.stringify(changes, null, 2) + '\n'));
 
@@ -126,7 +131,28 @@ export async function writeRunChanges(spec: RunSpec, report: RunReport, previous
   const png = new PNG({ width: image.width, height: image.height });
   png.data = Buffer.from(image.rgba.buffer, image.rgba.byteOffset, image.rgba.byteLength);
   await store.put(outputKeys.changesPng(spec.runId), PNG.sync.write(png));
+  await store.put(outputKeys.changesMask(spec.runId), changeMaskPng(where, width, height));
   return changes;
+}
+
+/** Pure: the mosaic's bounding box in its CRS from its north-up geotransform. */
+export function mosaicExtent(mosaic: RunSpec['mosaic']): [number, number, number, number] {
+  const [x0, pw, , y0, , ph] = mosaic.geoTransform;
+  const x1 = x0 + pw * mosaic.width;
+  const y1 = y0 + ph * mosaic.height;
+  return [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)];
+}
+
+/** Changed cells in the legend's red, the rest transparent: a PNG as wide as the downsampled mosaic. */
+export function changeMaskPng(where: Uint8Array, width: number, height: number): Buffer {
+  const png = new PNG({ width, height });
+  for (let i = 0; i < width * height; i++) {
+    if (!where[i]) continue;
+    png.data[i * 4] = 230;
+    png.data[i * 4 + 2] = 60;
+    png.data[i * 4 + 3] = 255;
+  }
+  return PNG.sync.write(png);
 }
 
 /** Calls `each` with band 1's full-width pixels, ROWS lines at a time, top to bottom. */

@@ -52,7 +52,7 @@ describe('buildStacCatalogue', () => {
   });
 
   it('puts each block\'s hectares gained and lost since the previous run in its item, and links changes.json', () => {
-    const changes = { runId: 'run-x', previous: 'run-w', blocks: { 'D-1-0': { gainedHa: { '5': 2 }, lostHa: { '1': 2 }, changedPixels: 500_000, status: 'compared' as const } }, total: { gainedHa: { '5': 2 }, lostHa: { '1': 2 }, changedPixels: 500_000 } };
+    const changes = { runId: 'run-x', previous: 'run-w', blocks: { 'D-1-0': { gainedHa: { '5': 2 }, lostHa: { '1': 2 }, changedPixels: 500_000, status: 'compared' as const } }, total: { gainedHa: { '5': 2 }, lostHa: { '1': 2 }, changedPixels: 500_000 }, extent: [0, 0, 1, 1] as [number, number, number, number], epsg: 2154 };
     const withChanges = new Map(buildStacCatalogue(spec, report, changes).map((d) => [d.key, d.json as Record<string, any>])); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(withChanges.get('runs/run-x/stac/items/D-1-0.json')!.properties['fleet:changes']).toEqual({ since: 'run-w', gained_ha: { '5': 2 }, lost_ha: { '1': 2 }, changed_pixels: 500_000 });
     expect(withChanges.get('runs/run-x/stac/items/D-0-0.json')!.properties['fleet:changes']).toBeUndefined();

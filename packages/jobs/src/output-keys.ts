@@ -35,6 +35,11 @@ export const outputKeys = {
   changes: (runId: string) => `runs/${runId}/changes.json`,
   /** Where pixels changed since the previously published run, downsampled like the quicklook. */
   changesPng: (runId: string) => `runs/${runId}/changes.png`,
+  /**
+   * The same as changes.png without its legend, transparent where nothing changed, covering
+   * exactly changes.json's `extent`: the layer a map viewer (fleet console) lays over the map.
+   */
+  changesMask: (runId: string) => `runs/${runId}/changes-mask.png`,
   /** STAC: an item per block under the run (hrefs relative to these files); one collection at the top. */
   stacItem: (runId: string, blockId: string) => `runs/${runId}/stac/items/${blockId}.json`,
   /** Top level: what users open. Rewritten only when a run is published, just before current.json. */

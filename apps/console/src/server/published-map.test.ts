@@ -39,10 +39,11 @@ describe('published map layouts', () => {
   it('follows current.json to the run it publishes, its manifest (blocks of older runs included) and its changes', async () => {
     await store.put('runs/run1/run.json', json(report('run1', ['b-0'])));
     await store.put('runs/run2/run.json', json(report('run2', ['b-0', 'b-1'])));
-    await store.put('runs/run2/manifest.json', json({ 'b-1': 'runs/run2/blocks/b-1.tif', 'b-0': 'runs/run1/blocks/b-0.tif' }));
+    await store.put('runs/run2/manifest.json', json({ runId: 'run2', blocks: { 'b-1': 'runs/run2/blocks/b-1.tif', 'b-0': 'runs/run1/blocks/b-0.tif' } }));
     await store.put('runs/run2/areas.json', json({ total: [] }));
     await store.put('runs/run2/changes.json', json({ changed: 3 }));
     await store.put('runs/run2/changes.png', Buffer.from([0x89]));
+    await store.put('runs/run2/changes-mask.png', Buffer.from([0x89]));
     await store.put('current.json', json({ runId: 'run2', publishedAt: '2026-11-02T03:00:00Z', manifest: 'runs/run2/manifest.json', previous: 'run1' }));
     expect(await readPublishedRun(store)).toEqual(expect.objectContaining({
       runId: 'run2',
@@ -51,7 +52,7 @@ describe('published map layouts', () => {
       reportKey: 'runs/run2/run.json',
       areasKey: 'runs/run2/areas.json',
       blocks: [{ id: 'b-0', key: 'runs/run1/blocks/b-0.tif' }, { id: 'b-1', key: 'runs/run2/blocks/b-1.tif' }],
-      changes: { jsonKey: 'runs/run2/changes.json', pngKey: 'runs/run2/changes.png' },
+      changes: { jsonKey: 'runs/run2/changes.json', pngKey: 'runs/run2/changes-mask.png' },
     }));
     expect((await readOutputReports(store)).map((r) => r.runId).sort()).toEqual(['run1', 'run2']);
     expect((await readOutputReport(store, 'run1'))?.runId).toBe('run1');

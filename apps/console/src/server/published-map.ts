@@ -2,9 +2,10 @@ import { ObjectNotFoundError, type ObjectStore } from '@fleet/storage';
 
 /**
  * The ONE place that knows how a published output is laid out. Two layouts exist:
- * - per-run publication: `current.json` at the top ({ runId, publishedAt, manifest, previous })
- *   naming `runs/<runId>/manifest.json` (blockId -> object key of its COG, possibly under an
- *   older run's prefix) next to `runs/<runId>/{run.json, areas.json, changes.json, changes.png}`;
+ * - per-run publication: `current.json` at the top ({ runId, publishedAt, manifest, report, ... })
+ *   naming `runs/<runId>/manifest.json` ({ blocks: blockId -> object key of its COG, possibly
+ *   under an older run's prefix }) next to `runs/<runId>/{run.json, areas.json, changes.json,
+ *   changes-mask.png}`;
  * - the flat layout: `run.json`, `areas.json`, `blocks/<id>.tif` at the top.
  * current.json wins when present; everything else in the console asks this module.
  */
@@ -83,13 +84,15 @@ export async function readPublishedRun(store: ObjectStore): Promise<PublishedRun
   if (current !== undefined) {
     const pointer = parseCurrent(current, store.location);
     const runDir = `runs/${pointer.runId}`;
-    const manifest = await readJson<Record<string, string>>(store, pointer.manifest);
+    // runs/<id>/manifest.json: { runId, blocks: { blockId: key }, ... } (apps/merger run-manifest.ts)
+    const manifest = await readJson<{ blocks?: Record<string, string> }>(store, pointer.manifest);
     if (!manifest) throw new Error(`${store.location}/${pointer.manifest}: named by ${CURRENT_KEY} but missing`);
     const reportKey = `${runDir}/run.json`;
     const report = await readJson<PublishedReport>(store, reportKey);
     if (!report) throw new Error(`${store.location}/${reportKey}: named by ${CURRENT_KEY} but missing`);
+    // changes-mask.png: the legend-free, transparent change layer over changes.json's extent
     const changes = (await store.head(`${runDir}/changes.json`))
-      ? { jsonKey: `${runDir}/changes.json`, ...((await store.head(`${runDir}/changes.png`)) ? { pngKey: `${runDir}/changes.png` } : {}) }
+      ? { jsonKey: `${runDir}/changes.json`, ...((await store.head(`${runDir}/changes-mask.png`)) ? { pngKey: `${runDir}/changes-mask.png` } : {}) }
       : undefined;
     return {
       runId: pointer.runId,
@@ -97,7 +100,7 @@ export async function readPublishedRun(store: ObjectStore): Promise<PublishedRun
       ...(pointer.publishedAt ? { publishedAt: pointer.publishedAt } : {}),
       reportKey,
       report,
-      blocks: Object.entries(manifest).map(([id, key]) => ({ id, key })).sort((a, b) => a.id.localeCompare(b.id)),
+      blocks: Object.entries(manifest.blocks ?? {}).map(([id, key]) => ({ id, key })).sort((a, b) => a.id.localeCompare(b.id)),
       ...((await store.head(`${runDir}/areas.json`)) ? { areasKey: `${runDir}/areas.json` } : {}),
       ...(changes ? { changes } : {}),
     };
