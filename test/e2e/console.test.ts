@@ -6,10 +6,26 @@ import type { Browser } from 'playwright-core';
 import { S3Store, s3OptionsFromEnv } from '../../packages/storage/src';
 import { centreColour, classAt, hexColour, launchChromium, startConsoleProcess, uniformPlace, watchedPage } from '../support/console-check';
 import { runFleet, startFleet, stopFleet, type FleetProcess } from '../support/fleet-process';
+import { publishedReport } from '../support/published';
 import { writePerPixelModel } from '../support/model-fixture';
 import { writeStackMosaic } from '../support/mosaic-fixture';
 import { testRedisUrl, uniquePrefix } from '../support/redis';
 import { startS3Server, type S3TestServer } from '../support/s3-server';
+
+
+/** The published run's folder in a local output (current.json names it). */
+function runDir(out: string): string {
+  return join('runs', (JSON.parse(readFileSync(join(out, 'current.json'), 'utf8')) as { runId: string }).runId);
+}
+
+/** Every object of a local output's published map (not its _fleet/ and _work/ state), as keys. */
+function publishedKeys(root: string, dir = ''): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
+    const key = dir ? `${dir}/${e.name}` : e.name;
+    if (e.isDirectory()) return key === '_fleet' || key === '_work' ? [] : publishedKeys(root, key);
+    return [key];
+  });
+}
 
 /** A raw GET: node's http client sends the path as given (a browser or fetch would resolve ".."). */
 function rawGet(url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
@@ -90,7 +106,7 @@ describe('fleet console', () => {
   }, 240_000);
 
   it('draws the palette colour of the class the COG holds, at full resolution and at an overview', async () => {
-    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { classes: Array<{ id: number; color: string }>; blocks: Array<{ key: string }> };
+    const report = publishedReport(out) as { classes: Array<{ id: number; color: string }>; blocks: Array<{ key: string }> };
     const colour = new Map(report.classes.map((c) => [c.id, hexColour(c.color)]));
     const cog = join(out, report.blocks[0]!.key);
     const fullRes = await uniformPlace(cog, 0, 4);
@@ -121,7 +137,7 @@ describe('fleet console', () => {
   }, 180_000);
 
   it("shows areas.json's hectares in the legend", async () => {
-    const areas = JSON.parse(readFileSync(join(out, 'areas.json'), 'utf8')) as { total: Array<{ classId: number; hectares: number }> };
+    const areas = JSON.parse(readFileSync(join(out, runDir(out), 'areas.json'), 'utf8')) as { total: Array<{ classId: number; hectares: number }> };
     const { page, errors } = await watchedPage(browser);
     await page.goto(`${url}#/map`);
     await page.waitForSelector('#legend li');
@@ -133,7 +149,7 @@ describe('fleet console', () => {
   }, 60_000);
 
   it('serves files by range requests (206) and refuses paths out of the output', async () => {
-    const key = readdirSync(join(out, 'blocks')).map((f) => `blocks/${f}`)[0]!;
+    const key = readdirSync(join(out, runDir(out), 'blocks')).map((f) => `${runDir(out)}/blocks/${f}`)[0]!;
     const bytes = readFileSync(join(out, key));
     const ranged = await rawGet(url, `/files/${key}`, { range: 'bytes=8-23' });
     expect(ranged.status).toBe(206);
@@ -166,12 +182,13 @@ describe('fleet console', () => {
         process.env[name] = value;
       }
       const store = new S3Store('s3://maps/dep', s3OptionsFromEnv());
-      const keys = ['run.json', 'areas.json', ...readdirSync(join(out, 'blocks')).map((f) => `blocks/${f}`)];
+      // the published map as the merger leaves it: current.json, the top-level files, runs/<id>/...
+      const keys = publishedKeys(out);
       for (const key of keys) await store.putFile(key, join(out, key));
       await store.close();
       const started = await startConsoleProcess(['--out', 's3://maps/dep'], s3.env);
       onS3 = started.fleet;
-      const key = keys[2]!;
+      const key = keys.find((k) => k.endsWith('.tif'))!;
       const ranged = await rawGet(started.url, `/files/${key}`, { range: 'bytes=0-99' });
       expect([ranged.status, ranged.body.equals(readFileSync(join(out, key)).subarray(0, 100))]).toEqual([206, true]);
       expect(s3.requests.some((r) => r.range === 'bytes=0-99')).toBe(true);
@@ -212,7 +229,7 @@ describe('fleet console', () => {
       const first = await rawGet(started.url, '/?token=s3cret-token');
       expect(first.status).toBe(303);
       const cookie = String(first.headers['set-cookie']).split(';')[0]!;
-      expect((await rawGet(started.url, `/files/run.json`, { cookie })).status).toBe(200);
+      expect((await rawGet(started.url, `/files/current.json`, { cookie })).status).toBe(200);
     } finally {
       if (guarded) await stopFleet(guarded);
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { RunState } from '../../packages/jobs/src';
 import { createRedisConnection, freePort, startPrivateRedis, type PrivateRedis } from '../../packages/redis/src';
 import { runFleet, startFleet, stopFleet, type FleetProcess } from '../support/fleet-process';
+import { publishedReport } from '../support/published';
 import { writePerPixelModel } from '../support/model-fixture';
 import { writeStackMosaic, type StackFixture } from '../support/mosaic-fixture';
 import { parsePrometheusText, scrape, sumOf, type Sample } from '../support/prometheus-text';
@@ -82,7 +83,7 @@ describe('metrics and health of a real run (separate processes)', () => {
     } finally {
       connection.disconnect();
     }
-    const report = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { windows: { total: number; done: number; skipped: number; failed: number }; blocks: unknown[] };
+    const report = publishedReport(out) as { windows: { total: number; done: number; skipped: number; failed: number }; blocks: unknown[] };
     expect(report.windows).toMatchObject({ total: windows, failed: 0 });
 
     // at the end: the processes are still up (a worker's counters live as long as it does)

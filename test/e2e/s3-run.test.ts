@@ -115,7 +115,7 @@ describe('fleet run with inputs and output on S3', () => {
       expect(keys.sort()).toEqual(
         [
           'current.json', 'mosaic.vrt', 'stac/collection.json',
-          ...['run.json', 'manifest.json', 'changes.json', 'changes.png', 'areas.csv', 'areas.json', 'quicklook.png'].map(at),
+          ...['run.json', 'manifest.json', 'changes.json', 'changes.png', 'changes-mask.png', 'areas.csv', 'areas.json', 'quicklook.png'].map(at),
           ...mosaic.dalles.flatMap((d) => [at(`blocks/${d.name}.tif`), at(`stac/items/${d.name}.json`)]),
         ].sort(),
       );

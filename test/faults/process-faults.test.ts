@@ -248,8 +248,8 @@ describe('fleet under process faults', () => {
     fleet.start('worker');
     fleet.start('merger');
     await fleet.waitFor(first.runId, (p) => p.status === 'done');
-    // a third enqueue of the finished run submits nothing
-    expect(await fleet.enqueue(args)).toMatchObject({ created: false, submitted: 0, alreadyDone: WINDOWS });
+    // a third enqueue of the finished, published run submits nothing: nothing changed since it
+    expect(await fleet.enqueue(args)).toMatchObject({ runId: first.runId, unchanged: true, message: expect.stringMatching(/^nothing changed since run /) });
     await expectEveryWindowOnce(fleet.state(first.runId));
     expect(differingBlocks(reference, readBlocks(out))).toEqual([]);
     expect((await fleet.stopAll()).slice(1)).toEqual([0, 0]);

@@ -83,7 +83,7 @@ describe('mergeBlock output bytes', () => {
       const pixelHashes: Record<string, string> = {};
       for (const block of spec.blocks) {
         await mergeBlock(spec, block, state, store, { fetchParallel: 3 });
-        const path = join(dir, 'blocks', `${block.id}.tif`);
+        const path = join(dir, outputKeys.block(spec.runId, block.id));
         hashes[block.id] = createHash('sha256').update(await readFile(path)).digest('hex');
         pixelHashes[block.id] = await pixelsSha256(path);
       }
