@@ -2,7 +2,8 @@
  * The nightly refresh with real processes (worker, merger, Redis, ONNX): night 2 re-infers
  * only the windows meeting what changed and carries the rest over, and its map is pixel for
  * pixel (and class area for class area) the map a from-scratch run on the same inputs makes;
- * new weights under the same model name and version recompute everything.
+ * a night where nothing changed infers nothing and republishes nothing; new weights under the
+ * same model name and version recompute everything.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { buildPerPixelModel } from '../../packages/demo-data/src';
 import { openGeoTiff, writeGeoTiff } from '../../packages/raster/src';
 import { runFleet } from '../support/fleet-process';
+import { publishedReport } from '../support/published';
 import { writePerPixelModel } from '../support/model-fixture';
 import { ORIGIN, RES, writeStackMosaic } from '../support/mosaic-fixture';
 import { testRedisUrl, uniquePrefix } from '../support/redis';
@@ -27,7 +29,8 @@ interface Report {
   blocks: Array<{ id: string; key: string; pixels: Record<string, number> }>;
 }
 
-const reportOf = (out: string) => JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as Report;
+/** The published run's report: current.json -> runs/<runId>/run.json. */
+const reportOf = (out: string) => publishedReport(out) as Report;
 
 /** Every published block's full-resolution classes, by block id. */
 async function blockPixels(out: string): Promise<Map<string, Buffer>> {
@@ -102,6 +105,13 @@ describe('a refresh night (real processes)', () => {
     expect(reportOf(out)).toMatchObject({ runId: night2.runId, complete: true, windows: { total: night2.inferred, done: night2.inferred } });
     await expectSameMap(out, join(root, 'fresh-2'));
     process.stderr.write(`refresh night 2 on 3x3 x ${DALLE} px: ${night2.inferred} of ${fresh2.inferred} windows inferred, ${spec2.refresh!.carried.length} blocks carried\n`);
+
+    // night 3: nothing changed: no inference, nothing republished (current.json untouched)
+    const current = readFileSync(join(out, 'current.json'));
+    const night3 = await runFleet(['run', '--stack', dir, '--model', join(root, 'model'), '--out', out], env);
+    expect(night3.code).toBe(0);
+    expect(night3.stdout + night3.stderr).toContain(`nothing changed since run ${night2.runId}`);
+    expect(readFileSync(join(out, 'current.json')).equals(current)).toBe(true);
 
     // night 4: the weights replaced, model.json untouched: everything is inferred again
     writeFileSync(join(root, 'model', 'model.onnx'), buildPerPixelModel(6).onnx);

@@ -43,16 +43,22 @@ function placeInHash(query: URLSearchParams): { center: [number, number]; resolu
   return { center: [x, y], resolution: res };
 }
 
-/** The changes since the previous publication, over the map (only when changes.json exists). */
-async function changesLayer(info: MapInfo): Promise<ImageLayer<ImageStatic> | undefined> {
+/**
+ * What changed since the previous publication (changes-mask.png over changes.json's extent),
+ * hidden until asked for, so the map shows its true colours first. None on a first night
+ * (changes.json's `previous` is null: everything would be marked).
+ */
+async function changesLayer(info: MapInfo): Promise<{ layer: ImageLayer<ImageStatic>; since: string } | undefined> {
   if (!info.changes?.pngKey) return undefined;
-  const changes = await getJsonIfAny<{ extent?: number[]; bbox?: number[] }>(fileUrl(info.changes.jsonKey));
-  const extent = changes?.extent ?? changes?.bbox;
-  if (!extent || extent.length !== 4) return undefined;
-  return new ImageLayer({
+  const changes = await getJsonIfAny<{ extent?: number[]; previous?: string | null }>(fileUrl(info.changes.jsonKey));
+  const extent = changes?.extent;
+  if (!changes?.previous || !extent || extent.length !== 4) return undefined;
+  const layer = new ImageLayer({
     source: new ImageStatic({ url: fileUrl(info.changes.pngKey), imageExtent: extent as Extent, projection: LAMBERT_93, interpolate: false }),
     opacity: 0.8,
+    visible: false,
   });
+  return { layer, since: changes.previous };
 }
 
 export async function showMap(view: HTMLElement, query: URLSearchParams, isCurrent: () => boolean): Promise<void> {
@@ -81,10 +87,10 @@ export async function showMap(view: HTMLElement, query: URLSearchParams, isCurre
   const map = new OlMap({ target, layers });
   const changes = await changesLayer(info);
   if (changes) {
-    map.addLayer(changes);
-    const toggle = el('input', { type: 'checkbox', id: 'changes-toggle', checked: '' });
-    toggle.addEventListener('change', () => changes.setVisible(toggle.checked));
-    side.insertBefore(el('label', {}, toggle, ' changes since the previous night'), pointer);
+    map.addLayer(changes.layer);
+    const toggle = el('input', { type: 'checkbox', id: 'changes-toggle' });
+    toggle.addEventListener('change', () => changes.layer.setVisible(toggle.checked));
+    side.insertBefore(el('label', {}, toggle, ` changes since run ${changes.since}`), pointer);
   }
 
   // each COG says where it lies and its resolutions (full resolution first, then overviews)
