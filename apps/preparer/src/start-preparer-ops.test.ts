@@ -3,11 +3,9 @@ import { freePort } from '@fleet/redis';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
 import { parsePreparerEnv } from './env';
 import { startPreparer } from './start-preparer';
+import { getOps, waitForReady } from '../../../test/support/ops-probe';
 
-async function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
-  return { status: res.status, body: await res.text() };
-}
+const get = getOps;
 
 describe('preparer ops server', () => {
   it('is ready once its consumer runs, exports the prepare queue counts, and is gone after close()', async () => {
@@ -15,12 +13,7 @@ describe('preparer ops server', () => {
     const preparer = await startPreparer(testRedisUrl(), parsePreparerEnv({ FLEET_QUEUE_PREFIX: uniquePrefix('preparer-ops'), FLEET_METRICS_PORT: String(port) }), createLogger('preparer-ops-test'));
     try {
       expect(preparer.metricsPort).toBe(port);
-      const deadline = Date.now() + 20_000;
-      let ready = await get(port, '/readyz');
-      while (ready.status !== 200 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-        ready = await get(port, '/readyz');
-      }
+      const ready = await waitForReady(port);
       expect(ready).toEqual({ status: 200, body: '{"status":"ok"}\n' });
       expect((await get(port, '/livez')).status).toBe(200);
       const metrics = (await get(port, '/metrics')).body;

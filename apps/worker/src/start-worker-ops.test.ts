@@ -8,11 +8,9 @@ import { writePerPixelModel } from '../../../test/support/model-fixture';
 import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
 import { parseWorkerEnv } from './env';
 import { startWorker, type RunningWorker } from './start-worker';
+import { getOps } from '../../../test/support/ops-probe';
 
-async function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
-  return { status: res.status, body: await res.text() };
-}
+const get = getOps;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;

@@ -5,11 +5,9 @@ import type { MetricsEnv } from './metrics-env';
 import { startProcessOps } from './process-ops';
 import { registerQueueMetrics } from './queue-metrics';
 import { WorkerMetrics } from './worker-metrics';
+import { getOps } from '../../../test/support/ops-probe';
 
-async function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
-  return { status: res.status, body: await res.text() };
-}
+const get = getOps;
 
 const envOn = async (extra: Partial<MetricsEnv> = {}): Promise<MetricsEnv> => ({
   FLEET_METRICS_PORT: await freePort(),
