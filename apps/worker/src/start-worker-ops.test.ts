@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@fleet/redis';
@@ -49,7 +50,9 @@ describe('worker ops server', () => {
       // alive while it loads: no Redis connection yet, so only the event loop is checked
       expect((await get(port, '/livez')).status).toBe(200);
 
-      writeFileSync(join(modelDir, 'model.onnx'), onnx);
+      // asynchronously: opening a FIFO for writing blocks until its reader opens it, which must
+      // not be this (main) thread, or the worker's load could never get to open it
+      await writeFile(join(modelDir, 'model.onnx'), onnx);
       worker = await starting;
       expect(worker.metricsPort).toBe(port);
       const ready = await until('readiness', async () => {
@@ -64,7 +67,7 @@ describe('worker ops server', () => {
     } finally {
       if (!worker) {
         // unblock a load still waiting on the FIFO so that start-up ends
-        writeFileSync(join(modelDir, 'model.onnx'), onnx);
+        await writeFile(join(modelDir, 'model.onnx'), onnx);
         worker = await starting.catch(() => undefined);
       }
       const closing = worker?.close();
