@@ -1,3 +1,4 @@
+import type { RunProgress } from '@fleet/jobs';
 import { formatDuration, formatEta, formatRate } from './rate-format';
 
 /**
@@ -55,17 +56,8 @@ export interface QueueDepth {
   failed: number;
 }
 
-/** One look at a run: its counters (bitmap counts) and its queues. */
-export interface StatusSnapshot {
-  runId: string;
-  /** running | done | failed (a merge or finalisation failed for good) | unknown. */
-  status: string;
-  windows: number;
-  done: number;
-  skipped: number;
-  failed: number;
-  blocks: number;
-  blocksMerged: number;
+/** One look at a run: its counters (RunState.progress, bitmap counts) and its queues. */
+export interface StatusSnapshot extends RunProgress {
   queues: { infer: QueueDepth; merge: QueueDepth };
 }
 

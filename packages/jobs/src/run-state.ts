@@ -21,6 +21,7 @@ export interface BlockResult {
 
 export interface RunProgress {
   runId: string;
+  /** running | done | failed (a merge or finalisation failed for good) | unknown. */
   status: string;
   windows: number;
   done: number;

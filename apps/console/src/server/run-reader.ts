@@ -1,19 +1,11 @@
-import { listRuns, runIdSchema, RunState } from '@fleet/jobs';
+import { listRuns, runIdSchema, RunState, type RunListing } from '@fleet/jobs';
 import type { ObjectStore } from '@fleet/storage';
 import type IORedis from 'ioredis';
 import { readOutputReport, readOutputReports } from './published-map';
 import { blockState, fileOfFailure, ProgressSamples, rateAndEta, type BlockState } from './run-figures';
 
-/** A run as the runs list shows it. */
-export interface RunSummary {
-  runId: string;
-  createdAt: string;
-  status: string;
-  windows: number;
-  finished: number;
-  failed: number;
-  blocks: number;
-  blocksMerged: number;
+/** A run as the runs list shows it: `fleet runs`'s listing (no expiry), plus where it was found and its pace. */
+export interface RunSummary extends Omit<RunListing, 'expiresInS'> {
   /** Where the console learned of it: Redis (live state), the output (run.json), or both. */
   known: Array<'redis' | 'output'>;
   rate?: number;
