@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { RunState } from '../../packages/jobs/src';
+import { RunState, runKeys } from '../../packages/jobs/src';
 import { createRedisConnection } from '../../packages/redis/src';
 import { testRedisUrl, uniquePrefix } from '../support/redis';
 import { syntheticRunSpec } from '../support/run-spec-fixture';
@@ -34,7 +34,7 @@ function loaded(args: string[], env: Record<string, string> = {}): Loaded & { st
     });`;
   const r = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env }, encoding: 'utf8', timeout: 60_000 });
   const lines = r.stderr.trim().split('\n');
-  return { ...(JSON.parse(lines.at(-1) ?? '') as Loaded), stdout: r.stdout, stderr: lines.slice(0, -1).join('\n') };
+  return { ...(JSON.parse(lines.at(-1) ?? '') as Loaded), stdout: r.stdout, stderr: lines.slice(0, -1).join('\n').trim() };
 }
 
 describe('fleet start: a command loads only what it uses (issue 11)', () => {
@@ -80,6 +80,10 @@ describe('fleet start: a command loads only what it uses (issue 11)', () => {
       const watch = loaded(['status', spec.runId, '--watch'], env);
       expect([watch.code, watch.bullmq, watch.zod, watch.pino]).toEqual([0, false, false, false]);
       expect(watch.stdout).toMatch(/^start-1 done 1\/\d+ windows /);
+      // a spec that is not one: said as such (exit 1), not taken for an unreachable Redis
+      await redis.set(runKeys(prefix, 'start-bad').spec, JSON.stringify({ ...spec, runId: 'start-bad', windowCount: 'many' }));
+      const unreadable = loaded(['status', 'start-bad'], env);
+      expect([unreadable.code, unreadable.stderr]).toEqual([1, 'fleet status: run start-bad: its spec in Redis is not a run spec: windowCount must be an integer >= 1, got "many"']);
       // the rare path: a bad prefix is worded by the shared zod schema, as every component words it
       const bad = loaded(['status', spec.runId], { ...env, FLEET_QUEUE_PREFIX: 'a:b' });
       expect([bad.code, bad.zod, bad.stderr]).toEqual([1, true, expect.stringContaining('invalid environment: FLEET_QUEUE_PREFIX: letters, digits, _ and - only')]);

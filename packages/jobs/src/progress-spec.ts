@@ -13,6 +13,11 @@ export interface ProgressSpec extends GeometryFields {
   createdAt?: string | undefined;
 }
 
+/** A run's spec in Redis that is not one: not a connection problem, and retrying will not help. */
+export class UnreadableRunSpec extends Error {
+  override readonly name = 'UnreadableRunSpec';
+}
+
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,7 +31,7 @@ function integer(v: unknown, min: number, path: string, fail: (msg: string) => n
 /** The spec's JSON text (as stored at runKeys().spec), checked; throws a one-line error naming the run and the field. */
 export function progressSpecOf(raw: string, runId: string): ProgressSpec {
   const fail = (msg: string): never => {
-    throw new Error(`run ${runId}: its spec in Redis is not a run spec: ${msg}`);
+    throw new UnreadableRunSpec(`run ${runId}: its spec in Redis is not a run spec: ${msg}`);
   };
   let spec: unknown;
   try {

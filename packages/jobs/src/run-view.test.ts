@@ -5,6 +5,7 @@ import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { markRunFailed } from './run-failure';
 import { runKeys } from './run-keys';
 import { RunState, type WindowCompletion } from './run-state';
+import { UnreadableRunSpec } from './progress-spec';
 import { RunView } from './run-view';
 import { geometryOf } from './spec-geometry';
 
@@ -57,5 +58,6 @@ describe('RunView (a run read without zod)', () => {
     const view = new RunView(redis, prefix, 'rv-bad');
     await expect(view.progress()).rejects.toThrow('run rv-bad: its spec in Redis is not a run spec: blocks[0].width must be an integer >= 1, got 0');
     await expect(view.blockProgress()).rejects.toThrow(/blocks\[0\]\.width/);
+    await expect(view.progress()).rejects.toBeInstanceOf(UnreadableRunSpec);
   });
 });

@@ -8,5 +8,5 @@ export { QUEUES, type QueueName } from './queue-names';
 export { runKeys } from './run-keys';
 export { runFatalFailures } from './run-failure';
 export { RunView, type BlockProgress, type RunProgress } from './run-view';
-export type { ProgressSpec } from './progress-spec';
+export { UnreadableRunSpec, type ProgressSpec } from './progress-spec';
 export { COUNTED_STATES, queueJobCounts, type CountedState } from './queue-counts';

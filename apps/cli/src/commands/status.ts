@@ -1,6 +1,6 @@
 import { queuePrefix } from '../queue-prefix';
 // the narrow entry, not @fleet/jobs's index: no zod, no BullMQ Queue (BENCHMARKS.md, "CLI start")
-import { QUEUES, queueJobCounts, RunView } from '@fleet/jobs/status-view';
+import { QUEUES, queueJobCounts, RunView, UnreadableRunSpec } from '@fleet/jobs/status-view';
 import { createRedisConnection } from '@fleet/redis';
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli-error';
@@ -72,6 +72,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
   let lastError = '';
   connection.on('error', (err: Error) => (lastError = err.message));
   const unreachable = (err: Error): never => {
+    // a spec that is not one was read, so Redis is reachable: say what is wrong with the run
+    if (err instanceof UnreadableRunSpec) throw new CliError(err.message, 1);
     throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${lastError || err.message}`);
   };
   const state = new RunView(connection, prefix, options.runId);
