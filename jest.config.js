@@ -26,7 +26,9 @@ module.exports = {
   // that one dependency into CommonJS (plain Node >= 20.19 loads it with require natively).
   transformIgnorePatterns: ['/node_modules/(?!quick-lru/)'],
   moduleNameMapper: {
-    '^@fleet/(.*)$': ['<rootDir>/packages/$1/src/index.ts', '<rootDir>/apps/$1/src/index.ts'],
+    // a package's narrow entry (an `exports` subpath such as @fleet/jobs/status-view) is src/<name>.ts
+    '^@fleet/([^/]+)/([^/]+)$': ['<rootDir>/packages/$1/src/$2.ts', '<rootDir>/apps/$1/src/$2.ts'],
+    '^@fleet/([^/]+)$': ['<rootDir>/packages/$1/src/index.ts', '<rootDir>/apps/$1/src/index.ts'],
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_QUEUE_PREFIX, QUEUE_PREFIX_PATTERN, QUEUE_PREFIX_RULE, REDIS_URL_RULE, REDIS_URL_START } from './redis-env-by-hand';
 
 /**
  * Pieces of environment schema shared by the apps' env.ts files, so each variable is
@@ -6,9 +7,9 @@ import { z } from 'zod';
  */
 export const redisEnv = {
   /** Redis to use; unset = a private redis-server started for this process tree (CLI only). */
-  REDIS_URL: z.string().url().startsWith('redis', 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_URL: z.string().url().startsWith(REDIS_URL_START, REDIS_URL_RULE).optional(),
   /** BullMQ key prefix, so several fleets or test suites share one Redis. */
-  FLEET_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('fleet'),
+  FLEET_QUEUE_PREFIX: z.string().regex(QUEUE_PREFIX_PATTERN, QUEUE_PREFIX_RULE).default(DEFAULT_QUEUE_PREFIX),
 };
 
 export const s3Env = {

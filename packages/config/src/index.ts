@@ -1,1 +1,2 @@
 export * from './env-fragments';
+export * from './redis-env-by-hand';

@@ -16,3 +16,6 @@ export * from './block-record';
 export * from './schedule-spec';
 export * from './schedules';
 export * from './refresh-windows';
+export * from './run-view';
+export * from './progress-spec';
+export * from './queue-counts';

@@ -1,4 +1,3 @@
-import { planWindows, RunGeometry, type WindowPlan } from '@fleet/grid';
 import { z } from 'zod';
 
 const geoTransform = z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]);
@@ -123,22 +122,6 @@ export const runSpecSchema = z.object({
 });
 export type RunSpec = z.infer<typeof runSpecSchema>;
 
-/** The run's window plan: every process derives it from the spec the same way. */
-export function windowPlanOf(spec: Pick<RunSpec, 'mosaic' | 'patch' | 'overlap'>): WindowPlan {
-  return planWindows(spec.mosaic.width, spec.mosaic.height, { patch: spec.patch, overlap: spec.overlap });
-}
-
-/**
- * The run's geometry (groups, windows of a block, blocks of a window): every process derives
- * it from the spec the same way. Built once per spec object and kept with it.
- */
-export function geometryOf(spec: Pick<RunSpec, 'mosaic' | 'patch' | 'overlap' | 'blocks' | 'groupSide'>): RunGeometry {
-  let geometry = geometries.get(spec);
-  if (!geometry) {
-    geometry = new RunGeometry(windowPlanOf(spec), spec.blocks, spec.groupSide ?? 1);
-    geometries.set(spec, geometry);
-  }
-  return geometry;
-}
-
-const geometries = new WeakMap<object, RunGeometry>();
+// geometryOf and windowPlanOf live in a file without zod (fleet status loads them without the
+// schemas): re-exported here, where every caller found them
+export { geometryOf, windowPlanOf } from './spec-geometry';

@@ -3,6 +3,7 @@ import type IORedis from 'ioredis';
 import { withRunScripts, type RunScripts } from './run-scripts';
 import { runKeys, runsIndexKey } from './run-keys';
 import { geometryOf, runSpecSchema, type RunSpec } from './run-spec';
+import { bitAt, RunView, type BlockProgress, type RunProgress } from './run-view';
 
 export type WindowOutcome = 'done' | 'skipped' | 'failed';
 
@@ -17,33 +18,6 @@ export interface BlockResult {
   /** Windows of this block that failed: their pixels are nodata. */
   failedWindows: number;
   mergeMs: number;
-}
-
-export interface RunProgress {
-  runId: string;
-  /** running | done | failed (a merge or finalisation failed for good) | unknown. */
-  status: string;
-  windows: number;
-  done: number;
-  skipped: number;
-  failed: number;
-  blocks: number;
-  blocksMerged: number;
-}
-
-/** One block's windows by state, for `fleet status`. */
-export interface BlockProgress {
-  blockId: string;
-  /** Windows that feed this block. */
-  windows: number;
-  /** Windows inferred (outcome done). */
-  done: number;
-  /** Windows with no data at all. */
-  skipped: number;
-  failed: number;
-  /** Windows not finished yet: queued, in a worker's hands, or waiting for a retry. */
-  pending: number;
-  merged: boolean;
 }
 
 /** One window's outcome, as a worker records it (several per script call). */
@@ -83,11 +57,6 @@ const MAX_BLOCKS_PER_CALL = 94;
 const OUTCOME_CODE: Record<WindowOutcome, string> = { done: 'd', skipped: 's', failed: 'f' };
 
 
-/** Bit `i` of a Redis bitmap (Redis numbers bits from the most significant bit of byte 0). */
-function bitAt(bitmap: Buffer, i: number): number {
-  return ((bitmap[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
-}
-
 /**
  * A run's shared state in Redis: the spec every process reads, the per-block countdown that
  * triggers merges, counters for the report. All mutations are single Lua scripts.
@@ -96,10 +65,13 @@ export class RunState {
   private readonly keys: ReturnType<typeof runKeys>;
   /** The connection, with the run scripts defined on it (callers share it for their own scripts). */
   readonly redis: IORedis & RunScripts;
+  /** The read-only look at the run: the counts are computed there only. */
+  private readonly view: RunView;
 
   constructor(redis: IORedis, readonly prefix: string, readonly runId: string) {
     this.keys = runKeys(prefix, runId);
     this.redis = withRunScripts(redis);
+    this.view = new RunView(this.redis, prefix, runId);
   }
 
   /**
@@ -237,19 +209,13 @@ export class RunState {
     };
   }
 
-  /** Windows done (inferred), skipped and failed: BITCOUNTs of the bitmaps, the one record. */
+  /** Windows done (inferred), skipped and failed: BITCOUNTs of the bitmaps, the one record (RunView.counts). */
   async counts(): Promise<{ done: number; skipped: number; failed: number }> {
-    const k = this.keys;
-    const [finished, skipped, failed, carried] = await Promise.all([
-      this.redis.bitcount(k.windowsDone), this.redis.bitcount(k.windowsSkipped), this.redis.bitcount(k.windowsFailed),
-      this.redis.hget(k.stats, 'windows_carried'),
-    ]);
-    // a refresh's windows not inferred again are marked done from the start: not inferred
-    return { done: finished - skipped - failed - Number(carried ?? 0), skipped, failed };
+    return this.view.counts();
   }
 
   async failures(): Promise<Record<string, string>> {
-    return this.redis.hgetall(this.keys.failures);
+    return this.view.failures();
   }
 
   async finish(report: unknown): Promise<void> {
@@ -261,53 +227,18 @@ export class RunState {
     return raw === null ? undefined : JSON.parse(raw);
   }
 
+  /** The run's counts and status (RunView.progress); undefined when there is no such run. */
   async progress(): Promise<RunProgress | undefined> {
-    const k = this.keys;
-    const [spec, status, counts, merged] = await Promise.all([
-      this.redis.get(k.spec), this.redis.get(k.status), this.counts(), this.redis.scard(k.blocksMerged),
-    ]);
-    if (spec === null) return undefined;
-    const parsed = JSON.parse(spec) as RunSpec;
-    return {
-      runId: this.runId,
-      status: status ?? 'unknown',
-      windows: parsed.windowCount,
-      done: counts.done,
-      skipped: counts.skipped,
-      failed: counts.failed,
-      blocks: parsed.blocks.length,
-      blocksMerged: merged,
-    };
+    return this.view.progress();
   }
 
   /**
    * Windows done/skipped/failed/pending per block, from the run's bitmaps (the record that
-   * survives any process's death), in the spec's block order.
+   * survives any process's death), in the spec's block order; the spec is the schema-checked one.
    */
   async blockProgress(): Promise<BlockProgress[] | undefined> {
     const spec = await this.spec();
-    if (!spec) return undefined;
-    const k = this.keys;
-    const [done, skipped, failed, merged] = await Promise.all([
-      this.redis.getBuffer(k.windowsDone),
-      this.redis.getBuffer(k.windowsSkipped),
-      this.redis.getBuffer(k.windowsFailed),
-      this.redis.smembers(k.blocksMerged),
-    ]);
-    const mergedSet = new Set(merged);
-    const geometry = geometryOf(spec);
-    const empty = Buffer.alloc(0);
-    return spec.blocks.map((block) => {
-      const progress: BlockProgress = { blockId: block.id, windows: 0, done: 0, skipped: 0, failed: 0, pending: 0, merged: mergedSet.has(block.id) };
-      for (const w of geometry.windowsOfBlock(block)) {
-        progress.windows++;
-        if (!bitAt(done ?? empty, w.index)) progress.pending++;
-        else if (bitAt(failed ?? empty, w.index)) progress.failed++;
-        else if (bitAt(skipped ?? empty, w.index)) progress.skipped++;
-        else progress.done++;
-      }
-      return progress;
-    });
+    return spec && this.view.blockProgressOf(spec);
   }
 
   /** The run's failed windows with the blocks they feed and their error, in window order. */

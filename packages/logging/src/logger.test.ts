@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { createLogger, redactUrl, rootLoggerOptions } from './logger';
+import { createLogger, rootLoggerOptions } from './logger';
+import { redactUrl } from './redact-url';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];

@@ -57,14 +57,3 @@ export function rootLogger(): Logger {
 export function createLogger(component: string, parent: Logger = rootLogger()): Logger {
   return parent.child({ component });
 }
-
-/** A Redis URL with its password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = 'redacted';
-    return u.toString();
-  } catch {
-    return '[unparseable url]';
-  }
-}

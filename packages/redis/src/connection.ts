@@ -1,4 +1,5 @@
-import { redactUrl } from '@fleet/logging';
+// the narrow entry: connecting must not load pino (fleet status starts fast: BENCHMARKS.md, "CLI start")
+import { redactUrl } from '@fleet/logging/redact-url';
 import IORedis, { type RedisOptions } from 'ioredis';
 
 /**

@@ -1,7 +1,7 @@
 import { queuePrefix } from '../queue-prefix';
-import { QUEUES, RunState, runFatalFailures, runKeys } from '@fleet/jobs';
+// the narrow entry, not @fleet/jobs's index: no zod, no BullMQ Queue (BENCHMARKS.md, "CLI start")
+import { QUEUES, queueJobCounts, RunView, UnreadableRunSpec } from '@fleet/jobs/status-view';
 import { createRedisConnection } from '@fleet/redis';
-import { Queue } from 'bullmq';
 import { parseArgs } from 'node:util';
 import { CliError } from '../cli-error';
 import { redactUrl, requireRedisUrl } from '../require-redis-url';
@@ -18,9 +18,6 @@ import {
   type QueueDepth,
   type StatusSnapshot,
 } from '../status-figures';
-
-/** The connection this command opens (typed from its factory: the CLI does not depend on ioredis itself). */
-type IORedis = ReturnType<typeof createRedisConnection>;
 
 const USAGE = 'usage: fleet status <run-id> [--oneline] [--watch [--interval S]]';
 
@@ -63,9 +60,11 @@ function parseStatusArgs(argv: string[]): StatusOptions {
  */
 export async function statusCommand(argv: string[]): Promise<number> {
   const options = parseStatusArgs(argv);
+  const url = requireRedisUrl(process.env, 'status');
+  // before connecting: a bad REDIS_URL or prefix is refused at once, with no connection left retrying
+  const prefix = queuePrefix();
   // a one-shot question: give up after a few reconnects (about 3 s) instead of waiting for
   // ever like the long-lived processes, so an unreachable Redis is an error, not a hang
-  const url = requireRedisUrl(process.env, 'status');
   const connection = createRedisConnection(url, {
     maxRetriesPerRequest: 3,
     retryStrategy: (times) => (times > 5 ? null : 100 * 2 ** times),
@@ -73,28 +72,29 @@ export async function statusCommand(argv: string[]): Promise<number> {
   let lastError = '';
   connection.on('error', (err: Error) => (lastError = err.message));
   const unreachable = (err: Error): never => {
+    // a spec that is not one was read, so Redis is reachable: say what is wrong with the run
+    if (err instanceof UnreadableRunSpec) throw new CliError(err.message, 1);
     throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${lastError || err.message}`);
   };
-  const prefix = queuePrefix();
-  const state = new RunState(connection, prefix, options.runId);
+  const state = new RunView(connection, prefix, options.runId);
   try {
     const progress = await state.progress().catch(unreachable);
     if (!progress) throw new CliError(`no run ${options.runId} in this Redis (prefix ${prefix})`, 1);
     if (options.watch) {
       // a Redis that goes away mid-watch ends it (exit 1) with the URL, not ioredis's bare message
-      return await watchRun(connection, state, options).catch((err: Error) => {
+      return await watchRun(state, options).catch((err: Error) => {
         if (err instanceof CliError) throw err;
         throw new Error(`lost Redis at ${redactUrl(url)} while watching: ${lastError || err.message}`);
       });
     }
     if (options.oneline) {
-      const [snapshot, createdAt] = await Promise.all([takeSnapshot(connection, state, undefined), runCreatedAt(connection, prefix, options.runId)]);
+      const [snapshot, createdAt] = await Promise.all([takeSnapshot(state), state.createdAt()]);
       // one look has no history: the rate is the mean since the run was created
       const samples: FinishedSample[] = createdAt === undefined ? [] : [{ at: createdAt, finished: 0 }, { at: Date.now(), finished: finishedOf(snapshot) }];
       process.stdout.write(`${formatOneline(snapshot, rateOf(samples))}\n`);
       return 0;
     }
-    const [blocks, failures, fatal] = await Promise.all([state.blockProgress(), state.failures(), runFatalFailures(connection, prefix, options.runId)]);
+    const [blocks, failures, fatal] = await Promise.all([state.blockProgress(), state.failures(), state.fatalFailures()]);
     const pending = progress.windows - progress.done - progress.skipped - progress.failed;
     // a merge or finalisation that failed for good: the run cannot finish as it stands
     const status = Object.keys(fatal).length > 0 && progress.status !== 'done' ? 'failed' : progress.status;
@@ -105,36 +105,24 @@ export async function statusCommand(argv: string[]): Promise<number> {
   }
 }
 
-/** The run spec's createdAt in ms (undefined if missing or unreadable). */
-async function runCreatedAt(connection: IORedis, prefix: string, runId: string): Promise<number | undefined> {
-  const raw = await connection.get(runKeys(prefix, runId).spec);
-  const created = raw === null ? NaN : Date.parse((JSON.parse(raw) as { createdAt?: string }).createdAt ?? '');
-  return Number.isFinite(created) ? created : undefined;
-}
-
-/** The queues' depths: BullMQ's own counts (wait includes prioritized and paused jobs). */
-async function depthOf(queue: Queue | undefined): Promise<QueueDepth> {
-  if (!queue) return { wait: 0, active: 0, delayed: 0, failed: 0 };
-  const c = await queue.getJobCounts('wait', 'active', 'delayed', 'failed', 'prioritized', 'paused');
-  return { wait: (c.wait ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+/**
+ * One queue's depth, all runs together: BullMQ's counts as Queue.getJobCounts gives them
+ * (queueJobCounts reads the same keys with plain commands), wait including prioritized and paused jobs.
+ */
+async function depthOf(state: RunView, queue: string): Promise<QueueDepth> {
+  const c = await queueJobCounts(state.redis, state.prefix, queue);
+  return { wait: c.wait + c.prioritized + c.paused, active: c.active, delayed: c.delayed, failed: c.failed };
 }
 
 /**
  * One look at the run in a constant number of Redis commands, whatever its size (BITCOUNTs,
- * SCARD, the small hash of what failed for good, the queues' counts): no per-window scan.
+ * SCARD, the small hash of what failed for good, one MULTI of length reads per queue): no per-window scan.
  */
-async function takeSnapshot(connection: IORedis, state: RunState, queues: { infer: Queue; merge: Queue } | undefined): Promise<StatusSnapshot & { runFailures: Record<string, string> }> {
-  const opened = queues ?? { infer: new Queue(QUEUES.infer, { connection, prefix: state.prefix }), merge: new Queue(QUEUES.merge, { connection, prefix: state.prefix }) };
-  try {
-    const [progress, runFailures, infer, merge] = await Promise.all([
-      state.progress(), runFatalFailures(connection, state.prefix, state.runId), depthOf(opened.infer), depthOf(opened.merge),
-    ]);
-    if (!progress) throw new CliError(`run ${state.runId} is gone from Redis (expired or removed)`, 1);
-    const status = Object.keys(runFailures).length > 0 && progress.status !== 'done' ? 'failed' : progress.status;
-    return { ...progress, status, queues: { infer, merge }, runFailures };
-  } finally {
-    if (!queues) await Promise.all([opened.infer.close(), opened.merge.close()]);
-  }
+async function takeSnapshot(state: RunView): Promise<StatusSnapshot & { runFailures: Record<string, string> }> {
+  const [progress, runFailures, infer, merge] = await Promise.all([state.progress(), state.fatalFailures(), depthOf(state, QUEUES.infer), depthOf(state, QUEUES.merge)]);
+  if (!progress) throw new CliError(`run ${state.runId} is gone from Redis (expired or removed)`, 1);
+  const status = Object.keys(runFailures).length > 0 && progress.status !== 'done' ? 'failed' : progress.status;
+  return { ...progress, status, queues: { infer, merge }, runFailures };
 }
 
 /**
@@ -142,10 +130,9 @@ async function takeSnapshot(connection: IORedis, state: RunState, queues: { infe
  * appended elsewhere (logs, CI), with new failures printed above as they happen. Ends with
  * watchExitCode when the run ends; SIGINT 130, SIGTERM 143 (the run itself goes on).
  */
-async function watchRun(connection: IORedis, state: RunState, options: StatusOptions): Promise<number> {
+async function watchRun(state: RunView, options: StatusOptions): Promise<number> {
   const out = process.stdout;
   const tty = out.isTTY === true && !options.oneline;
-  const queues = { infer: new Queue(QUEUES.infer, { connection, prefix: state.prefix }), merge: new Queue(QUEUES.merge, { connection, prefix: state.prefix }) };
   let stopped: number | undefined;
   let wake = (): void => {};
   const onSigint = () => ((stopped = 130), wake());
@@ -159,7 +146,7 @@ async function watchRun(connection: IORedis, state: RunState, options: StatusOpt
   let panelLines = 0;
   try {
     for (;;) {
-      const snapshot = await takeSnapshot(connection, state, queues);
+      const snapshot = await takeSnapshot(state);
       samples = keepSpan([...samples, { at: Date.now(), finished: finishedOf(snapshot) }], RATE_SPAN_MS);
       const rate = rateOf(samples);
       // the failed windows' messages are read only when their count moved (HGETALL costs one
@@ -196,6 +183,5 @@ async function watchRun(connection: IORedis, state: RunState, options: StatusOpt
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
-    await Promise.all([queues.infer.close(), queues.merge.close()]);
   }
 }
