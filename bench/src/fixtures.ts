@@ -17,14 +17,16 @@ const REPO = resolve(__dirname, '..', '..');
 
 /**
  * The FLAIR-INC architecture with random weights (U-Net/ResNet-34, 5 -> 19, ~97 MB), written
- * once by tools/flair-export with the system python that has torch.
+ * once by tools/flair-export with the system python that has torch. Patch 512 whatever
+ * models/flair-inc says: the benches' figures are per 512 px window (bench:seams makes copies at
+ * other patches with modelWithPatch).
  */
 export async function flairShapedModel(): Promise<string> {
   const dir = join(CACHE_DIR, 'flair-random-seed42');
   if (existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'model.json'))) return dir;
   process.stderr.write(`exporting a random-weight FLAIR-INC model to ${dir} (tools/flair-export)...\n`);
   try {
-    await run('/usr/bin/python3', ['-m', 'flair_export', '--random', '--seed', '42', '--out', dir], {
+    await run('/usr/bin/python3', ['-m', 'flair_export', '--random', '--seed', '42', '--patch', '512', '--out', dir], {
       cwd: REPO,
       env: { ...process.env, PYTHONPATH: join(REPO, 'tools', 'flair-export') },
     });
