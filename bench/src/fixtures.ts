@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { buildPerPixelModel } from '@fleet/demo-data';
@@ -17,14 +17,16 @@ const REPO = resolve(__dirname, '..', '..');
 
 /**
  * The FLAIR-INC architecture with random weights (U-Net/ResNet-34, 5 -> 19, ~97 MB), written
- * once by tools/flair-export with the system python that has torch.
+ * once by tools/flair-export with the system python that has torch. Patch 512 whatever
+ * models/flair-inc says: the benches' figures are per 512 px window (bench:seams makes copies at
+ * other patches with modelWithPatch).
  */
 export async function flairShapedModel(): Promise<string> {
   const dir = join(CACHE_DIR, 'flair-random-seed42');
   if (existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'model.json'))) return dir;
   process.stderr.write(`exporting a random-weight FLAIR-INC model to ${dir} (tools/flair-export)...\n`);
   try {
-    await run('/usr/bin/python3', ['-m', 'flair_export', '--random', '--seed', '42', '--out', dir], {
+    await run('/usr/bin/python3', ['-m', 'flair_export', '--random', '--seed', '42', '--patch', '512', '--out', dir], {
       cwd: REPO,
       env: { ...process.env, PYTHONPATH: join(REPO, 'tools', 'flair-export') },
     });
@@ -44,6 +46,26 @@ export async function trivialModel(): Promise<string> {
   await writeFile(join(dir, 'model.onnx'), onnx);
   await writeFile(join(dir, 'model.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return dir;
+}
+
+/**
+ * The model folder `dir` with its windows `patch` px wide: a sibling folder whose model.json
+ * differs only in `patch` and whose model.onnx links to the original (the FLAIR graph has
+ * symbolic H and W, so one graph runs every window size). `dir` itself when it already has
+ * that patch.
+ */
+export async function modelWithPatch(dir: string, patch: number): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { patch?: number };
+  if ((manifest.patch ?? 512) === patch) return dir;
+  const copy = `${dir}-patch${patch}`;
+  if (existsSync(join(copy, 'model.json'))) return copy;
+  const partial = `${copy}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  await symlink(resolve(dir, 'model.onnx'), join(partial, 'model.onnx'));
+  await writeFile(join(partial, 'model.json'), `${JSON.stringify({ ...manifest, patch }, null, 2)}\n`);
+  await rename(partial, copy);
+  return copy;
 }
 
 export interface BenchMosaic {

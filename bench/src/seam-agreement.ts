@@ -2,7 +2,8 @@
  * Agreement of a blended map with the whole-mosaic reference, split by where the pixel is:
  * inner (more than BORDER px from the mosaic edge) or border band, and for inner pixels by
  * distance to the nearest seam (a window edge inside the mosaic: where a window's context
- * stops). Pure: arrays in, counts out.
+ * stops), and the interior pixels: those no window at the mosaic's edge covers. Pure: arrays in,
+ * counts out.
  */
 export const BORDER = 256;
 /** Upper bounds of the seam-distance bins, px (the last bin is open). */
@@ -10,9 +11,24 @@ export const SEAM_BINS = [16, 32, 64, 128] as const;
 
 export interface Agreement {
   inner: { same: number; total: number };
+  /**
+   * Pixels covered by no window of the first or last row or column. The edge windows flatter
+   * large windows on a small mosaic: along the mosaic edge a window misses no context the
+   * whole-mosaic pass has, and the last one is snapped inside, overlapping its neighbour by more
+   * than the overlap. The interior is what the middle of a département sees; empty ("-") when an
+   * axis has fewer than 3 windows.
+   */
+  interior: { same: number; total: number };
   border: { same: number; total: number };
   /** One per SEAM_BINS entry plus the open last bin. */
   bySeam: Array<{ same: number; total: number }>;
+}
+
+/** The pixel range [from, to) of an axis that neither its first nor its last window covers (empty below 3 windows). */
+export function interiorRange(starts: readonly number[], patch: number): { from: number; to: number } {
+  const from = starts[0]! + patch;
+  const to = starts[starts.length - 1]!;
+  return to > from ? { from, to } : { from: 0, to: 0 };
 }
 
 /** Distance of each pixel centre along an axis to the nearest window edge strictly inside (0, length). */
@@ -34,8 +50,10 @@ export function agreement(
   height: number,
   seamX: Float32Array,
   seamY: Float32Array,
+  interiorX: { from: number; to: number } = { from: 0, to: 0 },
+  interiorY: { from: number; to: number } = { from: 0, to: 0 },
 ): Agreement {
-  const a: Agreement = { inner: { same: 0, total: 0 }, border: { same: 0, total: 0 }, bySeam: [...SEAM_BINS, Infinity].map(() => ({ same: 0, total: 0 })) };
+  const a: Agreement = { inner: { same: 0, total: 0 }, interior: { same: 0, total: 0 }, border: { same: 0, total: 0 }, bySeam: [...SEAM_BINS, Infinity].map(() => ({ same: 0, total: 0 })) };
   for (let y = 0; y < height; y++) {
     const innerY = y >= BORDER && y < height - BORDER;
     for (let x = 0; x < width; x++) {
@@ -49,6 +67,10 @@ export function agreement(
       }
       a.inner.same += same;
       a.inner.total++;
+      if (x >= interiorX.from && x < interiorX.to && y >= interiorY.from && y < interiorY.to) {
+        a.interior.same += same;
+        a.interior.total++;
+      }
       const d = Math.min(seamX[x]!, seamY[y]!);
       let bin = SEAM_BINS.findIndex((b) => d < b);
       if (bin < 0) bin = SEAM_BINS.length;

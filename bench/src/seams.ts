@@ -2,14 +2,16 @@
  * Seams benchmark (issue 13): how close does the blended map come to inferring the whole
  * mosaic at once, per overlap and window weighting, and at what compute?
  *
- *   npm run bench:seams -- [--size 2048] [--overlaps 64,96,128,144,160,192,256] [--weightings all] [--threads 0] [--batch 2]
+ *   npm run bench:seams -- [--size 2048] [--patches 512] [--overlaps 64,96,128,144,160,192,256] [--weightings all] [--threads 0] [--batch 2]
  *
  * On a synthetic 5-band mosaic (the demo landscape) and the FLAIR-shaped random-weight U-Net:
  * 1. the reference: the model run once over the whole mosaic (symbolic H/W), argmax;
- * 2. every window of every overlap's plan inferred ONCE through the worker's engine (the wrapped
- *    graph: exact argmax + top-2 quantised probabilities, the tile the worker uploads),
- *    cached on disk by position (bench/.cache/seams-<size>/);
- * 3. for each overlap x weighting, the windows blended as the merger does (one BlendAccumulator
+ * 2. for each window size (patch), every window of every overlap's plan inferred ONCE through the
+ *    worker's engine (the wrapped graph: exact argmax + top-2 quantised probabilities, the tile
+ *    the worker uploads), cached on disk by patch and position (bench/.cache/seams-<size>/p<patch>/).
+ *    A patch other than the model's runs a copy of the model folder whose model.json says that
+ *    patch (same model.onnx: the graph has symbolic H and W), as a deployment would;
+ * 3. for each patch x overlap x weighting, the windows blended as the merger does (one BlendAccumulator
  *    per 512 px output tile, every intersecting window added with the axis weights' product),
  *    and compared with the reference: inner pixels (> 256 px from the mosaic edge), the border
  *    band, and inner pixels by distance to the nearest seam.
@@ -27,13 +29,16 @@ import { argmaxClassIds, inferWholeImage, InferenceEngine, loadModelManifest, ON
 import { MosaicReader, type ModelBand } from '@fleet/raster';
 import { maskTileFromOutputs } from '@fleet/tiles';
 import { ORT_VERSION } from './engine-calls';
-import { benchMosaic, CACHE_DIR, flairShapedModel, trivialModel } from './fixtures';
-import { agreement, BORDER, percent, SEAM_BINS, seamDistances, type Agreement } from './seam-agreement';
+import { benchMosaic, CACHE_DIR, flairShapedModel, modelWithPatch, trivialModel } from './fixtures';
+import { agreement, BORDER, percent, interiorRange, SEAM_BINS, seamDistances, type Agreement } from './seam-agreement';
 import { WEIGHTINGS, weightingNamed, type Weighting } from './seam-weightings';
 
-const USAGE = `npm run bench:seams -- [--size PX] [--overlaps LIST] [--weightings LIST|all] [--model flair|per-pixel] [--threads N] [--batch N]
+const USAGE = `npm run bench:seams -- [--size PX] [--patches LIST] [--overlaps LIST] [--weightings LIST|all] [--model flair|per-pixel] [--threads N] [--batch N]
   --size        mosaic side in px, a multiple of 64 (default 2048: 2x2 dalles of size/2)
-  --overlaps    comma-separated window overlaps (default 64,96,128,144,160,192,256)
+  --patches     comma-separated window sides, multiples of 32 up to --size (default 512); each runs
+                a copy of the model folder with that patch. IGN's baseline (patch 512, overlap 256,
+                crop) is always measured too
+  --overlaps    comma-separated window overlaps, each below every patch (default 64,96,128,144,160,192,256)
   --weightings  comma-separated names or "all" (default all: ${WEIGHTINGS.map((w) => w.name).join(', ')})
   --model       flair (default): the FLAIR-shaped random-weight U-Net; per-pixel: the context-free
                 1x1 model, with which every setting must agree 100% (checks the bench itself)
@@ -42,7 +47,7 @@ const USAGE = `npm run bench:seams -- [--size PX] [--overlaps LIST] [--weighting
 
 const TOP_K = 2;
 /** IGN flair-detect: 512 px patches of which the central 256 px are kept: (512/256)^2 inferences per pixel. */
-const IGN = { overlap: 256, weighting: 'crop' };
+const IGN = { patch: 512, overlap: 256, weighting: 'crop' };
 
 interface CachedTile {
   argmax: Uint8Array;
@@ -61,6 +66,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       size: { type: 'string' },
+      patches: { type: 'string' },
       overlaps: { type: 'string' },
       weightings: { type: 'string' },
       model: { type: 'string' },
@@ -75,7 +81,10 @@ async function main(): Promise<void> {
   }
   const [size] = ints('size', values.size, [2048], 512);
   if (size! % 64 !== 0) throw new Error(`--size must be a multiple of 64, got ${size}\n${USAGE}`);
+  const patches = ints('patches', values.patches, [512], 32);
+  for (const p of patches) if (p % 32 !== 0 || p > size!) throw new Error(`--patches: each must be a multiple of 32 no larger than --size ${size}, got ${p}\n${USAGE}`);
   const overlaps = ints('overlaps', values.overlaps, [64, 96, 128, 144, 160, 192, 256], 0);
+  for (const o of overlaps) if (o >= Math.min(...patches)) throw new Error(`--overlaps: each must be below every patch, got ${o}\n${USAGE}`);
   const weightings = !values.weightings || values.weightings === 'all' ? WEIGHTINGS : values.weightings.split(',').map((n) => weightingNamed(n.trim()));
   const modelKind = values.model ?? 'flair';
   if (modelKind !== 'flair' && modelKind !== 'per-pixel') throw new Error(`--model must be flair or per-pixel, got ${modelKind}\n${USAGE}`);
@@ -93,31 +102,57 @@ async function main(): Promise<void> {
   const reader = new MosaicReader(mosaic.layout.sources.map((s) => ({ role: s.role, store: mosaic.stores.get(s.role)!, dalles: s.dalles })));
   const cacheDir = join(CACHE_DIR, `seams-${W}x${H}-${manifest.version}`);
   await mkdir(cacheDir, { recursive: true });
-  log(`mosaic ${W}x${H} px (demo landscape, R G B NIR E), model ${manifest.name} ${manifest.version}, patch ${manifest.patch}, top-${TOP_K}`);
+  log(`mosaic ${W}x${H} px (demo landscape, R G B NIR E), model ${manifest.name} ${manifest.version}, patches ${patches.join(', ')}, top-${TOP_K}`);
 
   try {
     const reference = await wholeMosaicArgmax(reader, modelDir, manifest, W, H, cacheDir);
-    const plans = overlaps.map((overlap) => planWindows(W, H, { patch: manifest.patch, overlap }));
-    const tiles = await inferWindowsOnce(plans, reader, modelDir, manifest, { threads: threads!, batch: batch! }, cacheDir);
     const classIds = manifest.classes.map((c) => c.id);
-
     const rows: Row[] = [];
-    for (const plan of plans) {
-      const seamX = seamDistances(W, plan.colStarts, plan.patch);
-      const seamY = seamDistances(H, plan.rowStarts, plan.patch);
-      let inferred = 0;
-      for (const w of iterateWindows(plan)) inferred += w.width * w.height;
-      for (const weighting of weightings) {
-        const blended = blendAsTheMergerDoes(plan, tiles, weighting, classIds);
-        rows.push({ overlap: plan.overlap, weighting: weighting.name, windows: windowCount(plan), factor: inferred / (W * H), largeFactor: (plan.patch / (plan.patch - plan.overlap)) ** 2, agreement: agreement(reference, blended, W, H, seamX, seamY) });
+    for (const { patch, overlaps: patchOverlaps } of settingsWithBaseline(patches, overlaps)) {
+      // Tiles are kept per patch only: a 4096 px mosaic's tiles of every patch would not all fit comfortably.
+      const patchDir = await modelWithPatch(modelDir, patch);
+      const patchManifest = await loadModelManifest(patchDir);
+      const plans = patchOverlaps.map((overlap) => planWindows(W, H, { patch, overlap }));
+      const patchCache = join(cacheDir, `p${patch}`);
+      await mkdir(patchCache, { recursive: true });
+      const tiles = await inferWindowsOnce(plans, reader, patchDir, patchManifest, { threads: threads!, batch: batch! }, patchCache);
+      for (const plan of plans) {
+        const seamX = seamDistances(W, plan.colStarts, plan.patch);
+        const seamY = seamDistances(H, plan.rowStarts, plan.patch);
+        const interiorX = interiorRange(plan.colStarts, plan.patch);
+        const interiorY = interiorRange(plan.rowStarts, plan.patch);
+        let inferred = 0;
+        for (const w of iterateWindows(plan)) inferred += w.width * w.height;
+        for (const weighting of weightingsFor(plan, weightings)) {
+          const blended = blendAsTheMergerDoes(plan, tiles, weighting, classIds);
+          rows.push({ patch, overlap: plan.overlap, weighting: weighting.name, windows: windowCount(plan), factor: inferred / (W * H), largeFactor: (plan.patch / (plan.patch - plan.overlap)) ** 2, agreement: agreement(reference, blended, W, H, seamX, seamY, interiorX, interiorY) });
+        }
       }
     }
-    report(rows, weightings);
+    report(rows);
     log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${((Date.now() - started.getTime()) / 60000).toFixed(1)} min in all`);
-    log(JSON.stringify({ date: started.toISOString(), size: W, rows: rows.map((r) => ({ ...r, agreement: { inner: percent(r.agreement.inner), border: percent(r.agreement.border), bySeam: r.agreement.bySeam.map(percent) } })) }));
+    log(JSON.stringify({ date: started.toISOString(), size: W, rows: rows.map((r) => ({ ...r, agreement: { inner: percent(r.agreement.inner), interior: percent(r.agreement.interior), border: percent(r.agreement.border), bySeam: r.agreement.bySeam.map(percent) } })) }));
   } finally {
     await reader.close();
   }
+}
+
+/**
+ * The (patch, overlaps) pairs to measure: every patch with every overlap, plus IGN's scheme
+ * (patch 512, overlap 256) when the lists leave it out: every table carries its baseline.
+ */
+function settingsWithBaseline(patches: readonly number[], overlaps: readonly number[]): Array<{ patch: number; overlaps: number[] }> {
+  const settings = patches.map((patch) => ({ patch, overlaps: [...overlaps] }));
+  let ign = settings.find((s) => s.patch === IGN.patch);
+  if (!ign) settings.unshift((ign = { patch: IGN.patch, overlaps: [] }));
+  if (!ign.overlaps.includes(IGN.overlap)) ign.overlaps.push(IGN.overlap);
+  return settings;
+}
+
+/** The weightings asked for, plus IGN's crop on IGN's plan when they leave it out. */
+function weightingsFor(plan: WindowPlan, weightings: readonly Weighting[]): readonly Weighting[] {
+  const isIgn = plan.patch === IGN.patch && plan.overlap === IGN.overlap;
+  return isIgn && !weightings.some((w) => w.name === IGN.weighting) ? [...weightings, weightingNamed(IGN.weighting)] : weightings;
 }
 
 /** The model over the whole mosaic in one session.run: the map no seam can touch. Cached. */
@@ -214,6 +249,8 @@ export function blendAsTheMergerDoes(plan: WindowPlan, tiles: Map<string, Cached
 }
 
 interface Row {
+  /** Window side, px. */
+  patch: number;
   overlap: number;
   weighting: string;
   windows: number;
@@ -224,17 +261,17 @@ interface Row {
   agreement: Agreement;
 }
 
-function report(rows: readonly Row[], weightings: readonly Weighting[]): void {
+function report(rows: readonly Row[]): void {
   const bins = [...SEAM_BINS.map((b, i) => `${i === 0 ? 0 : SEAM_BINS[i - 1]}-${b}`), `>=${SEAM_BINS[SEAM_BINS.length - 1]}`];
-  log(`\nagreement with the whole-mosaic argmax, % of pixels (inner: > ${BORDER} px from the mosaic edge; seam bins: inner pixels by px to the nearest window edge)`);
-  log(`| overlap | weighting | windows | factor here | factor large | inner % | border % | ${bins.map((b) => `seam ${b}`).join(' | ')} |`);
-  log(`|---|---|---|---|---|---|---|${bins.map(() => '---').join('|')}|`);
+  log(`\nagreement with the whole-mosaic argmax, % of pixels (inner: > ${BORDER} px from the mosaic edge; interior: inner pixels that no window of the first or last row or column covers, as in the middle of a large mosaic; seam bins: inner pixels by px to the nearest window edge)`);
+  log(`| patch | overlap | weighting | windows | factor here | factor large | inner % | interior % | border % | ${bins.map((b) => `seam ${b}`).join(' | ')} |`);
+  log(`|---|---|---|---|---|---|---|---|---|${bins.map(() => '---').join('|')}|`);
   for (const r of rows) {
-    const ign = r.overlap === IGN.overlap && r.weighting === IGN.weighting ? ` (IGN flair-detect scheme)` : '';
-    log(`| ${r.overlap} | ${r.weighting}${ign} | ${r.windows} | ${r.factor.toFixed(2)} | ${r.largeFactor.toFixed(2)} | ${percent(r.agreement.inner)} | ${percent(r.agreement.border)} | ${r.agreement.bySeam.map(percent).join(' | ')} |`);
+    const ign = r.patch === IGN.patch && r.overlap === IGN.overlap && r.weighting === IGN.weighting ? ` (IGN flair-detect scheme)` : '';
+    log(`| ${r.patch} | ${r.overlap} | ${r.weighting}${ign} | ${r.windows} | ${r.factor.toFixed(2)} | ${r.largeFactor.toFixed(2)} | ${percent(r.agreement.inner)} | ${percent(r.agreement.interior)} | ${percent(r.agreement.border)} | ${r.agreement.bySeam.map(percent).join(' | ')} |`);
   }
   log('\nweightings:');
-  for (const w of weightings) log(`  ${w.name.padEnd(11)} ${w.about}`);
+  for (const w of WEIGHTINGS.filter((x) => rows.some((r) => r.weighting === x.name))) log(`  ${w.name.padEnd(11)} ${w.about}`);
 }
 
 function pack(t: CachedTile): Uint8Array {

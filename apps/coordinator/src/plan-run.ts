@@ -48,10 +48,13 @@ export interface PlannedRun {
 }
 
 /**
- * Default overlap: 256 px, with Gaussian window weights. On bench:seams it is the cheapest
- * setting measured that agrees with whole-mosaic inference more than IGN's centre crops, at
- * the same 4 inferences per pixel; 128 px costs 1.78 but agrees less (README "Why 256 px of
- * overlap", BENCHMARKS.md "Seams").
+ * Default overlap: 256 px, with Gaussian window weights, whatever the model's patch: 128 px of
+ * context at the blend midline, as IGN's centre crops keep. With FLAIR-INC's 1024 px windows that
+ * is (1024/768)^2 = 1.78 inferences per pixel, and bench:seams measured it closer to whole-mosaic
+ * inference than IGN's 512 px crops at 4.00, near seams too; with a 512 px model it costs 4.00
+ * and still beats them, where 128 px would not. Cheaper: `--overlap 128` on 1024 px windows,
+ * 1.31 per pixel, above IGN on average but below it within 32 px of a seam (README "Why 1024 px
+ * windows and 256 px of overlap", BENCHMARKS.md "Seams").
  */
 export const DEFAULT_OVERLAP = 256;
 

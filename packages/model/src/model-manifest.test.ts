@@ -13,7 +13,9 @@ describe('models/flair-inc/model.json', () => {
     expect(m.bands).toEqual(['R', 'G', 'B', 'NIR', 'E']);
     expect(m.mean).toEqual([105.08, 110.87, 101.82, 106.38, 53.26]);
     expect(m.std).toEqual([52.17, 45.38, 44.0, 39.69, 79.3]);
-    expect(m.patch).toBe(512);
+    // 1024 px windows: at the default 256 px overlap 1.78 inferences per pixel, and closer to
+    // whole-mosaic inference than IGN's 512 px centre crops at 4 (BENCHMARKS.md "Seams").
+    expect(m.patch).toBe(1024);
     expect(m.classes).toHaveLength(15);
     // logit i is FLAIR id i + 1; the switched-off logits 14, 15, 16, 18 are absent so they never win.
     expect(m.classes.map((c) => c.logit)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 17]);

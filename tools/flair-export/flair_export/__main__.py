@@ -8,7 +8,7 @@ import time
 from typing import List, Optional
 
 from .checkpoint import CheckpointError, PREFIX, check_keys, describe_dropped, read_state_dict
-from .export import DEFAULT_MANIFEST, DEFAULT_OPSET, checkpoint_version, random_model, write_model_folder
+from .export import DEFAULT_MANIFEST, DEFAULT_OPSET, check_patch, checkpoint_version, random_model, write_model_folder
 from .unet_resnet34 import UnetResNet34
 
 
@@ -26,13 +26,26 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--manifest", default=DEFAULT_MANIFEST, metavar="FILE", help="model.json to start from (default: models/flair-inc/model.json)")
     p.add_argument("--version", dest="model_version", metavar="STR", help="version to write in model.json (default: from the checkpoint's name and SHA-256)")
     p.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET})")
-    p.add_argument("--fixed-size", action="store_true", help="fix H and W to the manifest's patch instead of leaving them dynamic")
+    p.add_argument(
+        "--patch",
+        type=int,
+        metavar="N",
+        help="window side in px to write in model.json, a multiple of 32 (default: the manifest's patch); "
+        "the graph runs any size unless --fixed-size",
+    )
+    p.add_argument("--fixed-size", action="store_true", help="fix H and W to the patch (--patch or the manifest's) instead of leaving them dynamic")
     p.add_argument("--allow-pickle", action="store_true", help="let torch.load unpickle arbitrary objects (only for files you trust)")
     return p.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    if args.patch is not None:
+        try:
+            check_patch(args.patch)
+        except ValueError as err:  # before loading anything: a wrong flag should not cost an export
+            print(f"error: --patch: {err}", file=sys.stderr)
+            return 2
     started = time.monotonic()
     name = None
     if args.random:
@@ -55,7 +68,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         version = args.model_version or checkpoint_version(args.checkpoint)
         print(f"{args.checkpoint}: {len(state)} tensors loaded (strict)", file=sys.stderr)
     model.eval()
-    manifest = write_model_folder(model, args.out, version, args.manifest, name, args.opset, not args.fixed_size)
+    manifest = write_model_folder(model, args.out, version, args.manifest, name, args.opset, not args.fixed_size, args.patch)
     size = os.path.getsize(os.path.join(args.out, "model.onnx"))
     print(
         f"wrote {os.path.join(args.out, 'model.onnx')} ({size / 1e6:.1f} MB, opset {args.opset}) and model.json "

@@ -84,11 +84,21 @@ def random_model(seed: int, calibration_size: int = 128) -> UnetResNet34:
     return model.eval()
 
 
-def build_manifest(template: Dict[str, Any], version: str, name: Optional[str] = None) -> Dict[str, Any]:
-    """models/flair-inc/model.json with this export's version (and the graph's tensor names)."""
+def check_patch(patch: int) -> None:
+    """A window side the U-Net can take: positive and a multiple of its output stride, 32 (5 poolings)."""
+    if patch <= 0 or patch % 32 != 0:
+        raise ValueError(f"patch must be a positive multiple of 32 (the U-Net's 5 poolings), got {patch}")
+
+
+def build_manifest(template: Dict[str, Any], version: str, name: Optional[str] = None, patch: Optional[int] = None) -> Dict[str, Any]:
+    """models/flair-inc/model.json with this export's version (and the graph's tensor names), and
+    `patch` in place of the template's when given (the window side the pipeline plans with)."""
     manifest = copy.deepcopy(template)
     if name:
         manifest["name"] = name
+    if patch is not None:
+        check_patch(patch)
+        manifest["patch"] = patch
     manifest["version"] = version
     manifest["input"] = INPUT_NAME
     manifest["output"] = OUTPUT_NAME
@@ -151,11 +161,13 @@ def write_model_folder(
     name: Optional[str] = None,
     opset: int = DEFAULT_OPSET,
     dynamic_hw: bool = True,
+    patch: Optional[int] = None,
 ) -> Dict[str, Any]:
-    """Writes out_dir/model.onnx and out_dir/model.json; returns the manifest written."""
+    """Writes out_dir/model.onnx and out_dir/model.json; returns the manifest written. `patch`
+    overrides the template's; a fixed-size graph (not `dynamic_hw`) takes patch x patch inputs."""
     with open(manifest_path, encoding="utf-8") as f:
         template = json.load(f)
-    manifest = build_manifest(template, version, name)
+    manifest = build_manifest(template, version, name, patch)
     os.makedirs(out_dir, exist_ok=True)
     export_onnx(model, os.path.join(out_dir, "model.onnx"), opset, dynamic_hw, int(manifest.get("patch", 512)))
     with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as f:

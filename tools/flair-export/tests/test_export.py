@@ -32,6 +32,29 @@ class ExportTest(unittest.TestCase):
             self.assertEqual(m[key], self.template[key], key)
         self.assertNotEqual(self.template.get("version"), "v-test")  # the template is not modified
 
+    def test_manifest_patch_override(self) -> None:
+        m = build_manifest(self.template, "v-test", patch=2048)
+        self.assertEqual(m["patch"], 2048)
+        self.assertEqual(m["classes"], self.template["classes"])
+        self.assertEqual(build_manifest(self.template, "v-test")["patch"], self.template["patch"])
+        for bad in (0, -32, 1000):
+            with self.assertRaisesRegex(ValueError, "multiple of 32"):
+                build_manifest(self.template, "v-test", patch=bad)
+
+    def test_cli_patch_with_fixed_size_fixes_the_graph_to_it(self) -> None:
+        out = os.path.join(self.dir, "fixed-256")
+        self.assertEqual(main(["--random", "--seed", "2", "--patch", "256", "--fixed-size", "--out", out]), 0)
+        with open(os.path.join(out, "model.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["patch"], 256)
+        graph = onnx.load(os.path.join(out, "model.onnx"))
+        shape = [d.dim_param or d.dim_value for d in graph.graph.input[0].type.tensor_type.shape.dim]
+        self.assertEqual(shape, ["batch", 5, 256, 256])
+
+    def test_cli_refuses_a_patch_off_the_stride_and_writes_nothing(self) -> None:
+        out = os.path.join(self.dir, "off-stride")
+        self.assertEqual(main(["--random", "--patch", "1000", "--out", out]), 2)
+        self.assertFalse(os.path.exists(out))
+
     def test_version_from_file_name_and_hash(self) -> None:
         f = os.path.join(self.dir, "FLAIR-INC_test.pth")
         with open(f, "wb") as fh:
