@@ -1,10 +1,16 @@
 import { promisify } from 'node:util';
-import { constants as zlibConstants, deflate, deflateSync, inflateSync, type ZlibOptions } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlibConstants, crc32, inflateSync, type BrotliOptions } from 'node:zlib';
 import type { MaskTile } from './mask-tile';
 
 const MAGIC = 0x544d4c46; // "FLMT" little-endian
-const VERSION = 1;
+/** Version 1: header, then one zlib stream (written until issue 13; still decoded, see decodeMaskTile). */
+const VERSION_ZLIB = 1;
+/** Version 2: header, CRC-32 of the body, then one brotli stream. */
+const VERSION_BROTLI = 2;
+/** magic, version, k, then width, height, core x/y/w/h as uint16. */
 const HEADER_BYTES = 4 + 1 + 1 + 2 * 6;
+/** Version 2 adds the body's CRC-32 after the header. */
+const CHECKSUM_BYTES = 4;
 
 /** A stored tile that cannot be decoded; permanent: retrying will read the same bytes. */
 export class MaskTileFormatError extends Error {
@@ -21,32 +27,45 @@ export function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>
 }
 
 /**
- * Binary layout: a fixed little-endian header (magic, version, k, width, height, core x/y/w/h)
- * then one zlib stream holding planes, each plane contiguous so that deflate sees long runs:
- * argmax for every pixel, then for soft pixels only (raster order, core skipped): prob of
- * rank 0, then id and prob of each further rank. zlib (not raw deflate) carries an Adler-32
- * checksum, so a damaged object fails to decode instead of producing a wrong map.
- * Node's zlib is the native library, not a JavaScript port.
+ * Binary layout (version 2): a fixed little-endian header (magic, version, k, width, height,
+ * core x/y/w/h), the CRC-32 of the uncompressed body, then one brotli stream of the body: planes,
+ * each plane contiguous so that the compressor sees long runs: argmax for every pixel, then for
+ * soft pixels only (raster order, core skipped): prob of rank 0, then id and prob of each further
+ * rank. Brotli carries no checksum of its own, hence the CRC: a damaged object fails to decode
+ * instead of producing a wrong map. Version 1 (the same header and body, one zlib stream with
+ * its Adler-32, no CRC) is still decoded: a run may be resumed by a newer merger.
+ * Node's zlib module wraps the native zlib and brotli libraries, not JavaScript ports.
  */
-export function encodeMaskTile(tile: MaskTile, options: ZlibOptions = TILE_DEFLATE): Buffer {
-  return Buffer.concat([tileHeader(tile), deflateSync(tileBody(tile), options)]);
+export function encodeMaskTile(tile: MaskTile, options: BrotliOptions = TILE_BROTLI): Buffer {
+  const body = tileBody(tile);
+  return Buffer.concat([tileHeader(tile, body), brotliCompressSync(body, withOutputChunk(options, body.length))]);
 }
 
 /**
- * Run-length matching only (Z_RLE): the planes are runs of class ids and probabilities, so
- * looking for distant matches buys little. Measured on a 512 px window of the demo landscape:
- * 5.1 ms of CPU for 228 KB, against 30.6 ms for 222 KB with zlib's default strategy at level 6.
- * The stream stays ordinary zlib: any inflater decodes it.
+ * Brotli's fastest quality with a 64 KiB window. Issue 13: the body is ~0.85 MB per 512 px window
+ * of argmax runs and near-incompressible probability planes, so the cost is in entropy coding,
+ * and brotli's quality 0/1 fast paths do it at about half zlib's CPU. Measured on 12 windows of
+ * the trivial model and 3 of the FLAIR-shaped random one (bench/src/window-stages.ts and
+ * BENCHMARKS.md "Feeding the model"): zlib Z_RLE (version 1; its level makes no difference, Z_RLE
+ * ignores it) 4.3 / 5.7 ms for 331 / 371 KiB; brotli quality 0, lgwin 16: ~1.8-2.2 / ~2.6-2.9 ms
+ * for 354 / 401 KiB; quality 1, lgwin 16: ~2.2 / ~3.0 ms for 341 / 383 KiB. A small window helps
+ * both: the fast paths rebuild their codes per window-sized block, so each plane gets its own.
+ * Decoding costs the same as inflating (~2.5 ms per tile), so the merger is not slowed.
  */
-export const TILE_DEFLATE: ZlibOptions = { level: 6, strategy: zlibConstants.Z_RLE };
+export const TILE_BROTLI: BrotliOptions = {
+  params: {
+    [zlibConstants.BROTLI_PARAM_QUALITY]: 0,
+    [zlibConstants.BROTLI_PARAM_LGWIN]: 16,
+  },
+};
 
-const deflateAsync = promisify(deflate);
+const brotliCompressAsync = promisify(brotliCompress);
 
 /**
  * The same bytes as `encodeMaskTile`, compressed on libuv's thread pool: a worker encodes a tile
- * per window, and deflating ~0.5 MB on the main thread would hold up its event loop meanwhile.
+ * per window, and compressing ~0.85 MB on the main thread would hold up its event loop meanwhile.
  */
-export async function encodeMaskTileAsync(tile: MaskTile, options: ZlibOptions = TILE_DEFLATE): Promise<Buffer> {
+export async function encodeMaskTileAsync(tile: MaskTile, options: BrotliOptions = TILE_BROTLI): Promise<Buffer> {
   return encodeTileBodyAsync(tile, tileBody(tile), options);
 }
 
@@ -55,30 +74,41 @@ export type MaskTileShape = Pick<MaskTile, 'width' | 'height' | 'core' | 'k'>;
 
 /**
  * A tile's bytes from its uncompressed body (the planes in the layout above, e.g. built
- * straight from the model's outputs by tileBodyFromOutputs), compressed on libuv's pool.
+ * straight from the model's outputs by tileBodyFromOutputs), compressed on libuv's pool. The
+ * body is only read, and is free for reuse once the promise settles.
  */
-export async function encodeTileBodyAsync(shape: MaskTileShape, body: Uint8Array, options: ZlibOptions = TILE_DEFLATE): Promise<Buffer> {
-  const n = shape.width * shape.height;
-  const expected = n + softPixelCount(shape) * (2 * shape.k - 1);
+export async function encodeTileBodyAsync(shape: MaskTileShape, body: Uint8Array, options: BrotliOptions = TILE_BROTLI): Promise<Buffer> {
+  const expected = tileBodyLength(shape);
   if (body.length !== expected) throw new RangeError(`mask tile body has ${body.length} bytes, expected ${expected}`);
-  const header = tileHeader(shape);
-  // One output chunk big enough for the whole stream: with zlib's default 16 KiB chunks a
-  // ~230 KB tile takes ~15 round trips to the thread pool and a concat. The compressed bytes
-  // do not depend on the chunk size (the test compares them with encodeMaskTile's).
-  const chunkSize = options.chunkSize ?? Math.max(MIN_OUTPUT_CHUNK, body.length + 1024);
-  return Buffer.concat([header, await deflateAsync(body, { ...options, chunkSize })]);
+  const header = tileHeader(shape, body);
+  return Buffer.concat([header, await brotliCompressAsync(body, withOutputChunk(options, body.length))]);
+}
+
+/** Bytes of the uncompressed body of a tile of this shape. */
+export function tileBodyLength(shape: MaskTileShape): number {
+  return shape.width * shape.height + softPixelCount(shape) * (2 * shape.k - 1);
+}
+
+/**
+ * One output chunk big enough for the whole stream: with the default 16 KiB chunks a ~350 KB
+ * tile takes ~20 round trips to the thread pool and a concat. The compressed bytes do not depend
+ * on the chunk size (the tests compare the async bytes with encodeMaskTile's).
+ */
+function withOutputChunk(options: BrotliOptions, bodyLength: number): BrotliOptions {
+  return options.chunkSize === undefined ? { ...options, chunkSize: Math.max(MIN_OUTPUT_CHUNK, bodyLength + 1024) } : options;
 }
 
 const MIN_OUTPUT_CHUNK = 64 * 1024;
 
-function tileHeader(tile: MaskTileShape): Buffer {
-  const header = Buffer.alloc(HEADER_BYTES);
+function tileHeader(tile: MaskTileShape, body: Uint8Array): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES + CHECKSUM_BYTES);
   header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt8(VERSION, 4);
+  header.writeUInt8(VERSION_BROTLI, 4);
   header.writeUInt8(tile.k, 5);
   [tile.width, tile.height, tile.core.x, tile.core.y, tile.core.width, tile.core.height].forEach((v, i) =>
     header.writeUInt16LE(v, 6 + 2 * i),
   );
+  header.writeUInt32LE(crc32(body), HEADER_BYTES);
   return header;
 }
 
@@ -133,14 +163,14 @@ function scatterSoft(tile: MaskTile, body: Uint8Array, offset: number, plane: Ui
   return offset;
 }
 
-/** Decodes a tile; `source` (the object key) names the tile in errors. */
+/** Decodes a tile of either version; `source` (the object key) names the tile in errors. */
 export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < HEADER_BYTES || buf.readUInt32LE(0) !== MAGIC) {
     throw new MaskTileFormatError(source, 'not a flair-fleet mask tile (bad magic)');
   }
   const version = buf.readUInt8(4);
-  if (version !== VERSION) throw new MaskTileFormatError(source, `unsupported mask tile version ${version}`);
+  if (version !== VERSION_ZLIB && version !== VERSION_BROTLI) throw new MaskTileFormatError(source, `unsupported mask tile version ${version}`);
   const k = buf.readUInt8(5);
   const [width, height, cx, cy, cw, ch] = [0, 1, 2, 3, 4, 5].map((i) => buf.readUInt16LE(6 + 2 * i)) as [
     number, number, number, number, number, number,
@@ -148,17 +178,12 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   if (k < 1 || width === 0 || height === 0 || cx + cw > width || cy + ch > height) {
     throw new MaskTileFormatError(source, `inconsistent header (k=${k}, ${width}x${height}, core ${cx},${cy} ${cw}x${ch})`);
   }
-  let body: Buffer;
-  try {
-    body = inflateSync(buf.subarray(HEADER_BYTES));
-  } catch (err) {
-    throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
-  }
   const n = width * height;
   const core = { x: cx, y: cy, width: cw, height: ch };
-  const soft = n - cw * ch;
-  if (body.length !== n + soft * (2 * k - 1)) {
-    throw new MaskTileFormatError(source, `body holds ${body.length} bytes, expected ${n + soft * (2 * k - 1)}`);
+  const expected = tileBodyLength({ width, height, core, k });
+  const body = version === VERSION_ZLIB ? inflateBody(buf, source) : unbrotliBody(buf, expected, source);
+  if (body.length !== expected) {
+    throw new MaskTileFormatError(source, `body holds ${body.length} bytes, expected ${expected}`);
   }
   const argmax = new Uint8Array(n);
   argmax.set(body.subarray(0, n));
@@ -180,4 +205,29 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   const ids0 = tile.softIds[0]!;
   forEachSoftRun(tile, (from, length) => ids0.set(argmax.subarray(from, from + length), from));
   return tile;
+}
+
+/** Version 1: one zlib stream after the header; zlib checks its own Adler-32. */
+function inflateBody(buf: Buffer, source: string): Buffer {
+  try {
+    return inflateSync(buf.subarray(HEADER_BYTES));
+  } catch (err) {
+    throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
+  }
+}
+
+/** Version 2: the body's CRC-32, then one brotli stream, inflated to at most the expected length. */
+function unbrotliBody(buf: Buffer, expected: number, source: string): Buffer {
+  if (buf.length < HEADER_BYTES + CHECKSUM_BYTES) throw new MaskTileFormatError(source, 'corrupt body (no checksum)');
+  let body: Buffer;
+  try {
+    // a damaged length field cannot make a huge allocation: one byte past the expected length is enough to refuse
+    body = brotliDecompressSync(buf.subarray(HEADER_BYTES + CHECKSUM_BYTES), { maxOutputLength: expected + 1 });
+  } catch (err) {
+    throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
+  }
+  if (body.length === expected && crc32(body) !== buf.readUInt32LE(HEADER_BYTES)) {
+    throw new MaskTileFormatError(source, 'corrupt body (CRC-32 mismatch)');
+  }
+  return body;
 }

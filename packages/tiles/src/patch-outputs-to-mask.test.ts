@@ -105,6 +105,19 @@ describe('tileBodyFromOutputs: the tile bytes straight from the outputs', () => 
     expect([out.classIds, out.topIds, out.topProbs]).toEqual(inputs);
   });
 
+  it.each(cases)('$name: the same body written into a reused, dirty, longer buffer', (c) => {
+    const { options } = caseOptions(c);
+    const fresh = tileBodyFromOutputs(options).body;
+    // a buffer last used for another window: every byte must be overwritten, none read
+    const into = new Uint8Array(fresh.length + 100).fill(0xab);
+    const { body } = tileBodyFromOutputs(options, into);
+    expect(body.buffer).toBe(into.buffer);
+    expect(Buffer.from(body).equals(Buffer.from(fresh))).toBe(true);
+    // too short a buffer is not written: a fresh one is returned
+    const short = new Uint8Array(fresh.length - 1);
+    expect(tileBodyFromOutputs(options, short).body.buffer).not.toBe(short.buffer);
+  });
+
   it('refuses outputs of the wrong size, and a body of the wrong length', async () => {
     const { options } = caseOptions(cases[0]!);
     expect(() => tileBodyFromOutputs({ ...options, k: 3 })).toThrow(/expected 256 and 3 x 256/);
