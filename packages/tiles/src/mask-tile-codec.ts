@@ -5,11 +5,11 @@ import type { MaskTile } from './mask-tile';
 const MAGIC = 0x544d4c46; // "FLMT" little-endian
 /** Version 1: header, then one zlib stream (written until issue 13; still decoded, see decodeMaskTile). */
 const VERSION_ZLIB = 1;
-/** Version 2: header, CRC-32 of the body, then one brotli stream. */
+/** Version 2: header, CRC-32 of the header and the stream, then one brotli stream. */
 const VERSION_BROTLI = 2;
 /** magic, version, k, then width, height, core x/y/w/h as uint16. */
 const HEADER_BYTES = 4 + 1 + 1 + 2 * 6;
-/** Version 2 adds the body's CRC-32 after the header. */
+/** Version 2 adds a CRC-32 after the header. */
 const CHECKSUM_BYTES = 4;
 
 /** A stored tile that cannot be decoded; permanent: retrying will read the same bytes. */
@@ -28,17 +28,18 @@ export function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>
 
 /**
  * Binary layout (version 2): a fixed little-endian header (magic, version, k, width, height,
- * core x/y/w/h), the CRC-32 of the uncompressed body, then one brotli stream of the body: planes,
+ * core x/y/w/h), a CRC-32 of the header and the stream, then one brotli stream of the body: planes,
  * each plane contiguous so that the compressor sees long runs: argmax for every pixel, then for
  * soft pixels only (raster order, core skipped): prob of rank 0, then id and prob of each further
- * rank. Brotli carries no checksum of its own, hence the CRC: a damaged object fails to decode
- * instead of producing a wrong map. Version 1 (the same header and body, one zlib stream with
+ * rank. Brotli carries no checksum of its own, hence the CRC: a damaged object (header included)
+ * fails to decode instead of producing a wrong map. It covers the stored bytes rather than the
+ * body: a third of the bytes to sum, and checked before anything is decompressed. Version 1 (the same header and body, one zlib stream with
  * its Adler-32, no CRC) is still decoded: a run may be resumed by a newer merger.
  * Node's zlib module wraps the native zlib and brotli libraries, not JavaScript ports.
  */
 export function encodeMaskTile(tile: MaskTile, options: BrotliOptions = TILE_BROTLI): Buffer {
   const body = tileBody(tile);
-  return Buffer.concat([tileHeader(tile, body), brotliCompressSync(body, withOutputChunk(options, body.length))]);
+  return tileBytes(tile, brotliCompressSync(body, withOutputChunk(options, body.length)));
 }
 
 /**
@@ -80,8 +81,7 @@ export type MaskTileShape = Pick<MaskTile, 'width' | 'height' | 'core' | 'k'>;
 export async function encodeTileBodyAsync(shape: MaskTileShape, body: Uint8Array, options: BrotliOptions = TILE_BROTLI): Promise<Buffer> {
   const expected = tileBodyLength(shape);
   if (body.length !== expected) throw new RangeError(`mask tile body has ${body.length} bytes, expected ${expected}`);
-  const header = tileHeader(shape, body);
-  return Buffer.concat([header, await brotliCompressAsync(body, withOutputChunk(options, body.length))]);
+  return tileBytes(shape, await brotliCompressAsync(body, withOutputChunk(options, body.length)));
 }
 
 /** Bytes of the uncompressed body of a tile of this shape. */
@@ -100,16 +100,23 @@ function withOutputChunk(options: BrotliOptions, bodyLength: number): BrotliOpti
 
 const MIN_OUTPUT_CHUNK = 64 * 1024;
 
-function tileHeader(tile: MaskTileShape, body: Uint8Array): Buffer {
-  const header = Buffer.alloc(HEADER_BYTES + CHECKSUM_BYTES);
-  header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt8(VERSION_BROTLI, 4);
-  header.writeUInt8(tile.k, 5);
+/** The stored tile: header, CRC-32 (of the header, then the stream), the compressed stream. */
+function tileBytes(tile: MaskTileShape, stream: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + CHECKSUM_BYTES + stream.length);
+  out.writeUInt32LE(MAGIC, 0);
+  out.writeUInt8(VERSION_BROTLI, 4);
+  out.writeUInt8(tile.k, 5);
   [tile.width, tile.height, tile.core.x, tile.core.y, tile.core.width, tile.core.height].forEach((v, i) =>
-    header.writeUInt16LE(v, 6 + 2 * i),
+    out.writeUInt16LE(v, 6 + 2 * i),
   );
-  header.writeUInt32LE(crc32(body), HEADER_BYTES);
-  return header;
+  out.set(stream, HEADER_BYTES + CHECKSUM_BYTES);
+  out.writeUInt32LE(storedChecksum(out), HEADER_BYTES);
+  return out;
+}
+
+/** CRC-32 of a version 2 tile's bytes but the checksum field itself. */
+function storedChecksum(bytes: Buffer): number {
+  return crc32(bytes.subarray(HEADER_BYTES + CHECKSUM_BYTES), crc32(bytes.subarray(0, HEADER_BYTES)));
 }
 
 /** The uncompressed planes, in the order the layout above gives. */
@@ -171,6 +178,8 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   }
   const version = buf.readUInt8(4);
   if (version !== VERSION_ZLIB && version !== VERSION_BROTLI) throw new MaskTileFormatError(source, `unsupported mask tile version ${version}`);
+  // before any header field is trusted: the checksum covers them
+  if (version === VERSION_BROTLI) checkStoredChecksum(buf, source);
   const k = buf.readUInt8(5);
   const [width, height, cx, cy, cw, ch] = [0, 1, 2, 3, 4, 5].map((i) => buf.readUInt16LE(6 + 2 * i)) as [
     number, number, number, number, number, number,
@@ -216,18 +225,17 @@ function inflateBody(buf: Buffer, source: string): Buffer {
   }
 }
 
-/** Version 2: the body's CRC-32, then one brotli stream, inflated to at most the expected length. */
-function unbrotliBody(buf: Buffer, expected: number, source: string): Buffer {
+function checkStoredChecksum(buf: Buffer, source: string): void {
   if (buf.length < HEADER_BYTES + CHECKSUM_BYTES) throw new MaskTileFormatError(source, 'corrupt body (no checksum)');
-  let body: Buffer;
+  if (storedChecksum(buf) !== buf.readUInt32LE(HEADER_BYTES)) throw new MaskTileFormatError(source, 'corrupt body (CRC-32 mismatch)');
+}
+
+/** Version 2 (checksum already checked): one brotli stream, decompressed to at most the expected length. */
+function unbrotliBody(buf: Buffer, expected: number, source: string): Buffer {
   try {
-    // a damaged length field cannot make a huge allocation: one byte past the expected length is enough to refuse
-    body = brotliDecompressSync(buf.subarray(HEADER_BYTES + CHECKSUM_BYTES), { maxOutputLength: expected + 1 });
+    // whatever the stream says, no more than one byte past the expected length is produced: enough to refuse it
+    return brotliDecompressSync(buf.subarray(HEADER_BYTES + CHECKSUM_BYTES), { maxOutputLength: expected + 1 });
   } catch (err) {
     throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
   }
-  if (body.length === expected && crc32(body) !== buf.readUInt32LE(HEADER_BYTES)) {
-    throw new MaskTileFormatError(source, 'corrupt body (CRC-32 mismatch)');
-  }
-  return body;
 }

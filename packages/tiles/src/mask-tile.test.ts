@@ -120,32 +120,45 @@ describe('mask tile codec', () => {
     expect(() => decodeMaskTile(Buffer.from('hello world, not a tile'), 'x.tile')).toThrow('x.tile: not a flair-fleet mask tile (bad magic)');
   });
 
-  it('writes version 2: the header, the CRC-32 of the body, then brotli', () => {
+  /** A version 2 tile with the given stream after `bytes`' header, and a checksum that matches it. */
+  function resealed(bytes: Buffer, stream: Buffer): Buffer {
+    const out = Buffer.concat([bytes.subarray(0, 22), stream]);
+    out.writeUInt32LE(crc32(stream, crc32(out.subarray(0, 18))), 18);
+    return out;
+  }
+
+  it('writes version 2: the header, a CRC-32 of the header and the stream, then brotli', () => {
     const bytes = encodeMaskTile(tile);
     expect(bytes.readUInt8(4)).toBe(2);
+    expect(bytes.readUInt32LE(18)).toBe(crc32(bytes.subarray(22), crc32(bytes.subarray(0, 18))));
     const body = brotliDecompressSync(bytes.subarray(22));
-    expect(bytes.readUInt32LE(18)).toBe(crc32(body));
     expect(body.length).toBe(500 * 512 + (500 * 512 - 244 * 256) * 3);
+    expect(resealed(bytes, bytes.subarray(22)).equals(bytes)).toBe(true);
   });
 
-  it('refuses a body that decompresses but does not match its CRC-32', () => {
-    // a valid brotli stream of the right length whose bytes differ from the ones checksummed:
-    // brotli alone would accept it, the CRC must not
+  it('refuses a tile whose stream or header no longer matches its CRC-32', () => {
+    // a valid brotli stream of a body of the right length, other than the one sealed: brotli
+    // alone would accept it, the CRC must not
     const bytes = encodeMaskTile(tile);
     const body = brotliDecompressSync(bytes.subarray(22));
     body[body.length - 1]! ^= 0x01;
-    const forged = Buffer.concat([bytes.subarray(0, 22), brotliCompressSync(body)]);
-    expect(() => decodeMaskTile(forged, 'runs/x/tiles/r1-c1.tile')).toThrow('runs/x/tiles/r1-c1.tile: corrupt body (CRC-32 mismatch)');
-    expect(() => decodeMaskTile(bytes.subarray(0, 20), 't')).toThrow(/^t: corrupt body/);
+    const swapped = Buffer.concat([bytes.subarray(0, 22), brotliCompressSync(body)]);
+    expect(() => decodeMaskTile(swapped, 'runs/x/tiles/r1-c1.tile')).toThrow('runs/x/tiles/r1-c1.tile: corrupt body (CRC-32 mismatch)');
+    expect(decodeMaskTile(resealed(bytes, brotliCompressSync(body)), 't').softProbs[1]![511 * 500 + 499]).toBe(tile.softProbs[1]![511 * 500 + 499]! ^ 0x01);
+    // a header field changed (the core's height, still consistent with the size): caught too
+    const header = Buffer.from(bytes);
+    header.writeUInt16LE(255, 16);
+    expect(() => decodeMaskTile(header, 't')).toThrow('t: corrupt body (CRC-32 mismatch)');
+    expect(() => decodeMaskTile(bytes.subarray(0, 20), 't')).toThrow('t: corrupt body (no checksum)');
   });
 
-  it('refuses a body that decompresses to more bytes than the header allows', () => {
+  it('refuses a stream that decompresses to more bytes than the header allows', () => {
     const bytes = encodeMaskTile(tile);
     const body = brotliDecompressSync(bytes.subarray(22));
-    const longer = Buffer.concat([body, Buffer.alloc(5000)]);
-    const header = Buffer.from(bytes.subarray(0, 22));
-    header.writeUInt32LE(crc32(longer), 18);
-    expect(() => decodeMaskTile(Buffer.concat([header, brotliCompressSync(longer)]), 't')).toThrow(/^t: (corrupt body|body holds)/);
+    const longer = resealed(bytes, brotliCompressSync(Buffer.concat([body, Buffer.alloc(5000)])));
+    expect(() => decodeMaskTile(longer, 't')).toThrow(/^t: corrupt body \(Cannot create a Buffer larger than/);
+    const shorter = resealed(bytes, brotliCompressSync(body.subarray(1)));
+    expect(() => decodeMaskTile(shorter, 't')).toThrow(`t: body holds ${body.length - 1} bytes, expected ${body.length}`);
   });
 
   it('refuses an unknown version', () => {
