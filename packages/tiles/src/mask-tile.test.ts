@@ -156,7 +156,7 @@ describe('mask tile codec', () => {
     const bytes = encodeMaskTile(tile);
     const body = brotliDecompressSync(bytes.subarray(22));
     const longer = resealed(bytes, brotliCompressSync(Buffer.concat([body, Buffer.alloc(5000)])));
-    expect(() => decodeMaskTile(longer, 't')).toThrow(/^t: corrupt body \(Cannot create a Buffer larger than/);
+    expect(() => decodeMaskTile(longer, 't')).toThrow(/^t: corrupt body \(/); // the output cap refuses it before the length check would
     const shorter = resealed(bytes, brotliCompressSync(body.subarray(1)));
     expect(() => decodeMaskTile(shorter, 't')).toThrow(`t: body holds ${body.length - 1} bytes, expected ${body.length}`);
   });
