@@ -14,7 +14,7 @@ import { brotliCompress, constants as zlibConstants, deflate, type BrotliOptions
 import { exclusiveCore, iterateWindows, planWindows } from '@fleet/grid';
 import { MosaicReader, type ModelBand } from '@fleet/raster';
 import { LocalStore } from '@fleet/storage';
-import { encodeTileBodyAsync, maskTileFromOutputs, TILE_BROTLI, tileBodyFromOutputs, type MaskTile, type MaskTileShape } from '@fleet/tiles';
+import { decodeMaskTile, encodeTileBodyAsync, maskTileFromOutputs, TILE_BROTLI, tileBodyFromOutputs, type MaskTile, type MaskTileShape } from '@fleet/tiles';
 import { padToPatch } from '@fleet/worker';
 import { loadEngine } from './engine-calls';
 import { benchMosaic, trivialModel } from './fixtures';
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
   const storeRoot = await mkdtemp(join(tmpdir(), 'window-stages-'));
   const store = new LocalStore(storeRoot);
   const tileBytes = await encodeTileBodyAsync(built.shape, built.body);
+  const formerTileBytes = await zlibTile(built.shape, built.body, 6);
   const qualities = TILE_BROTLI.params!;
 
   const variants: Record<string, () => unknown> = {
@@ -113,6 +114,9 @@ async function main(): Promise<void> {
     [`encode: TILE_BROTLI q${qualities[zlibConstants.BROTLI_PARAM_QUALITY]} lgwin ${qualities[zlibConstants.BROTLI_PARAM_LGWIN]} (format 2, after)`]: () =>
       encodeTileBodyAsync(built.shape, built.body),
     'upload: LocalStore put of the tile': () => store.put('runs/bench/tiles/r1-c1.tile', tileBytes),
+    // the merger's side of the format change: decoding a tile of each version to a MaskTile
+    'merger decode: format 1 tile (inflate)': () => decodeMaskTile(formerTileBytes, 'format-1'),
+    'merger decode: format 2 tile (CRC-32, brotli)': () => decodeMaskTile(tileBytes, 'format-2'),
   };
   const bytes: Record<string, number> = {};
   const cpu: Record<string, number> = Object.fromEntries(Object.keys(variants).map((k) => [k, 0]));

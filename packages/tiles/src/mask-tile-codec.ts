@@ -45,13 +45,15 @@ export function encodeMaskTile(tile: MaskTile, options: BrotliOptions = TILE_BRO
 /**
  * Brotli's fastest quality with a 64 KiB window. Issue 13: the body is ~0.85 MB per 512 px window
  * of argmax runs and near-incompressible probability planes, so the cost is in entropy coding,
- * and brotli's quality 0/1 fast paths do it at about half zlib's CPU. Measured on 12 windows of
- * the trivial model and 3 of the FLAIR-shaped random one (bench/src/window-stages.ts and
- * BENCHMARKS.md "Feeding the model"): zlib Z_RLE (version 1; its level makes no difference, Z_RLE
- * ignores it) 4.3 / 5.7 ms for 331 / 371 KiB; brotli quality 0, lgwin 16: ~1.8-2.2 / ~2.6-2.9 ms
- * for 354 / 401 KiB; quality 1, lgwin 16: ~2.2 / ~3.0 ms for 341 / 383 KiB. A small window helps
- * both: the fast paths rebuild their codes per window-sized block, so each plane gets its own.
- * Decoding costs the same as inflating (~2.5 ms per tile), so the merger is not slowed.
+ * which brotli's quality 0 fast path does at under half zlib's CPU. Medians of 8 rounds, one core,
+ * on 12 windows of the trivial model / 3 of the FLAIR-shaped random one (BENCHMARKS.md "Feeding
+ * the model", 2026-11-30), CPU ms per tile encoded, decoded, and size:
+ *   zlib Z_RLE (format 1; its level makes no difference: Z_RLE ignores it)  4.6 / 6.3, 2.0 / 2.2, 331 / 371 KiB
+ *   brotli quality 0, lgwin 16 (this)                                       2.0 / 2.9, 2.4 / 2.9, 354 / 401 KiB
+ *   brotli quality 1, lgwin 16                                              2.5 / 3.3, 2.6 / 3.1, 341 / 383 KiB
+ *   brotli quality 0, lgwin 22 (the default window)                         2.0 / 3.0, 2.5 / 3.2, 365 / 413 KiB
+ * A small window makes the tile smaller at no cost: the fast paths build their codes per block,
+ * so each plane gets its own. The merger's decode costs ~0.4-0.7 ms more per tile than inflate.
  */
 export const TILE_BROTLI: BrotliOptions = {
   params: {
