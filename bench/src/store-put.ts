@@ -1,6 +1,6 @@
 /**
- * CPU of one mask tile's upload (issue 13): `put` of a tile-sized object into a LocalStore and
- * into an S3Store talking to the repo's loopback S3 server (s3rver, test/support/s3-server-main.js,
+ * CPU of one mask tile's upload (issue 13): `put` of a tile-sized object into a LocalStore (and
+ * into the same put as it was before issue 13, in alternation) and into an S3Store talking to the repo's loopback S3 server (s3rver, test/support/s3-server-main.js,
  * run as its own process so that only the client's CPU is charged). Process CPU of this process
  * (libuv's threads included) per put, puts one at a time, as the worker's window steps do.
  *
@@ -8,16 +8,16 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { LocalStore, S3Store, type ObjectStore } from '@fleet/storage';
 
 const SERVER = resolve(__dirname, '..', '..', 'test', 'support', 's3-server-main.js');
 
-async function cpuPerPut(store: ObjectStore, body: Uint8Array, puts: number): Promise<{ cpuMs: number; wallMs: number }> {
+async function cpuPerPut(store: Pick<ObjectStore, 'put'>, body: Uint8Array, puts: number): Promise<{ cpuMs: number; wallMs: number }> {
   // a run's tiles: distinct keys in one folder, some rewritten (a retried window)
   for (let i = 0; i < 20; i++) await store.put(`runs/bench/tiles/warm-${i}.tile`, body);
   const before = process.cpuUsage();
@@ -25,6 +25,22 @@ async function cpuPerPut(store: ObjectStore, body: Uint8Array, puts: number): Pr
   for (let i = 0; i < puts; i++) await store.put(`runs/bench/tiles/r${Math.floor(i / 10)}-c${i % 10}.tile`, body);
   const used = process.cpuUsage(before);
   return { cpuMs: (used.user + used.system) / 1000 / puts, wallMs: (performance.now() - t0) / puts };
+}
+
+/**
+ * LocalStore.put before issue 13, for comparison in the same process: a recursive mkdir of the
+ * key's folder on every put, then the same temp file and rename.
+ */
+function formerLocalPut(root: string): Pick<ObjectStore, 'put'> {
+  return {
+    async put(key: string, body: Uint8Array): Promise<void> {
+      const target = join(root, ...key.split('/'));
+      await mkdir(dirname(target), { recursive: true });
+      const temp = join(dirname(target), `.fleet-tmp-${randomBytes(6).toString('hex')}-${key.slice(key.lastIndexOf('/') + 1)}`);
+      await writeFile(temp, body, { flag: 'wx' });
+      await rename(temp, target);
+    },
+  };
 }
 
 async function startServer(): Promise<{ endpoint: string; stop: () => void }> {
@@ -44,10 +60,20 @@ async function main(): Promise<void> {
   const body = randomBytes(Number(values.bytes ?? 300_000));
   process.stdout.write(`${cpus().length} CPUs, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${puts} puts of ${body.length} bytes\n`);
 
+  // the former and the current LocalStore put in alternation, `puts` each per round, 4 rounds
   const root = await mkdtemp(join(tmpdir(), 'store-put-'));
-  const local = new LocalStore(root);
-  const l = await cpuPerPut(local, body, puts);
-  process.stdout.write(`  LocalStore put: ${l.cpuMs.toFixed(3)} ms CPU, ${l.wallMs.toFixed(3)} ms wall per put\n`);
+  const locals: Record<string, Pick<ObjectStore, 'put'>> = {
+    'LocalStore put before (mkdir per put)': formerLocalPut(join(root, 'former')),
+    'LocalStore put': new LocalStore(join(root, 'current')),
+  };
+  const sums: Record<string, { cpuMs: number; wallMs: number }> = {};
+  for (let round = 0; round < 4; round++) {
+    for (const [name, store] of Object.entries(locals)) {
+      const r = await cpuPerPut(store, body, puts);
+      sums[name] = { cpuMs: (sums[name]?.cpuMs ?? 0) + r.cpuMs / 4, wallMs: (sums[name]?.wallMs ?? 0) + r.wallMs / 4 };
+    }
+  }
+  for (const [name, r] of Object.entries(sums)) process.stdout.write(`  ${name}: ${r.cpuMs.toFixed(3)} ms CPU, ${r.wallMs.toFixed(3)} ms wall per put\n`);
   await rm(root, { recursive: true, force: true });
 
   const server = await startServer();
