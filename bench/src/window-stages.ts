@@ -4,7 +4,10 @@
  * some of these changes, so each variant here runs on the same window's real outputs, in
  * alternation, and is charged the process CPU (libuv's zlib threads included) it takes.
  *
- *   npm run bench:window-stages -- [--rounds 30]
+ *   npm run bench:window-stages -- [--rounds 30] [--model trivial|flair]
+ *
+ * --model flair: the same steps on the FLAIR-shaped random model's outputs for that window (its
+ * probabilities are less regular than the trivial model's, so tiles compress less).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -17,7 +20,7 @@ import { LocalStore } from '@fleet/storage';
 import { decodeMaskTile, encodeTileBodyAsync, maskTileFromOutputs, TILE_BROTLI, tileBodyFromOutputs, type MaskTile, type MaskTileShape } from '@fleet/tiles';
 import { padToPatch } from '@fleet/worker';
 import { loadEngine } from './engine-calls';
-import { benchMosaic, trivialModel } from './fixtures';
+import { benchMosaic, flairShapedModel, trivialModel } from './fixtures';
 
 /** The crop of maskTileFromOutputs before issue 13: per-pixel core test, full planes (the oracle in its test). */
 function perPixelMaskTile(o: Parameters<typeof maskTileFromOutputs>[0]): MaskTile {
@@ -79,13 +82,15 @@ function brotliBody(body: Uint8Array, quality: number, lgwin: number): Promise<B
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string' } } });
+  const { values } = parseArgs({ options: { rounds: { type: 'string' }, model: { type: 'string' } } });
   const rounds = Number(values.rounds ?? 30);
+  const model = values.model ?? 'trivial';
+  if (model !== 'trivial' && model !== 'flair') throw new Error(`--model must be trivial or flair, got ${model}`);
   const mosaic = await benchMosaic(3, 1280);
   const plan = planWindows(mosaic.layout.width, mosaic.layout.height, { patch: 512, overlap: 128 });
   // an inner window: a core with soft borders on all four sides, like most of a large mosaic
   const w = [...iterateWindows(plan)].find((x) => x.x > 0 && x.y > 0)!;
-  const engine = await loadEngine(await trivialModel(), { batchSize: 1, threads: 1, topK: 2 });
+  const engine = await loadEngine(model === 'flair' ? await flairShapedModel() : await trivialModel(), { batchSize: 1, threads: model === 'flair' ? 0 : 1, topK: 2 });
   const reader = new MosaicReader(mosaic.layout.sources.map((s) => ({ role: s.role, store: mosaic.stores.get(s.role)!, dalles: s.dalles })));
   const read = await reader.read(w, engine.manifest.bands as readonly ModelBand[]);
   const outputs = await engine.infer(padToPatch(read.planes, w.width, w.height, 512));
@@ -130,7 +135,7 @@ async function main(): Promise<void> {
       cpu[name]! += (used.user + used.system) / 1000;
     }
   }
-  process.stdout.write(`${cpus().length} CPUs, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; window ${w.id} (${w.width}x${w.height}, core ${JSON.stringify(options.core)}), ${rounds} rounds\n`);
+  process.stdout.write(`${cpus().length} CPUs, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${model} model, window ${w.id} (${w.width}x${w.height}, core ${JSON.stringify(options.core)}), ${rounds} rounds\n`);
   for (const name of Object.keys(variants)) {
     const size = bytes[name] === undefined ? '' : `  ${(bytes[name]! / 1024).toFixed(1)} KiB`;
     process.stdout.write(`  ${name.padEnd(50)} ${(cpu[name]! / rounds).toFixed(2).padStart(7)} ms CPU${size}\n`);
