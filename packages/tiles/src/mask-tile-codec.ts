@@ -45,15 +45,16 @@ export function encodeMaskTile(tile: MaskTile, options: BrotliOptions = TILE_BRO
 /**
  * Brotli's fastest quality with a 64 KiB window. Issue 13: the body is ~0.85 MB per 512 px window
  * of argmax runs and near-incompressible probability planes, so the cost is in entropy coding,
- * which brotli's quality 0 fast path does at under half zlib's CPU. Medians of 8 rounds, one core,
- * on 12 windows of the trivial model / 3 of the FLAIR-shaped random one (BENCHMARKS.md "Feeding
- * the model", 2026-11-30), CPU ms per tile encoded, decoded, and size:
- *   zlib Z_RLE (format 1; its level makes no difference: Z_RLE ignores it)  4.6 / 6.3, 2.0 / 2.2, 331 / 371 KiB
- *   brotli quality 0, lgwin 16 (this)                                       2.0 / 2.9, 2.4 / 2.9, 354 / 401 KiB
- *   brotli quality 1, lgwin 16                                              2.5 / 3.3, 2.6 / 3.1, 341 / 383 KiB
- *   brotli quality 0, lgwin 22 (the default window)                         2.0 / 3.0, 2.5 / 3.2, 365 / 413 KiB
+ * which brotli's quality 0 fast path does at under half zlib's CPU. `window-stages.js --rounds 30
+ * [--model flair]` (BENCHMARKS.md "Feeding the model", 2026-11-30), one inner window of the
+ * trivial / FLAIR-shaped random model, CPU ms per encode and tile size:
+ *   zlib Z_RLE (format 1; its level makes no difference: Z_RLE ignores it)  4.9 / 8.1 ms, 278 / 417 KiB
+ *   brotli quality 0, lgwin 16 (this)                                       1.9 / 3.4 ms, 284 / 448 KiB
+ *   brotli quality 1, lgwin 16                                              1.9 / 4.0 ms, 276 / 427 KiB
+ *   brotli quality 0, lgwin 22 (the default window)                         1.7 / 3.4 ms, 293 / 474 KiB
  * A small window makes the tile smaller at no cost: the fast paths build their codes per block,
- * so each plane gets its own. The merger's decode costs ~0.4-0.7 ms more per tile than inflate.
+ * so each plane gets its own. The merger pays part of it back: decoding costs ~0.3-1 ms more
+ * per tile than inflating (same bench).
  */
 export const TILE_BROTLI: BrotliOptions = {
   params: {
