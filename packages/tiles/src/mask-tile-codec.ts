@@ -33,8 +33,9 @@ export function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>
  * soft pixels only (raster order, core skipped): prob of rank 0, then id and prob of each further
  * rank. Brotli carries no checksum of its own, hence the CRC: a damaged object (header included)
  * fails to decode instead of producing a wrong map. It covers the stored bytes rather than the
- * body: a third of the bytes to sum, and checked before anything is decompressed. Version 1 (the same header and body, one zlib stream with
- * its Adler-32, no CRC) is still decoded: a run may be resumed by a newer merger.
+ * body: a third of the bytes to sum, and checked before anything is decompressed. Version 1
+ * (the same header and body, one zlib stream with its Adler-32, no CRC) is still decoded: a run
+ * may be resumed by a newer merger.
  * Node's zlib module wraps the native zlib and brotli libraries, not JavaScript ports.
  */
 export function encodeMaskTile(tile: MaskTile, options: BrotliOptions = TILE_BROTLI): Buffer {
