@@ -27,8 +27,8 @@ function formatOne(formatTwo: Buffer): Buffer {
   return Buffer.concat([header, deflateSync(body, { level: 6, strategy: zlibConstants.Z_RLE })]);
 }
 
-const WIDTH = 1100;
-const HEIGHT = 800;
+const WIDTH = 800;
+const HEIGHT = 600;
 const CLASSES = [1, 2, 3, 4, 5];
 
 describe('mergeBlock over mask tiles of both formats', () => {
