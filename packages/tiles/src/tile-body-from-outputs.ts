@@ -25,6 +25,9 @@ export function tileBodyFromOutputs(o: PatchOutputsToMaskOptions, into?: Uint8Ar
   // Where each stored plane starts: probabilities of rank 0, then ids and probabilities of rank 1.. k-1.
   const probsAt = (r: number): number => n + (r === 0 ? 0 : soft * (2 * r));
   const idsAt = (r: number): number => n + soft * (2 * r - 1);
+  // Float32 ties are rare: when the ranking's first id is the argmax everywhere (one memcmp of
+  // the two planes), the per-pixel fix-up below has nothing to do and is skipped.
+  const ranksAgree = sameBytes(o.classIds.subarray(0, plane), o.topIds.subarray(0, plane));
   let s = 0;
   forEachSoftRun(shape, (from, length) => {
     const y = Math.floor(from / width);
@@ -33,7 +36,7 @@ export function tileBodyFromOutputs(o: PatchOutputsToMaskOptions, into?: Uint8Ar
       body.set(o.topProbs.subarray(r * plane + src, r * plane + src + length), probsAt(r) + s);
       if (r > 0) body.set(o.topIds.subarray(r * plane + src, r * plane + src + length), idsAt(r) + s);
     }
-    for (let p = 0; p < length; p++) {
+    for (let p = 0; !ranksAgree && p < length; p++) {
       const id = body[from + p]!;
       const id0 = o.topIds[src + p]!;
       if (id0 === id) continue;
@@ -52,6 +55,11 @@ export function tileBodyFromOutputs(o: PatchOutputsToMaskOptions, into?: Uint8Ar
   });
   if (valid) zeroNoData(shape, body, valid, soft);
   return { shape, body };
+}
+
+/** Byte equality of two arrays, by the native comparison rather than a JavaScript loop. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
 /** No-data pixels: class 0, and no ids or probabilities where they are soft. */
