@@ -61,6 +61,7 @@ export async function processWindow(ctx: PipelineContext, w: PlannedWindow, time
     }
   });
   if (work.outcome !== 'done') throw new Error(`bench window ${w.id} has no data: the bench mosaic should cover every window`);
+  times.tileBytes += work.stats.tileBytes ?? 0;
   times.finishedAt.push(performance.now());
 }
 
@@ -73,11 +74,13 @@ export interface PipelineTimes {
    * one intra-op thread is its CPU time.
    */
   cpu: StageTimes;
+  /** Bytes of the mask tiles uploaded, summed over windows. */
+  tileBytes: number;
   finishedAt: number[];
 }
 
 export function newTimes(): PipelineTimes {
-  return { wall: zeroStages(), cpu: zeroStages(), finishedAt: [] };
+  return { wall: zeroStages(), cpu: zeroStages(), tileBytes: 0, finishedAt: [] };
 }
 
 class StageClock {

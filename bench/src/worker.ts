@@ -101,6 +101,7 @@ async function main(): Promise<void> {
       log(`    ${stage.padEnd(12)}      ${per(cpu)} ${per(seq.times.wall[stage])}`);
     }
     log(`  source tiles: ${seq.tiles.misses} decoded, ${seq.tiles.hits} served from the cache`);
+    log(`  mask tiles: ${fmt(seq.times.tileBytes / trivialWindows.length / 1024, 1)} KiB per window`);
     const conc = await fullPath(mosaic, plan, trivial, { batchSize: batch, threads: 0 }, trivialWindows, batch * 2, join(outDir, 'trivial-conc'));
     log(`  at the worker's concurrency (${batch * 2}, batch ${batch}): ${fmt(conc.windowsPerSecond, 1)} windows/s`);
 
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
       loadAverageAtStart: loadAtStart,
       trivialWindows: trivialWindows.length,
       cpuMsOutsideSessionRunPerWindow: outside,
+      tileKiBPerWindow: seq.times.tileBytes / trivialWindows.length / 1024,
       stageWallMsPerWindow: Object.fromEntries(STAGES.map((s) => [s, seq.times.wall[s] / trivialWindows.length])),
       sessionRunCpuMsPerWindow: runCpu,
       readCpuMsPerWindowCacheOn: cached.cpuMs / trivialWindows.length,

@@ -2,8 +2,12 @@ import { exclusiveCore, type PlannedWindow, type WindowPlan } from '@fleet/grid'
 import { outputKeys, type WindowOutcome } from '@fleet/jobs';
 import type { PatchInference } from '@fleet/model';
 import type { ModelBand, MosaicWindow } from '@fleet/raster';
-import { encodeTileBodyAsync, tileBodyFromOutputs } from '@fleet/tiles';
+import { encodeTileBodyAsync, tileBodyFromOutputs, tileBodyLength } from '@fleet/tiles';
 import { padToPatch } from './pad-to-patch';
+import { TileBodyPool } from './tile-body-pool';
+
+/** Tile bodies shared by every window of this process (one per window between postprocess and encode). */
+const tileBodies = new TileBodyPool();
 
 /** What one window came to: its outcome and the figures added to the run's sums. */
 export interface WindowWork {
@@ -44,17 +48,28 @@ export async function inferWindow(steps: WindowSteps, w: PlannedWindow, lap: Sta
   const t2 = performance.now();
   lap('infer');
   // the tile's body straight from the outputs (no MaskTile planes in between): the merger's input
-  const { shape, body } = tileBodyFromOutputs({
-    ...outputs,
-    patch: manifest.patch,
-    k: engine.topK,
-    width: w.width,
-    height: w.height,
-    core: exclusiveCore(steps.plan, w),
-    valid: read.validCount === w.width * w.height ? undefined : read.valid,
-  });
-  lap('postprocess');
-  const bytes = await encodeTileBodyAsync(shape, body);
+  const core = exclusiveCore(steps.plan, w);
+  const into = tileBodies.take(tileBodyLength({ width: w.width, height: w.height, core, k: engine.topK }));
+  let bytes: Buffer;
+  try {
+    const { shape, body } = tileBodyFromOutputs(
+      {
+        ...outputs,
+        patch: manifest.patch,
+        k: engine.topK,
+        width: w.width,
+        height: w.height,
+        core,
+        valid: read.validCount === w.width * w.height ? undefined : read.valid,
+      },
+      into,
+    );
+    lap('postprocess');
+    bytes = await encodeTileBodyAsync(shape, body);
+  } finally {
+    // settled either way: the thread pool no longer reads the body
+    tileBodies.give(into);
+  }
   const t3 = performance.now();
   lap('encode');
   await steps.output.put(outputKeys.maskTile(steps.runId, w.id), bytes);

@@ -58,6 +58,26 @@ describe('LocalStore', () => {
     expect(await store.list('a/.fleet')).toEqual([]);
   });
 
+  it('puts again into a folder removed since its first put (the folder is remembered, not trusted)', async () => {
+    await store.put('runs/r1/tiles/r0-c0.tile', Buffer.from('one'));
+    await rm(join(root, 'runs'), { recursive: true });
+    await store.put('runs/r1/tiles/r0-c1.tile', Buffer.from('two'));
+    expect(await store.list('runs/')).toEqual(['runs/r1/tiles/r0-c1.tile']);
+    await rm(join(root, 'runs'), { recursive: true });
+    // putFile from a file that is gone still fails with the missing source, after remaking the folder
+    await expect(store.putFile('runs/r1/tiles/r0-c2.tile', join(parent, 'no-such-file'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(join(root, 'runs', 'r1', 'tiles'))).toEqual([]);
+  });
+
+  it('fails a put whose folder cannot be made again, leaving nothing behind', async () => {
+    await store.put('runs/r1/tiles/r0-c0.tile', Buffer.from('one'));
+    await rm(join(root, 'runs'), { recursive: true });
+    // a file where the folder was: mkdir fails (EEXIST/ENOTDIR), and the error reaches the caller
+    await writeFile(join(root, 'runs'), 'not a folder');
+    await expect(store.put('runs/r1/tiles/r0-c1.tile', Buffer.from('two'))).rejects.toMatchObject({ code: expect.stringMatching(/^(EEXIST|ENOTDIR)$/) });
+    expect(await readdir(root)).toEqual(['runs']);
+  });
+
   it('never shows a partial object while putFile replaces it', async () => {
     const source = join(parent, 'big.bin');
     const big = Buffer.alloc(32 * 1024 * 1024, 'n');

@@ -1,10 +1,16 @@
 import { promisify } from 'node:util';
-import { constants as zlibConstants, deflate, deflateSync, inflateSync, type ZlibOptions } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlibConstants, crc32, inflateSync, type BrotliOptions } from 'node:zlib';
 import type { MaskTile } from './mask-tile';
 
 const MAGIC = 0x544d4c46; // "FLMT" little-endian
-const VERSION = 1;
+/** Version 1: header, then one zlib stream (written until issue 13; still decoded, see decodeMaskTile). */
+const VERSION_ZLIB = 1;
+/** Version 2: header, CRC-32 of the header and the stream, then one brotli stream. */
+const VERSION_BROTLI = 2;
+/** magic, version, k, then width, height, core x/y/w/h as uint16. */
 const HEADER_BYTES = 4 + 1 + 1 + 2 * 6;
+/** Version 2 adds a CRC-32 after the header. */
+const CHECKSUM_BYTES = 4;
 
 /** A stored tile that cannot be decoded; permanent: retrying will read the same bytes. */
 export class MaskTileFormatError extends Error {
@@ -21,32 +27,50 @@ export function softPixelCount(tile: Pick<MaskTile, 'width' | 'height' | 'core'>
 }
 
 /**
- * Binary layout: a fixed little-endian header (magic, version, k, width, height, core x/y/w/h)
- * then one zlib stream holding planes, each plane contiguous so that deflate sees long runs:
- * argmax for every pixel, then for soft pixels only (raster order, core skipped): prob of
- * rank 0, then id and prob of each further rank. zlib (not raw deflate) carries an Adler-32
- * checksum, so a damaged object fails to decode instead of producing a wrong map.
- * Node's zlib is the native library, not a JavaScript port.
+ * Binary layout (version 2): a fixed little-endian header (magic, version, k, width, height,
+ * core x/y/w/h), a CRC-32 of the header and the stream, then one brotli stream of the body: planes,
+ * each plane contiguous so that the compressor sees long runs: argmax for every pixel, then for
+ * soft pixels only (raster order, core skipped): prob of rank 0, then id and prob of each further
+ * rank. Brotli carries no checksum of its own, hence the CRC: a damaged object (header included)
+ * fails to decode instead of producing a wrong map. It covers the stored bytes rather than the
+ * body: a third of the bytes to sum, and checked before anything is decompressed. Version 1
+ * (the same header and body, one zlib stream with its Adler-32, no CRC) is still decoded: a run
+ * may be resumed by a newer merger.
+ * Node's zlib module wraps the native zlib and brotli libraries, not JavaScript ports.
  */
-export function encodeMaskTile(tile: MaskTile, options: ZlibOptions = TILE_DEFLATE): Buffer {
-  return Buffer.concat([tileHeader(tile), deflateSync(tileBody(tile), options)]);
+export function encodeMaskTile(tile: MaskTile, options: BrotliOptions = TILE_BROTLI): Buffer {
+  const body = tileBody(tile);
+  return tileBytes(tile, brotliCompressSync(body, withOutputChunk(options, body.length)));
 }
 
 /**
- * Run-length matching only (Z_RLE): the planes are runs of class ids and probabilities, so
- * looking for distant matches buys little. Measured on a 512 px window of the demo landscape:
- * 5.1 ms of CPU for 228 KB, against 30.6 ms for 222 KB with zlib's default strategy at level 6.
- * The stream stays ordinary zlib: any inflater decodes it.
+ * Brotli's fastest quality with a 64 KiB window. Issue 13: the body is ~0.85 MB per 512 px window
+ * of argmax runs and near-incompressible probability planes, so the cost is in entropy coding,
+ * which brotli's quality 0 fast path does at under half zlib's CPU. `window-stages.js --rounds 30
+ * [--model flair]` (BENCHMARKS.md "Feeding the model", 2026-11-30), one inner window of the
+ * trivial / FLAIR-shaped random model, CPU ms per encode and tile size:
+ *   zlib Z_RLE (format 1; its level makes no difference: Z_RLE ignores it)  4.9 / 8.1 ms, 278 / 417 KiB
+ *   brotli quality 0, lgwin 16 (this)                                       1.9 / 3.4 ms, 284 / 448 KiB
+ *   brotli quality 1, lgwin 16                                              1.9 / 4.0 ms, 276 / 427 KiB
+ *   brotli quality 0, lgwin 22 (the default window)                         1.7 / 3.4 ms, 293 / 474 KiB
+ * A small window makes the tile smaller at no cost: the fast paths build their codes per block,
+ * so each plane gets its own. The merger pays part of it back: decoding costs ~0.3-1 ms more
+ * per tile than inflating (same bench).
  */
-export const TILE_DEFLATE: ZlibOptions = { level: 6, strategy: zlibConstants.Z_RLE };
+export const TILE_BROTLI: BrotliOptions = {
+  params: {
+    [zlibConstants.BROTLI_PARAM_QUALITY]: 0,
+    [zlibConstants.BROTLI_PARAM_LGWIN]: 16,
+  },
+};
 
-const deflateAsync = promisify(deflate);
+const brotliCompressAsync = promisify(brotliCompress);
 
 /**
  * The same bytes as `encodeMaskTile`, compressed on libuv's thread pool: a worker encodes a tile
- * per window, and deflating ~0.5 MB on the main thread would hold up its event loop meanwhile.
+ * per window, and compressing ~0.85 MB on the main thread would hold up its event loop meanwhile.
  */
-export async function encodeMaskTileAsync(tile: MaskTile, options: ZlibOptions = TILE_DEFLATE): Promise<Buffer> {
+export async function encodeMaskTileAsync(tile: MaskTile, options: BrotliOptions = TILE_BROTLI): Promise<Buffer> {
   return encodeTileBodyAsync(tile, tileBody(tile), options);
 }
 
@@ -55,31 +79,48 @@ export type MaskTileShape = Pick<MaskTile, 'width' | 'height' | 'core' | 'k'>;
 
 /**
  * A tile's bytes from its uncompressed body (the planes in the layout above, e.g. built
- * straight from the model's outputs by tileBodyFromOutputs), compressed on libuv's pool.
+ * straight from the model's outputs by tileBodyFromOutputs), compressed on libuv's pool. The
+ * body is only read, and is free for reuse once the promise settles.
  */
-export async function encodeTileBodyAsync(shape: MaskTileShape, body: Uint8Array, options: ZlibOptions = TILE_DEFLATE): Promise<Buffer> {
-  const n = shape.width * shape.height;
-  const expected = n + softPixelCount(shape) * (2 * shape.k - 1);
+export async function encodeTileBodyAsync(shape: MaskTileShape, body: Uint8Array, options: BrotliOptions = TILE_BROTLI): Promise<Buffer> {
+  const expected = tileBodyLength(shape);
   if (body.length !== expected) throw new RangeError(`mask tile body has ${body.length} bytes, expected ${expected}`);
-  const header = tileHeader(shape);
-  // One output chunk big enough for the whole stream: with zlib's default 16 KiB chunks a
-  // ~230 KB tile takes ~15 round trips to the thread pool and a concat. The compressed bytes
-  // do not depend on the chunk size (the test compares them with encodeMaskTile's).
-  const chunkSize = options.chunkSize ?? Math.max(MIN_OUTPUT_CHUNK, body.length + 1024);
-  return Buffer.concat([header, await deflateAsync(body, { ...options, chunkSize })]);
+  return tileBytes(shape, await brotliCompressAsync(body, withOutputChunk(options, body.length)));
+}
+
+/** Bytes of the uncompressed body of a tile of this shape. */
+export function tileBodyLength(shape: MaskTileShape): number {
+  return shape.width * shape.height + softPixelCount(shape) * (2 * shape.k - 1);
+}
+
+/**
+ * One output chunk big enough for the whole stream: with the default 16 KiB chunks a ~350 KB
+ * tile takes ~20 round trips to the thread pool and a concat. The compressed bytes do not depend
+ * on the chunk size (the tests compare the async bytes with encodeMaskTile's).
+ */
+function withOutputChunk(options: BrotliOptions, bodyLength: number): BrotliOptions {
+  return options.chunkSize === undefined ? { ...options, chunkSize: Math.max(MIN_OUTPUT_CHUNK, bodyLength + 1024) } : options;
 }
 
 const MIN_OUTPUT_CHUNK = 64 * 1024;
 
-function tileHeader(tile: MaskTileShape): Buffer {
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt8(VERSION, 4);
-  header.writeUInt8(tile.k, 5);
+/** The stored tile: header, CRC-32 (of the header, then the stream), the compressed stream. */
+function tileBytes(tile: MaskTileShape, stream: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + CHECKSUM_BYTES + stream.length);
+  out.writeUInt32LE(MAGIC, 0);
+  out.writeUInt8(VERSION_BROTLI, 4);
+  out.writeUInt8(tile.k, 5);
   [tile.width, tile.height, tile.core.x, tile.core.y, tile.core.width, tile.core.height].forEach((v, i) =>
-    header.writeUInt16LE(v, 6 + 2 * i),
+    out.writeUInt16LE(v, 6 + 2 * i),
   );
-  return header;
+  out.set(stream, HEADER_BYTES + CHECKSUM_BYTES);
+  out.writeUInt32LE(storedChecksum(out), HEADER_BYTES);
+  return out;
+}
+
+/** CRC-32 of a version 2 tile's bytes but the checksum field itself. */
+function storedChecksum(bytes: Buffer): number {
+  return crc32(bytes.subarray(HEADER_BYTES + CHECKSUM_BYTES), crc32(bytes.subarray(0, HEADER_BYTES)));
 }
 
 /** The uncompressed planes, in the order the layout above gives. */
@@ -133,14 +174,16 @@ function scatterSoft(tile: MaskTile, body: Uint8Array, offset: number, plane: Ui
   return offset;
 }
 
-/** Decodes a tile; `source` (the object key) names the tile in errors. */
+/** Decodes a tile of either version; `source` (the object key) names the tile in errors. */
 export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < HEADER_BYTES || buf.readUInt32LE(0) !== MAGIC) {
     throw new MaskTileFormatError(source, 'not a flair-fleet mask tile (bad magic)');
   }
   const version = buf.readUInt8(4);
-  if (version !== VERSION) throw new MaskTileFormatError(source, `unsupported mask tile version ${version}`);
+  if (version !== VERSION_ZLIB && version !== VERSION_BROTLI) throw new MaskTileFormatError(source, `unsupported mask tile version ${version}`);
+  // before any header field is trusted: the checksum covers them
+  if (version === VERSION_BROTLI) checkStoredChecksum(buf, source);
   const k = buf.readUInt8(5);
   const [width, height, cx, cy, cw, ch] = [0, 1, 2, 3, 4, 5].map((i) => buf.readUInt16LE(6 + 2 * i)) as [
     number, number, number, number, number, number,
@@ -148,17 +191,12 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   if (k < 1 || width === 0 || height === 0 || cx + cw > width || cy + ch > height) {
     throw new MaskTileFormatError(source, `inconsistent header (k=${k}, ${width}x${height}, core ${cx},${cy} ${cw}x${ch})`);
   }
-  let body: Buffer;
-  try {
-    body = inflateSync(buf.subarray(HEADER_BYTES));
-  } catch (err) {
-    throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
-  }
   const n = width * height;
   const core = { x: cx, y: cy, width: cw, height: ch };
-  const soft = n - cw * ch;
-  if (body.length !== n + soft * (2 * k - 1)) {
-    throw new MaskTileFormatError(source, `body holds ${body.length} bytes, expected ${n + soft * (2 * k - 1)}`);
+  const expected = tileBodyLength({ width, height, core, k });
+  const body = version === VERSION_ZLIB ? inflateBody(buf, expected, source) : unbrotliBody(buf, expected, source);
+  if (body.length !== expected) {
+    throw new MaskTileFormatError(source, `body holds ${body.length} bytes, expected ${expected}`);
   }
   const argmax = new Uint8Array(n);
   argmax.set(body.subarray(0, n));
@@ -180,4 +218,37 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   const ids0 = tile.softIds[0]!;
   forEachSoftRun(tile, (from, length) => ids0.set(argmax.subarray(from, from + length), from));
   return tile;
+}
+
+/**
+ * Both decoders inflate into one output chunk one byte longer than the body should be: with
+ * zlib's default 16 KiB chunks a ~0.85 MB body came out in ~50 pieces joined by a copy, ~25 % of
+ * a decode's CPU (issue 13).
+ */
+function oneChunk(expected: number): { chunkSize: number } {
+  return { chunkSize: Math.max(MIN_OUTPUT_CHUNK, expected + 1) };
+}
+
+/** Version 1: one zlib stream after the header; zlib checks its own Adler-32. */
+function inflateBody(buf: Buffer, expected: number, source: string): Buffer {
+  try {
+    return inflateSync(buf.subarray(HEADER_BYTES), oneChunk(expected));
+  } catch (err) {
+    throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
+  }
+}
+
+function checkStoredChecksum(buf: Buffer, source: string): void {
+  if (buf.length < HEADER_BYTES + CHECKSUM_BYTES) throw new MaskTileFormatError(source, 'corrupt body (no checksum)');
+  if (storedChecksum(buf) !== buf.readUInt32LE(HEADER_BYTES)) throw new MaskTileFormatError(source, 'corrupt body (CRC-32 mismatch)');
+}
+
+/** Version 2 (checksum already checked): one brotli stream, decompressed to at most the expected length. */
+function unbrotliBody(buf: Buffer, expected: number, source: string): Buffer {
+  try {
+    // whatever the stream says, no more than one byte past the expected length is produced: enough to refuse it
+    return brotliDecompressSync(buf.subarray(HEADER_BYTES + CHECKSUM_BYTES), { ...oneChunk(expected), maxOutputLength: expected + 1 });
+  } catch (err) {
+    throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
+  }
 }

@@ -1,3 +1,4 @@
+import { brotliCompressSync, brotliDecompressSync, crc32 } from 'node:zlib';
 import { decodeMaskTile, encodeMaskTile, encodeMaskTileAsync, MaskTileFormatError } from './mask-tile-codec';
 import { maskTileFromOutputs } from './patch-outputs-to-mask';
 
@@ -97,7 +98,7 @@ describe('mask tile codec', () => {
     }
   });
 
-  it('encodes the same bytes off the main thread (async deflate)', async () => {
+  it('encodes the same bytes off the main thread (async brotli)', async () => {
     const bytes = await encodeMaskTileAsync(tile);
     expect(bytes.equals(encodeMaskTile(tile))).toBe(true);
     expect(Buffer.from(decodeMaskTile(bytes, 't').softProbs[1]!).equals(Buffer.from(tile.softProbs[1]!))).toBe(true);
@@ -117,5 +118,73 @@ describe('mask tile codec', () => {
     flipped[flipped.length - 200]! ^= 0xff;
     expect(() => decodeMaskTile(flipped, 't')).toThrow(/^t: corrupt body/);
     expect(() => decodeMaskTile(Buffer.from('hello world, not a tile'), 'x.tile')).toThrow('x.tile: not a flair-fleet mask tile (bad magic)');
+  });
+
+  /** A version 2 tile with the given stream after `bytes`' header, and a checksum that matches it. */
+  function resealed(bytes: Buffer, stream: Buffer): Buffer {
+    const out = Buffer.concat([bytes.subarray(0, 22), stream]);
+    out.writeUInt32LE(crc32(stream, crc32(out.subarray(0, 18))), 18);
+    return out;
+  }
+
+  it('writes version 2: the header, a CRC-32 of the header and the stream, then brotli', () => {
+    const bytes = encodeMaskTile(tile);
+    expect(bytes.readUInt8(4)).toBe(2);
+    expect(bytes.readUInt32LE(18)).toBe(crc32(bytes.subarray(22), crc32(bytes.subarray(0, 18))));
+    const body = brotliDecompressSync(bytes.subarray(22));
+    expect(body.length).toBe(500 * 512 + (500 * 512 - 244 * 256) * 3);
+    expect(resealed(bytes, bytes.subarray(22)).equals(bytes)).toBe(true);
+  });
+
+  it('refuses a tile whose stream or header no longer matches its CRC-32', () => {
+    // a valid brotli stream of a body of the right length, other than the one sealed: brotli
+    // alone would accept it, the CRC must not
+    const bytes = encodeMaskTile(tile);
+    const body = brotliDecompressSync(bytes.subarray(22));
+    body[body.length - 1]! ^= 0x01;
+    const swapped = Buffer.concat([bytes.subarray(0, 22), brotliCompressSync(body)]);
+    expect(() => decodeMaskTile(swapped, 'runs/x/tiles/r1-c1.tile')).toThrow('runs/x/tiles/r1-c1.tile: corrupt body (CRC-32 mismatch)');
+    expect(decodeMaskTile(resealed(bytes, brotliCompressSync(body)), 't').softProbs[1]![511 * 500 + 499]).toBe(tile.softProbs[1]![511 * 500 + 499]! ^ 0x01);
+    // a header field changed (the core's height, still consistent with the size): caught too
+    const header = Buffer.from(bytes);
+    header.writeUInt16LE(255, 16);
+    expect(() => decodeMaskTile(header, 't')).toThrow('t: corrupt body (CRC-32 mismatch)');
+    expect(() => decodeMaskTile(bytes.subarray(0, 20), 't')).toThrow('t: corrupt body (no checksum)');
+  });
+
+  it('refuses a stream that decompresses to more bytes than the header allows', () => {
+    const bytes = encodeMaskTile(tile);
+    const body = brotliDecompressSync(bytes.subarray(22));
+    const longer = resealed(bytes, brotliCompressSync(Buffer.concat([body, Buffer.alloc(5000)])));
+    expect(() => decodeMaskTile(longer, 't')).toThrow(/^t: corrupt body \(/); // the output cap refuses it before the length check would
+    const shorter = resealed(bytes, brotliCompressSync(body.subarray(1)));
+    expect(() => decodeMaskTile(shorter, 't')).toThrow(`t: body holds ${body.length - 1} bytes, expected ${body.length}`);
+  });
+
+  it('refuses an unknown version', () => {
+    const bytes = Buffer.from(encodeMaskTile(tile));
+    bytes.writeUInt8(3, 4);
+    expect(() => decodeMaskTile(bytes, 't')).toThrow('t: unsupported mask tile version 3');
+  });
+});
+
+describe('mask tile codec: version 1 tiles (zlib, written before issue 13) still decode', () => {
+  // Written by the version 1 encoder (commit f0bc2e3) from this very tile: a run started before
+  // the upgrade leaves such tiles behind, and a newer merger must read them.
+  const V1_BASE64 =
+    'RkxNVAECBwAGAAIAAQADAAMAeAEFwbEKQQEUBuDOf/7/3I3cQZLJaJM3EB5BXomyWEy2O1it6i5Gy81AIbG5uyhZfB9ClAUNgjndDQqGBV3wEN3cLAD/3WfFIy/3r+33XVxX01O2yZeX4+d53q0Xt3J+CDACdBAmyl000gQQEF1ojlL2akRKqjLot8fVZBK0pNWIblIfdv4B8B5W';
+  const tile = maskTileFromOutputs({ ...randomOutputs(8, 2, 7), patch: 8, k: 2, width: 7, height: 6, core: { x: 2, y: 1, width: 3, height: 3 } });
+  const v1 = Buffer.from(V1_BASE64, 'base64');
+
+  it('decodes to the tile it was written from, as the version 2 encoding does', () => {
+    expect(v1.readUInt8(4)).toBe(1);
+    expect(decodeMaskTile(v1, 'runs/old/tiles/r0-c0.tile')).toEqual(tile);
+    expect(decodeMaskTile(encodeMaskTile(tile), 't')).toEqual(tile);
+  });
+
+  it('still refuses a damaged version 1 body (zlib\'s Adler-32)', () => {
+    const damaged = Buffer.from(v1);
+    damaged[damaged.length - 10]! ^= 0xff;
+    expect(() => decodeMaskTile(damaged, 'runs/old/tiles/r0-c0.tile')).toThrow(/^runs\/old\/tiles\/r0-c0\.tile: corrupt body/);
   });
 });

@@ -47,7 +47,7 @@ function seeded(seed: number): () => number {
 }
 
 /** Outputs where the ranking often disagrees with the argmax (ties), including argmax outside the top k. */
-function tiedOutputs(patch: number, k: number, rnd: () => number) {
+function tiedOutputs(patch: number, k: number, rnd: () => number, agree = false) {
   const plane = patch * patch;
   const classIds = new Uint8Array(plane);
   const topIds = new Uint8Array(k * plane);
@@ -60,12 +60,14 @@ function tiedOutputs(patch: number, k: number, rnd: () => number) {
     }
     // mostly rank 0, sometimes another rank, sometimes a class not ranked at all
     const pick = rnd();
-    classIds[p] = pick < 0.6 ? ids[0]! : pick < 0.9 ? ids[Math.floor(rnd() * k)]! : ids[k]!;
+    classIds[p] = agree || pick < 0.6 ? ids[0]! : pick < 0.9 ? ids[Math.floor(rnd() * k)]! : ids[k]!;
   }
   return { classIds, topIds, topProbs };
 }
 
-const cases: Array<{ name: string; patch: number; width: number; height: number; k: number; core: PixelRect; holes: number }> = [
+const cases: Array<{ name: string; patch: number; width: number; height: number; k: number; core: PixelRect; holes: number; agree?: boolean }> = [
+    { name: 'no ties: rank 0 is the argmax everywhere', patch: 16, width: 15, height: 16, k: 2, core: { x: 4, y: 4, width: 8, height: 8 }, holes: 0, agree: true },
+    { name: 'no ties, k = 3, with holes', patch: 16, width: 16, height: 14, k: 3, core: { x: 0, y: 6, width: 8, height: 8 }, holes: 0.2, agree: true },
     { name: 'full window, centred core', patch: 16, width: 16, height: 16, k: 2, core: { x: 4, y: 4, width: 8, height: 8 }, holes: 0 },
     { name: 'edge window, core touching two sides', patch: 16, width: 11, height: 9, k: 3, core: { x: 0, y: 3, width: 8, height: 6 }, holes: 0 },
     { name: 'core covering the whole window', patch: 8, width: 8, height: 8, k: 2, core: { x: 0, y: 0, width: 8, height: 8 }, holes: 0 },
@@ -76,9 +78,9 @@ const cases: Array<{ name: string; patch: number; width: number; height: number;
     { name: 'k = 3 with holes and a core at the corner', patch: 16, width: 14, height: 16, k: 3, core: { x: 6, y: 8, width: 8, height: 8 }, holes: 0.2 },
   ];
 
-function caseOptions({ patch, width, height, k, core, holes }: (typeof cases)[number]) {
+function caseOptions({ patch, width, height, k, core, holes, agree }: (typeof cases)[number]) {
   const rnd = seeded(patch * 131 + width * 7 + height + k);
-  const out = tiedOutputs(patch, k, rnd);
+  const out = tiedOutputs(patch, k, rnd, agree);
   const valid = holes > 0 ? Uint8Array.from({ length: width * height }, () => (rnd() < holes ? 0 : 1)) : undefined;
   return { out, options: { ...out, patch, k, width, height, core, ...(valid ? { valid } : {}) } };
 }
@@ -103,6 +105,19 @@ describe('tileBodyFromOutputs: the tile bytes straight from the outputs', () => 
     expect(bytes.equals(viaTile)).toBe(true);
     expect(decodeMaskTile(bytes, 't')).toEqual(perPixelReference(options));
     expect([out.classIds, out.topIds, out.topProbs]).toEqual(inputs);
+  });
+
+  it.each(cases)('$name: the same body written into a reused, dirty, longer buffer', (c) => {
+    const { options } = caseOptions(c);
+    const fresh = tileBodyFromOutputs(options).body;
+    // a buffer last used for another window: every byte must be overwritten, none read
+    const into = new Uint8Array(fresh.length + 100).fill(0xab);
+    const { body } = tileBodyFromOutputs(options, into);
+    expect(body.buffer).toBe(into.buffer);
+    expect(Buffer.from(body).equals(Buffer.from(fresh))).toBe(true);
+    // too short a buffer is not written: a fresh one is returned
+    const short = new Uint8Array(fresh.length - 1);
+    expect(tileBodyFromOutputs(options, short).body.buffer).not.toBe(short.buffer);
   });
 
   it('refuses outputs of the wrong size, and a body of the wrong length', async () => {
