@@ -47,11 +47,21 @@ export class MosaicReader {
 
   constructor(private readonly sources: readonly MosaicSource[], private readonly maxOpenFiles = 64) {}
 
-  async read(window: PixelRect, bandOrder: readonly ModelBand[]): Promise<MosaicWindow> {
+  /**
+   * The window's bands in `bandOrder`. `into`: a buffer of bands x width x height bytes to
+   * read into (zeroed first) instead of a fresh one, so a caller that knows when a window's
+   * pixels are no longer needed (after inference) can reuse its buffers: a 512 px window of
+   * 5 bands is 1.3 MB, and fresh buffers of that size are what makes V8 run full collections.
+   */
+  async read(window: PixelRect, bandOrder: readonly ModelBand[], options: { into?: Uint8Array } = {}): Promise<MosaicWindow> {
     const n = window.width * window.height;
+    const { into } = options;
+    if (into && into.length !== bandOrder.length * n) {
+      throw new RangeError(`read into ${into.length} bytes: a ${window.width}x${window.height} px window of ${bandOrder.length} band(s) is ${bandOrder.length * n}`);
+    }
     // One buffer, band after band: a full-size window is then already the model's
     // [bands][height][width] input (padToPatch hands it on without a copy).
-    const pixels = new Uint8Array(bandOrder.length * n);
+    const pixels = into ? into.fill(0) : new Uint8Array(bandOrder.length * n);
     const planes: Uint8Array<ArrayBufferLike>[] = bandOrder.map((_, b) => pixels.subarray(b * n, (b + 1) * n));
     const valid = new Uint8Array(n).fill(1);
     const provided = new Set<ModelBand>();
@@ -64,7 +74,7 @@ export class MosaicReader {
       if (wanted.length === 0 && !PRIMARY_ROLES.includes(source.role)) continue;
       const has = await this.readOnGrid(source, window, planes, wanted);
       // indexOf is native: most windows lie wholly inside every source
-      if (has.indexOf(0) !== -1) for (let i = 0; i < n; i++) valid[i] = valid[i]! & has[i]!;
+      if (has && has.indexOf(0) !== -1) for (let i = 0; i < n; i++) valid[i] = valid[i]! & has[i]!;
     }
     const e = bandOrder.indexOf('E');
     if (e >= 0 && !provided.has('E')) {
@@ -85,9 +95,23 @@ export class MosaicReader {
     return { planes, valid, validCount };
   }
 
-  /** Copies the wanted bands of one on-grid source into `planes`; returns where it has data. */
-  private async readOnGrid(source: MosaicSource, window: PixelRect, planes: Uint8Array[], wanted: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array> {
-    const has = new Uint8Array(window.width * window.height);
+  /**
+   * Copies the wanted bands of one on-grid source into `planes`; returns where it has data, or
+   * undefined when it has data everywhere in the window (the common case: no per-window
+   * buffer to allocate, fill and scan).
+   */
+  private async readOnGrid(source: MosaicSource, window: PixelRect, planes: Uint8Array[], wanted: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array | undefined> {
+    const n = window.width * window.height;
+    let has: Uint8Array | undefined;
+    // clips of dalles that are data everywhere: marked in `has` only if something is missing
+    const whole: PixelRect[] = [];
+    const mustTest = () => {
+      if (!has) {
+        has = new Uint8Array(n);
+        for (const clip of whole) markData(has, window, [], clip, undefined, undefined, undefined);
+      }
+      return has;
+    };
     const imageBands = SOURCE_ROLES[source.role].minBands;
     for (const dalle of source.dalles) {
       const clip = intersectRects(window, dalle);
@@ -98,7 +122,8 @@ export class MosaicReader {
         // planes (the window placed in the dalle's own pixel coordinates), no copy.
         const placed = { x: window.x - dalle.x, y: window.y - dalle.y, width: window.width, height: window.height };
         if (wanted.length > 0) await file.readWindow(placed, { bands: wanted.map((w) => w[1]), into: wanted.map((w) => planes[w[0]]!) });
-        markData(has, window, [], clip, undefined, undefined, undefined);
+        whole.push(clip);
+        if (has) markData(has, window, [], clip, undefined, undefined, undefined);
         continue;
       }
       const local = { x: clip.x - dalle.x, y: clip.y - dalle.y, width: clip.width, height: clip.height };
@@ -110,9 +135,9 @@ export class MosaicReader {
       for (const [planeIndex, band] of wanted) copyInto(planes[planeIndex]!, window, read[band]!, clip);
       const mask = dalle.maskImage === undefined ? undefined : await this.readMask(source, dalle, local);
       const alpha = dalle.alphaBand === undefined ? undefined : read[imageBands]!;
-      markData(has, window, read.slice(0, imageBands), clip, dalle.noData, alpha, mask);
+      markData(mustTest(), window, read.slice(0, imageBands), clip, dalle.noData, alpha, mask);
     }
-    return has;
+    return has ?? (coversAll(whole, window) ? undefined : mustTest());
   }
 
   /** A DSM or DTM sampled at the window's pixel centres, NaN where it has no data. */
@@ -173,6 +198,15 @@ export class MosaicReader {
     this.open.clear();
     await Promise.all(files.map((f) => f.then((x) => x.close()).catch(() => undefined)));
   }
+}
+
+/** Whether the clips tile the whole window: their areas add up to it and no two overlap. */
+function coversAll(clips: readonly PixelRect[], window: PixelRect): boolean {
+  let area = 0;
+  for (const c of clips) area += c.width * c.height;
+  if (area !== window.width * window.height) return false;
+  for (let i = 0; i < clips.length; i++) for (let j = i + 1; j < clips.length; j++) if (intersectRects(clips[i]!, clips[j]!)) return false;
+  return true;
 }
 
 function copyInto(plane: Uint8Array, window: PixelRect, src: Uint8Array, clip: PixelRect): void {
