@@ -84,7 +84,7 @@ export class DecodedBlocks {
       const name = () => `${image.isTiled ? 'tile' : 'strip'} (${bx}, ${by})`;
       // a block's bytes are kept as they are only when they are the one plane asked for
       const copiedOut = !isWholePlane(image, samples);
-      const native = await this.native?.get(bx, by, blockSample, expected, copiedOut, name);
+      const native = await this.native?.get(bx, by, { sample: blockSample, used: samples, expected, copiedOut, name });
       if (native) {
         try {
           return { width: this.blockWidth, height, planes: splitSamples(image, native.bytes, samples, pixels) };

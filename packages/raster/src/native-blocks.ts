@@ -1,5 +1,6 @@
 import type { GeoTIFFImage } from 'geotiff';
 import { inflate } from 'node:zlib';
+import { undoHorizontalDifferencing } from './horizontal-predictor';
 import type { RangeReaderClient } from './range-reader-client';
 import { ScratchBuffers } from './scratch-buffers';
 
@@ -18,6 +19,23 @@ export interface BlockBytes {
   /** The bytes are a scratch buffer: `release()` once they are copied out, and keep no view. */
   scratch: boolean;
   release(): void;
+}
+
+/** Which block bytes a caller wants, and what it does with them. */
+export interface BlockRequest {
+  /** Band-separate files: the sample whose block is read; 0 for interleaved blocks. */
+  sample: number;
+  /** The samples the caller reads from the bytes (interleaved blocks). */
+  used: readonly number[];
+  /** Bytes of a whole block: fewer means a corrupt block. */
+  expected: number;
+  /**
+   * The caller copies `used` out at once and drops the bytes: they may be a scratch buffer
+   * (uncompressed blocks), and the other samples need not be decoded.
+   */
+  copiedOut: boolean;
+  /** How errors name the block: "tile (3, 4)". */
+  name: () => string;
 }
 
 /**
@@ -58,12 +76,11 @@ export class NativeBlocks {
   }
 
   /**
-   * Block (bx, by) of `sample` (band-separate files; 0 otherwise), at least `expected` bytes,
-   * or undefined for a sparse block (no bytes in the file: geotiff.js fills it with nodata).
-   * `mayUseScratch`: the caller copies the bytes out at once, so an uncompressed block may be
-   * read into a scratch buffer. Throws when the block is shorter than `expected`.
+   * The block's bytes, or undefined for a sparse block (no bytes in the file: geotiff.js fills
+   * it with nodata). Throws when the block is shorter than `request.expected`.
    */
-  async get(bx: number, by: number, sample: number, expected: number, mayUseScratch: boolean, name: () => string): Promise<BlockBytes | undefined> {
+  async get(bx: number, by: number, request: BlockRequest): Promise<BlockBytes | undefined> {
+    const { sample, expected, copiedOut, name } = request;
     const image = this.image;
     const across = Math.ceil(image.getWidth() / image.getTileWidth());
     const down = Math.ceil(image.getHeight() / image.getTileHeight());
@@ -80,7 +97,7 @@ export class NativeBlocks {
         input.release();
       }
     } else {
-      block = await this.read(offset, count, mayUseScratch);
+      block = await this.read(offset, count, copiedOut);
     }
     if (block.bytes.byteLength < expected) {
       block.release();
@@ -88,7 +105,9 @@ export class NativeBlocks {
     }
     if (this.predictor) {
       const stride = image.planarConfiguration === 2 ? 1 : image.getSamplesPerPixel();
-      undoHorizontalDifferencing(block.bytes, image.getTileWidth() * stride, stride, image.getBlockHeight(by));
+      // samples no one reads are left as stored (an IRC tile read for its NIR: a third of the work)
+      const used = copiedOut && stride > 1 ? request.used : undefined;
+      undoHorizontalDifferencing(block.bytes, image.getTileWidth() * stride, stride, image.getBlockHeight(by), used);
     }
     return block;
   }
@@ -131,15 +150,4 @@ function inflateBlock(input: Uint8Array, expected: number): Promise<Uint8Array> 
   return new Promise((resolve, reject) => {
     inflate(input, { chunkSize: Math.max(64, expected + 1) }, (err, out) => (err ? reject(err) : resolve(out)));
   });
-}
-
-/**
- * TIFF Predictor 2 on 8-bit samples: each sample was stored as its difference from the same
- * sample of the pixel to its left; sums wrap at 256, as geotiff.js's Uint8Array sums do.
- */
-function undoHorizontalDifferencing(bytes: Uint8Array, rowBytes: number, stride: number, rows: number): void {
-  for (let r = 0; r < rows; r++) {
-    const end = (r + 1) * rowBytes;
-    for (let i = r * rowBytes + stride; i < end; i++) bytes[i] = bytes[i]! + bytes[i - stride]!;
-  }
 }
