@@ -19,18 +19,19 @@ export interface DecodedBlock {
  * Decoded tiles (or strips) of one image, fetched and decoded once while the shared
  * TileCache keeps them.
  *
- * Why this hook: geotiff.js's getTileOrStrip does the fetching and decoding (every
- * compression it knows, the predictor, sparse blocks), so we keep it, and replace only what
- * does not fit a worker reading overlapping windows:
+ * Why this hook: geotiff.js's getTileOrStrip fetches and decodes every compression it knows
+ * (the predictor, sparse blocks), but does not fit a worker reading overlapping windows:
  * - its own `cache` option keeps every decoded block of the image forever (no bound), and
  *   fetches the compressed bytes again before it even looks in that cache;
  * - readRasters copies each value through a DataView call, about 1.3 M calls for a
  *   512x512x5 window; split into planes once per block, a window is assembled with row
- *   copies (TypedArray.set).
- * Uncompressed and Deflate blocks (what fleet prepare and GDAL write) are fetched and
- * inflated by NativeBlocks, into reused buffers; every other compression (LZW, JPEG,
- * PackBits, ...) keeps geotiff.js's decoders. Deflate runs on node's async zlib, off the
- * event loop, either way (ZlibDeflateDecoder for geotiff.js).
+ *   copies (TypedArray.set);
+ * - it reads each block into a fresh buffer, and the garbage of fresh per-tile buffers was a
+ *   quarter of a window read's CPU (BENCHMARKS.md issue 13).
+ * So uncompressed and Deflate blocks (what fleet prepare and GDAL write) are fetched and
+ * inflated by NativeBlocks, into reused buffers, and every other compression (LZW, JPEG,
+ * PackBits, ...) and sparse blocks keep geotiff.js's getTileOrStrip. Deflate runs on node's
+ * async zlib, off the event loop, either way (ZlibDeflateDecoder for geotiff.js).
  */
 export class DecodedBlocks {
   private constructor(

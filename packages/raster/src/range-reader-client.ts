@@ -62,8 +62,12 @@ export class RangeReaderClient extends BaseClient {
   }
 
   /** The reader's bytes, its errors marked as the reader's (see `readerErrors`). */
-  read(offset: number, length: number): Promise<Uint8Array> {
-    return this.reader.read(offset, length).catch((err: unknown) => this.rethrow(err));
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    try {
+      return await this.reader.read(offset, length);
+    } catch (err) {
+      return this.rethrow(err);
+    }
   }
 
   /** Whether `readInto` fills a caller's buffer (the reader can) rather than allocating. */
@@ -73,8 +77,15 @@ export class RangeReaderClient extends BaseClient {
 
   /** The reader's readInto when it has one, else its read copied into `target`. */
   async readInto(offset: number, target: Uint8Array): Promise<void> {
-    if (this.reader.readInto) return this.reader.readInto(offset, target).catch((err: unknown) => this.rethrow(err));
-    target.set(await this.read(offset, target.byteLength));
+    if (!this.reader.readInto) {
+      target.set(await this.read(offset, target.byteLength));
+      return;
+    }
+    try {
+      await this.reader.readInto(offset, target);
+    } catch (err) {
+      this.rethrow(err);
+    }
   }
 
   private rethrow(err: unknown): never {
