@@ -4,6 +4,7 @@ import { DatasetMask } from './dataset-mask';
 import { bilinearAtPixelCentres, elevationFromSurfaces, markSurfaceNoData, surfaceRectFor } from './elevation-band';
 import type { RasterFile } from './geotiff-reader';
 import type { LaidOutDalle } from './mosaic-layout';
+import { ScratchBuffers } from './scratch-buffers';
 import { PRIMARY_ROLES, SOURCE_ROLES, type ModelBand, type SourceRoleName } from './source-roles';
 import { openStoredRaster } from './stored-raster';
 
@@ -23,6 +24,12 @@ export interface MosaicWindow {
   valid: Uint8Array;
   validCount: number;
 }
+
+/**
+ * Window-sized planes of bands a nodata or alpha test needs but the model does not (an IRC
+ * source's R and G), reused: they live only while one dalle's pixels are tested.
+ */
+const testedPlanes = new ScratchBuffers(8, 4 * 1024 * 1024);
 
 interface Closable {
   close(): Promise<void>;
@@ -74,7 +81,7 @@ export class MosaicReader {
       if (wanted.length === 0 && !PRIMARY_ROLES.includes(source.role)) continue;
       const has = await this.readOnGrid(source, window, planes, wanted);
       // indexOf is native: most windows lie wholly inside every source
-      if (has && has.indexOf(0) !== -1) for (let i = 0; i < n; i++) valid[i] = valid[i]! & has[i]!;
+      if (has && has.indexOf(0) !== -1) keepWhereBoth(valid, has);
     }
     const e = bandOrder.indexOf('E');
     if (e >= 0 && !provided.has('E')) {
@@ -127,15 +134,29 @@ export class MosaicReader {
         continue;
       }
       const local = { x: clip.x - dalle.x, y: clip.y - dalle.y, width: clip.width, height: clip.height };
-      // every image band, not only the wanted ones: nodata means "nodata in all bands", and
-      // pixel-interleaved tiles cost the same to decode for one band or all
-      const bands = Array.from({ length: imageBands }, (_, i) => i);
-      if (dalle.alphaBand !== undefined) bands.push(dalle.alphaBand);
-      const read = await file.readWindow(local, { bands });
-      for (const [planeIndex, band] of wanted) copyInto(planes[planeIndex]!, window, read[band]!, clip);
-      const mask = dalle.maskImage === undefined ? undefined : await this.readMask(source, dalle, local);
-      const alpha = dalle.alphaBand === undefined ? undefined : read[imageBands]!;
-      markData(mustTest(), window, read.slice(0, imageBands), clip, dalle.noData, alpha, mask);
+      const placed = { x: window.x - dalle.x, y: window.y - dalle.y, width: window.width, height: window.height };
+      // The wanted bands go straight into the window's planes, as above; the test needs every
+      // image band where nodata is declared ("nodata in all bands") and the alpha band: those
+      // the window does not hold are read into scratch window-sized planes, in the same read
+      // (one sample set, so each block is still decoded once).
+      const tested = dalle.noData === undefined ? [] : Array.from({ length: imageBands }, (_, i) => i);
+      if (dalle.alphaBand !== undefined) tested.push(dalle.alphaBand);
+      const extraBands = tested.filter((b) => !wanted.some((w) => w[1] === b));
+      const extra = extraBands.map(() => testedPlanes.take(n));
+      try {
+        const bands = [...wanted.map((w) => w[1]), ...extraBands];
+        if (bands.length > 0) await file.readWindow(placed, { bands, into: [...wanted.map((w) => planes[w[0]]!), ...extra] });
+        const bandPlane = (band: number) => {
+          const w = wanted.find((x) => x[1] === band);
+          return w ? planes[w[0]]! : extra[extraBands.indexOf(band)]!;
+        };
+        const mask = dalle.maskImage === undefined ? undefined : await this.readMask(source, dalle, local);
+        const alpha = dalle.alphaBand === undefined ? undefined : bandPlane(dalle.alphaBand);
+        const image = dalle.noData === undefined ? [] : tested.filter((b) => b < imageBands).map(bandPlane);
+        markData(mustTest(), window, image, clip, dalle.noData, alpha, mask);
+      } finally {
+        for (const plane of extra) testedPlanes.give(plane);
+      }
     }
     return has ?? (coversAll(whole, window) ? undefined : mustTest());
   }
@@ -209,14 +230,10 @@ function coversAll(clips: readonly PixelRect[], window: PixelRect): boolean {
   return true;
 }
 
-function copyInto(plane: Uint8Array, window: PixelRect, src: Uint8Array, clip: PixelRect): void {
-  for (let r = 0; r < clip.height; r++) {
-    const from = r * clip.width;
-    plane.set(src.subarray(from, from + clip.width), (clip.y - window.y + r) * window.width + (clip.x - window.x));
-  }
-}
-
-/** Sets `has` to 1 for the clip's pixels that hold data (see MosaicReader). */
+/**
+ * Sets `has` to 1 for the clip's pixels that hold data (see MosaicReader). `bands` and `alpha`
+ * are window-sized planes; `mask` is clip-sized.
+ */
 function markData(
   has: Uint8Array,
   window: PixelRect,
@@ -234,14 +251,49 @@ function markData(
       has.fill(1, dst, dst + clip.width);
       continue;
     }
+    if (alpha === undefined && mask === undefined) {
+      markNotNoData(has, bands, dst, clip.width, noData!);
+      continue;
+    }
     for (let c = 0; c < clip.width; c++) {
-      const i = r * clip.width + c;
+      const i = dst + c;
       if (alpha && alpha[i] === 0) continue;
-      if (mask && mask[i] === 0) continue;
+      if (mask && mask[r * clip.width + c] === 0) continue;
       if (noData !== undefined && isNoDataInAllBands(bands, i, noData)) continue;
-      has[dst + c] = 1;
+      has[i] = 1;
     }
   }
+}
+
+/**
+ * `has[i] = 1` for i in [from, from + count) where some band differs from `noData`: the nodata
+ * test alone (no alpha, no mask), a loop per band count instead of a call per pixel (a
+ * quarter of a window read's CPU when every dalle declared nodata, BENCHMARKS.md issue 13).
+ */
+function markNotNoData(has: Uint8Array, bands: Uint8Array[], from: number, count: number, noData: number): void {
+  const end = from + count;
+  const [a, b, c] = bands;
+  if (bands.length === 1) {
+    for (let i = from; i < end; i++) if (a![i] !== noData) has[i] = 1;
+  } else if (bands.length === 3) {
+    for (let i = from; i < end; i++) if (a![i] !== noData || b![i] !== noData || c![i] !== noData) has[i] = 1;
+  } else {
+    for (let i = from; i < end; i++) if (!isNoDataInAllBands(bands, i, noData)) has[i] = 1;
+  }
+}
+
+/** `valid[i] &= has[i]` for every pixel, four at a time where both buffers are word-aligned. */
+function keepWhereBoth(valid: Uint8Array, has: Uint8Array): void {
+  const n = valid.length;
+  let done = 0;
+  if (valid.byteOffset % 4 === 0 && has.byteOffset % 4 === 0) {
+    const words = n >>> 2;
+    const v32 = new Uint32Array(valid.buffer, valid.byteOffset, words);
+    const h32 = new Uint32Array(has.buffer, has.byteOffset, words);
+    for (let i = 0; i < words; i++) v32[i] = v32[i]! & h32[i]!;
+    done = words * 4;
+  }
+  for (let i = done; i < n; i++) valid[i] = valid[i]! & has[i]!;
 }
 
 function isNoDataInAllBands(bands: Uint8Array[], i: number, noData: number): boolean {
