@@ -26,8 +26,12 @@ const run = promisify(execFile);
 const ROLES: SourceRoleName[] = ['rgb', 'irc', 'elevation'];
 const BANDS: ModelBand[] = ['R', 'G', 'B', 'NIR', 'E'];
 
-/** gdal_translate creation options per setting; the first is fleet prepare's default. */
-const SETTINGS: Array<{ name: string; options: string[] }> = [
+/**
+ * gdal_translate creation options (and other arguments) per setting; the first is fleet
+ * prepare's default. The nodata one is the default with nodata 0 declared on every dalle: every
+ * window then takes the reader's per-pixel validity test.
+ */
+const SETTINGS: Array<{ name: string; options: string[]; args?: string[] }> = [
   { name: 'deflate-predictor-512', options: ['COMPRESS=DEFLATE', 'PREDICTOR=YES', 'BLOCKSIZE=512'] },
   { name: 'deflate-512', options: ['COMPRESS=DEFLATE', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
   { name: 'deflate-256', options: ['COMPRESS=DEFLATE', 'PREDICTOR=NO', 'BLOCKSIZE=256'] },
@@ -35,6 +39,7 @@ const SETTINGS: Array<{ name: string; options: string[] }> = [
   { name: 'zstd-512', options: ['COMPRESS=ZSTD', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
   { name: 'lzw-512', options: ['COMPRESS=LZW', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
   { name: 'none-512', options: ['COMPRESS=NONE', 'BLOCKSIZE=512'] },
+  { name: 'deflate-predictor-512-nodata0', options: ['COMPRESS=DEFLATE', 'PREDICTOR=YES', 'BLOCKSIZE=512'], args: ['-a_nodata', '0'] },
 ];
 
 async function prepared(source: string, setting: (typeof SETTINGS)[number]): Promise<string> {
@@ -45,7 +50,7 @@ async function prepared(source: string, setting: (typeof SETTINGS)[number]): Pro
   for (const role of ROLES) {
     await mkdir(join(partial, role), { recursive: true });
     for (const file of await readdir(join(source, role))) {
-      const args = ['-q', '-of', 'COG', ...setting.options.flatMap((o) => ['-co', o]), join(source, role, file), join(partial, role, file)];
+      const args = ['-q', '-of', 'COG', ...setting.options.flatMap((o) => ['-co', o]), ...(setting.args ?? []), join(source, role, file), join(partial, role, file)];
       await run('gdal_translate', args);
     }
   }
@@ -74,7 +79,7 @@ async function main(): Promise<void> {
   const plan = planWindows(mosaic.layout.width, mosaic.layout.height, { patch: 512, overlap: 128 });
   const windows = [...iterateWindows(plan)].slice(0, wanted);
   process.stdout.write(`${windows.length} windows of 512 px (overlap 128), read one at a time through the decoded-tile cache\n`);
-  process.stdout.write('setting                    MB on disk   CPU ms/window   tiles decoded/window\n');
+  process.stdout.write('setting                        MB on disk   CPU ms/window   tiles decoded/window\n');
   for (const setting of SETTINGS.filter((s) => !only || only.includes(s.name))) {
     const dir = await prepared(source, setting);
     const stores = new Map(ROLES.map((r) => [r, new LocalStore(join(dir, r))] as const));
@@ -95,7 +100,7 @@ async function main(): Promise<void> {
     const decoded = sharedTileCache.stats().misses - before;
     await reader.close();
     const ms = (cpu.user + cpu.system) / 1000 / windows.length;
-    process.stdout.write(`${setting.name.padEnd(26)} ${((await bytesOnDisk(dir)) / 1e6).toFixed(1).padStart(10)} ${ms.toFixed(2).padStart(15)} ${(decoded / windows.length).toFixed(2).padStart(21)}\n`);
+    process.stdout.write(`${setting.name.padEnd(30)} ${((await bytesOnDisk(dir)) / 1e6).toFixed(1).padStart(10)} ${ms.toFixed(2).padStart(15)} ${(decoded / windows.length).toFixed(2).padStart(21)}\n`);
   }
   process.stdout.write(`load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 }

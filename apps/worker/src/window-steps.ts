@@ -5,6 +5,7 @@ import type { ModelBand, MosaicWindow } from '@fleet/raster';
 import { encodeTileBodyAsync, tileBodyFromOutputs, tileBodyLength } from '@fleet/tiles';
 import { padToPatch } from './pad-to-patch';
 import { TileBodyPool } from './tile-body-pool';
+import { windowBuffers } from './window-buffers';
 
 /** Tile bodies shared by every window of this process (one per window between postprocess and encode). */
 const tileBodies = new TileBodyPool();
@@ -19,7 +20,7 @@ export interface WindowWork {
 export interface WindowSteps {
   runId: string;
   plan: WindowPlan;
-  reader: { read(window: PlannedWindow, bands: readonly ModelBand[]): Promise<MosaicWindow> };
+  reader: { read(window: PlannedWindow, bands: readonly ModelBand[], options?: { into?: Uint8Array }): Promise<MosaicWindow> };
   output: { put(key: string, bytes: Uint8Array): Promise<unknown> };
   /** The batching engine (InferenceEngine): concurrent infer calls share a session.run. */
   engine: { manifest: { patch: number; bands: readonly string[] }; topK: number; infer(patch: Uint8Array): Promise<PatchInference> };
@@ -38,13 +39,21 @@ export async function inferWindow(steps: WindowSteps, w: PlannedWindow, lap: Sta
   const { engine } = steps;
   const manifest = engine.manifest;
   const t0 = performance.now();
-  const read = await steps.reader.read(w, manifest.bands as readonly ModelBand[]);
-  const t1 = performance.now();
-  lap('read');
-  if (read.validCount === 0) return { outcome: 'skipped', stats: { readMs: t1 - t0 } };
-
-  // the wait includes time queued behind other windows' batches, not only this batch's run
-  const outputs = await engine.infer(padToPatch(read.planes, w.width, w.height, manifest.patch));
+  // the window's pixels go into a reused buffer, free again once the engine has batched them
+  const pixels = windowBuffers.take(manifest.bands.length * w.width * w.height);
+  let read: MosaicWindow;
+  let t1: number;
+  let outputs: PatchInference;
+  try {
+    read = await steps.reader.read(w, manifest.bands as readonly ModelBand[], { into: pixels });
+    t1 = performance.now();
+    lap('read');
+    if (read.validCount === 0) return { outcome: 'skipped', stats: { readMs: t1 - t0 } };
+    // the wait includes time queued behind other windows' batches, not only this batch's run
+    outputs = await engine.infer(padToPatch(read.planes, w.width, w.height, manifest.patch));
+  } finally {
+    windowBuffers.give(pixels);
+  }
   const t2 = performance.now();
   lap('infer');
   // the tile's body straight from the outputs (no MaskTile planes in between): the merger's input

@@ -1,4 +1,7 @@
 import { getDecoder, type BaseDecoder, type GeoTIFFImage } from 'geotiff';
+import { NativeBlocks } from './native-blocks';
+import type { RangeReaderClient } from './range-reader-client';
+import { copySampleBytes } from './sample-bytes';
 import type { TileCache } from './tile-cache';
 
 /** One sample of a decoded block in native byte order, blockWidth x blockHeight values. */
@@ -16,31 +19,34 @@ export interface DecodedBlock {
  * Decoded tiles (or strips) of one image, fetched and decoded once while the shared
  * TileCache keeps them.
  *
- * Why this hook: geotiff.js's getTileOrStrip does the fetching and decoding (every
- * compression it knows, the predictor, sparse blocks), so we keep it, and replace only what
- * does not fit a worker reading overlapping windows:
+ * Why this hook: geotiff.js's getTileOrStrip fetches and decodes every compression it knows
+ * (the predictor, sparse blocks), but does not fit a worker reading overlapping windows:
  * - its own `cache` option keeps every decoded block of the image forever (no bound), and
  *   fetches the compressed bytes again before it even looks in that cache;
  * - readRasters copies each value through a DataView call, about 1.3 M calls for a
  *   512x512x5 window; split into planes once per block, a window is assembled with row
- *   copies (TypedArray.set).
- * Reading tiles entirely by hand (offsets, range fetch, inflate, predictor) would have given
- * the same for Deflate only and lost LZW, JPEG, PackBits and the rest. Deflate runs on
- * node's async zlib (ZlibDeflateDecoder), off the event loop.
+ *   copies (TypedArray.set);
+ * - it reads each block into a fresh buffer, and the garbage of fresh per-tile buffers was a
+ *   quarter of a window read's CPU (BENCHMARKS.md issue 13).
+ * So uncompressed and Deflate blocks (what fleet prepare and GDAL write) are fetched and
+ * inflated by NativeBlocks, into reused buffers, and every other compression (LZW, JPEG,
+ * PackBits, ...) and sparse blocks keep geotiff.js's getTileOrStrip. Deflate runs on node's
+ * async zlib, off the event loop, either way (ZlibDeflateDecoder for geotiff.js).
  */
 export class DecodedBlocks {
   private constructor(
     private readonly image: GeoTIFFImage,
     private readonly decoder: BaseDecoder,
+    private readonly native: NativeBlocks | undefined,
     private readonly cache: TileCache,
     private readonly owner: number,
   ) {}
 
-  static async open(image: GeoTIFFImage, cache: TileCache): Promise<DecodedBlocks> {
+  static async open(image: GeoTIFFImage, cache: TileCache, client: RangeReaderClient): Promise<DecodedBlocks> {
     const dir = image.getFileDirectory();
     const compression = (dir.getValue('Compression') as number | undefined) ?? 1;
     const decoder = await getDecoder(compression, await decoderParameters(image));
-    return new DecodedBlocks(image, decoder, cache, cache.newOwner());
+    return new DecodedBlocks(image, decoder, await NativeBlocks.open(image, client), cache, cache.newOwner());
   }
 
   get blockWidth(): number {
@@ -74,13 +80,22 @@ export class DecodedBlocks {
     const height = image.getBlockHeight(by);
     const bytes = samples.reduce((sum, s) => sum + planeBytesPerValue(image, s), 0) * this.blockWidth * height;
     return this.cache.get(this.owner, `${bx},${by},${samples.join('.')}`, bytes, async () => {
-      const tile = await image.getTileOrStrip(bx, by, blockSample, this.decoder);
       const pixels = this.blockWidth * height;
       const expected = pixels * (this.bandSeparate ? image.getSampleByteSize(blockSample) : image.getBytesPerPixel());
-      if (tile.data.byteLength < expected) {
-        throw new Error(`corrupt ${image.isTiled ? 'tile' : 'strip'} (${bx}, ${by}): it decodes to ${tile.data.byteLength} bytes, ${expected} expected`);
+      const name = () => `${image.isTiled ? 'tile' : 'strip'} (${bx}, ${by})`;
+      // a block's bytes are kept as they are only when they are the one plane asked for
+      const copiedOut = !isWholePlane(image, samples);
+      const native = await this.native?.get(bx, by, { sample: blockSample, used: samples, expected, copiedOut, name });
+      if (native) {
+        try {
+          return { width: this.blockWidth, height, planes: splitSamples(image, native.bytes, samples, pixels) };
+        } finally {
+          native.release();
+        }
       }
-      return { width: this.blockWidth, height, planes: splitSamples(image, tile.data, samples, pixels) };
+      const tile = await image.getTileOrStrip(bx, by, blockSample, this.decoder);
+      if (tile.data.byteLength < expected) throw new Error(`corrupt ${name()}: it decodes to ${tile.data.byteLength} bytes, ${expected} expected`);
+      return { width: this.blockWidth, height, planes: splitSamples(image, new Uint8Array(tile.data), samples, pixels) };
     });
   }
 
@@ -128,16 +143,20 @@ function newPlane(image: GeoTIFFImage, sample: number, length: number): SamplePl
 /**
  * Splits a decoded block into native-order planes, reading values exactly as geotiff.js's
  * readRasters does (same byte offsets, same DataView readers), so cached reads return what
- * uncached ones did. Only `samples` are split; the others stay in `data`, untouched. `data` holds at least `pixels` pixels (checked by the caller). Single-byte samples, the common case, take a plain indexed loop.
+ * uncached ones did. Only `samples` are split; the others stay in `block`, untouched. `block`
+ * holds at least `pixels` pixels (checked by the caller). Single-byte samples, the common
+ * case, are copied by copySampleBytes (word-wide where it can).
  */
-function splitSamples(image: GeoTIFFImage, data: ArrayBufferLike, samples: readonly number[], pixels: number): Array<SamplePlane | undefined> {
+function splitSamples(image: GeoTIFFImage, block: Uint8Array, samples: readonly number[], pixels: number): Array<SamplePlane | undefined> {
   const planes: Array<SamplePlane | undefined> = [];
   const separate = image.planarConfiguration === 2;
   const only = samples[0]!;
-  if (samples.length === 1 && (separate || image.getSamplesPerPixel() === 1) && image.getSampleByteSize(only) === 1) {
+  const data = block.buffer;
+  const at = block.byteOffset;
+  if (isWholePlane(image, samples)) {
     // One byte-sized sample per block (single-band dalles, band-separate files): the decoded
     // bytes are the plane already.
-    planes[only] = image.getSampleFormat(only) === 2 ? new Int8Array(data, 0, pixels) : new Uint8Array(data, 0, pixels);
+    planes[only] = image.getSampleFormat(only) === 2 ? new Int8Array(data, at, pixels) : new Uint8Array(data, at, pixels);
     return planes;
   }
   const bytesPerPixel = separate ? image.getSampleByteSize(samples[0]!) : image.getBytesPerPixel();
@@ -148,11 +167,10 @@ function splitSamples(image: GeoTIFFImage, data: ArrayBufferLike, samples: reado
       const plane = newPlane(image, s, pixels);
       const sampleOffset = separate ? 0 : offset;
       if (size === 1) {
-        const bytes = new Uint8Array(data, 0, pixels * bytesPerPixel);
-        for (let i = 0, j = sampleOffset; i < pixels; i++, j += bytesPerPixel) plane[i] = bytes[j]!;
-        // Int8 planes get the bytes' two's-complement value through the typed-array store.
+        // Int8 planes hold the same bytes: two's complement
+        copySampleBytes(new Uint8Array(data, at, pixels * bytesPerPixel), bytesPerPixel, sampleOffset, plane as Uint8Array | Int8Array, pixels);
       } else {
-        const view = new DataView(data as ArrayBuffer);
+        const view = new DataView(data, at);
         const read = image.getReaderForSample(s);
         for (let i = 0; i < pixels; i++) plane[i] = read.call(view, i * bytesPerPixel + sampleOffset, image.littleEndian);
       }
@@ -161,4 +179,10 @@ function splitSamples(image: GeoTIFFImage, data: ArrayBufferLike, samples: reado
     offset += size;
   }
   return planes;
+}
+
+/** Whether a block's decoded bytes are, as they are, the one plane asked for (nothing to split). */
+function isWholePlane(image: GeoTIFFImage, samples: readonly number[]): boolean {
+  const only = samples[0]!;
+  return samples.length === 1 && (image.planarConfiguration === 2 || image.getSamplesPerPixel() === 1) && image.getSampleByteSize(only) === 1;
 }

@@ -110,7 +110,7 @@ async function openWith(reader: RangeReader, options: OpenGeoTiffOptions, releas
     return bands ?? all;
   };
 
-  const blocks = await DecodedBlocks.open(image, options.tileCache ?? sharedTileCache).catch(fail('unsupported compression'));
+  const blocks = await DecodedBlocks.open(image, options.tileCache ?? sharedTileCache, client).catch(fail('unsupported compression'));
 
   const readInto = async <T extends Uint8Array | Float32Array>(
     window: PixelRect,
@@ -138,7 +138,10 @@ async function openWith(reader: RangeReader, options: OpenGeoTiffOptions, releas
         }
       }
     }
-    await Promise.all(copies).catch(fail(`cannot read window ${JSON.stringify(window)}`));
+    // every block settles before the read fails: a copy still running after the caller has
+    // given its planes back (to a buffer pool) would write into another window's pixels
+    const failed = (await Promise.allSettled(copies)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) fail(`cannot read window ${JSON.stringify(window)}`)(failed.reason);
     return planes;
   };
 

@@ -31,3 +31,4 @@ export { modeDownsample2x2 } from './mode-downsample';
 export { cogLevelSizes } from './cog-layout';
 export { readClassPreview } from './read-class-preview';
 export { StageClock } from './stage-clock';
+export { ScratchBuffers } from './scratch-buffers';

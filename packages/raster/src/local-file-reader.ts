@@ -21,8 +21,14 @@ export class LocalFileReader implements RangeReader {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const file = await this.file();
     const buffer = new Uint8Array(length);
+    await this.readInto(offset, buffer);
+    return buffer;
+  }
+
+  async readInto(offset: number, buffer: Uint8Array): Promise<void> {
+    const file = await this.file();
+    const length = buffer.byteLength;
     let done = 0;
     while (done < length) {
       const { bytesRead } = await file.read(buffer, done, length - done, offset + done);
@@ -31,7 +37,6 @@ export class LocalFileReader implements RangeReader {
       }
       done += bytesRead;
     }
-    return buffer;
   }
 
   async close(): Promise<void> {

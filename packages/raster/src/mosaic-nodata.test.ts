@@ -69,6 +69,36 @@ describe('MosaicReader: where there is no data', () => {
     expect([got.planes[0]![0], got.planes[3]![W * H - 1], got.planes[4]![W * H - 1]]).toEqual([1, 4, 7]);
   }, 60_000);
 
+  it('takes a pixel for nodata only where every band of the dalle holds the nodata value, wanted by the model or not', async () => {
+    // RGB, nodata 0: R is 0 everywhere, G on the left 20 columns, B on the top 10 rows
+    await own(join(root, 'rgb', 'a.tif'), [fill(0), fill((x) => (x < 20 ? 0 : 5)), fill((_, y) => (y < 10 ? 0 : 9))], 0);
+    // IRC, nodata 0, read for its NIR only: NIR 0 on the right 10 columns, R everywhere, G on the bottom 10 rows
+    await own(join(root, 'irc', 'a.tif'), [fill((x) => (x >= 40 ? 0 : 4)), fill(0), fill((_, y) => (y >= 30 ? 0 : 2))], 0);
+    // a 5-band stack, nodata 0: all five 0 where x % 5 === 0 and y % 4 === 0, four of five elsewhere on those columns
+    const stackBand = (b: number) => fill((x, y) => (x % 5 === 0 && (y % 4 === 0 || b !== y % 5) ? 0 : 10 + b));
+    await own(join(root, 'stack', 'a.tif'), [0, 1, 2, 3, 4].map(stackBand), 0);
+
+    const win = { x: -3, y: 2, width: W, height: H - 4 }; // past the left edge: clip and window differ
+    const r = await reader(['rgb', 'rgb'], ['irc', 'irc']);
+    const got = await r.read(win, ['R', 'G', 'B', 'NIR']);
+    await r.close();
+    const s = await reader(['stack', 'stack']);
+    const stacked = await s.read(win, ALL);
+    await s.close();
+    for (let y = 0; y < win.height; y++) {
+      for (let x = 0; x < win.width; x++) {
+        const mx = win.x + x, my = win.y + y, i = y * win.width + x;
+        const inside = mx >= 0;
+        const valid = inside && !(mx < 20 && my < 10) && !(mx >= 40 && my >= 30) ? 1 : 0;
+        expect([mx, my, got.valid[i]]).toEqual([mx, my, valid]);
+        expect([mx, my, stacked.valid[i]]).toEqual([mx, my, inside && !(mx % 5 === 0 && my % 4 === 0) ? 1 : 0]);
+      }
+    }
+    expect(got.validCount).toBe(got.valid.reduce((n, v) => n + v, 0));
+    // the pixels themselves are read as they are, nodata or not
+    expect([got.planes[1]![3], got.planes[1]![3 + 25], got.planes[3]![win.width - 1]]).toEqual([0, 5, 0]);
+  }, 60_000);
+
   it('computes E = clip(round((DSM - DTM) * 5), 0, 255) from a DSM on the image grid and a coarser DTM in two dalles', async () => {
     await own(join(root, 'rgb', 'a.tif'), [fill(1), fill(2), fill(3)]);
     await own(join(root, 'irc', 'a.tif'), [fill(4), fill(1), fill(2)]);

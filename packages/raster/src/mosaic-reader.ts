@@ -4,6 +4,7 @@ import { DatasetMask } from './dataset-mask';
 import { bilinearAtPixelCentres, elevationFromSurfaces, markSurfaceNoData, surfaceRectFor } from './elevation-band';
 import type { RasterFile } from './geotiff-reader';
 import type { LaidOutDalle } from './mosaic-layout';
+import { ScratchBuffers } from './scratch-buffers';
 import { PRIMARY_ROLES, SOURCE_ROLES, type ModelBand, type SourceRoleName } from './source-roles';
 import { openStoredRaster } from './stored-raster';
 
@@ -23,6 +24,12 @@ export interface MosaicWindow {
   valid: Uint8Array;
   validCount: number;
 }
+
+/**
+ * Window-sized planes of bands a nodata or alpha test needs but the model does not (an IRC
+ * source's R and G), reused: they live only while one dalle's pixels are tested.
+ */
+const testedPlanes = new ScratchBuffers(8, 4 * 1024 * 1024);
 
 interface Closable {
   close(): Promise<void>;
@@ -47,11 +54,21 @@ export class MosaicReader {
 
   constructor(private readonly sources: readonly MosaicSource[], private readonly maxOpenFiles = 64) {}
 
-  async read(window: PixelRect, bandOrder: readonly ModelBand[]): Promise<MosaicWindow> {
+  /**
+   * The window's bands in `bandOrder`. `into`: a buffer of bands x width x height bytes to
+   * read into (zeroed first) instead of a fresh one, so a caller that knows when a window's
+   * pixels are no longer needed (after inference) can reuse its buffers: a 512 px window of
+   * 5 bands is 1.3 MB, and fresh buffers of that size are what makes V8 run full collections.
+   */
+  async read(window: PixelRect, bandOrder: readonly ModelBand[], options: { into?: Uint8Array } = {}): Promise<MosaicWindow> {
     const n = window.width * window.height;
+    const { into } = options;
+    if (into && into.length !== bandOrder.length * n) {
+      throw new RangeError(`read into ${into.length} bytes: a ${window.width}x${window.height} px window of ${bandOrder.length} band(s) is ${bandOrder.length * n}`);
+    }
     // One buffer, band after band: a full-size window is then already the model's
     // [bands][height][width] input (padToPatch hands it on without a copy).
-    const pixels = new Uint8Array(bandOrder.length * n);
+    const pixels = into ? into.fill(0) : new Uint8Array(bandOrder.length * n);
     const planes: Uint8Array<ArrayBufferLike>[] = bandOrder.map((_, b) => pixels.subarray(b * n, (b + 1) * n));
     const valid = new Uint8Array(n).fill(1);
     const provided = new Set<ModelBand>();
@@ -64,7 +81,7 @@ export class MosaicReader {
       if (wanted.length === 0 && !PRIMARY_ROLES.includes(source.role)) continue;
       const has = await this.readOnGrid(source, window, planes, wanted);
       // indexOf is native: most windows lie wholly inside every source
-      if (has.indexOf(0) !== -1) for (let i = 0; i < n; i++) valid[i] = valid[i]! & has[i]!;
+      if (has && has.indexOf(0) !== -1) keepWhereBoth(valid, has);
     }
     const e = bandOrder.indexOf('E');
     if (e >= 0 && !provided.has('E')) {
@@ -85,9 +102,23 @@ export class MosaicReader {
     return { planes, valid, validCount };
   }
 
-  /** Copies the wanted bands of one on-grid source into `planes`; returns where it has data. */
-  private async readOnGrid(source: MosaicSource, window: PixelRect, planes: Uint8Array[], wanted: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array> {
-    const has = new Uint8Array(window.width * window.height);
+  /**
+   * Copies the wanted bands of one on-grid source into `planes`; returns where it has data, or
+   * undefined when it has data everywhere in the window (the common case: no per-window
+   * buffer to allocate, fill and scan).
+   */
+  private async readOnGrid(source: MosaicSource, window: PixelRect, planes: Uint8Array[], wanted: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array | undefined> {
+    const n = window.width * window.height;
+    let has: Uint8Array | undefined;
+    // clips of dalles that are data everywhere: marked in `has` only if something is missing
+    const whole: PixelRect[] = [];
+    const mustTest = () => {
+      if (!has) {
+        has = new Uint8Array(n);
+        for (const clip of whole) markData(has, window, [], clip, undefined, undefined, undefined);
+      }
+      return has;
+    };
     const imageBands = SOURCE_ROLES[source.role].minBands;
     for (const dalle of source.dalles) {
       const clip = intersectRects(window, dalle);
@@ -98,21 +129,36 @@ export class MosaicReader {
         // planes (the window placed in the dalle's own pixel coordinates), no copy.
         const placed = { x: window.x - dalle.x, y: window.y - dalle.y, width: window.width, height: window.height };
         if (wanted.length > 0) await file.readWindow(placed, { bands: wanted.map((w) => w[1]), into: wanted.map((w) => planes[w[0]]!) });
-        markData(has, window, [], clip, undefined, undefined, undefined);
+        whole.push(clip);
+        if (has) markData(has, window, [], clip, undefined, undefined, undefined);
         continue;
       }
       const local = { x: clip.x - dalle.x, y: clip.y - dalle.y, width: clip.width, height: clip.height };
-      // every image band, not only the wanted ones: nodata means "nodata in all bands", and
-      // pixel-interleaved tiles cost the same to decode for one band or all
-      const bands = Array.from({ length: imageBands }, (_, i) => i);
-      if (dalle.alphaBand !== undefined) bands.push(dalle.alphaBand);
-      const read = await file.readWindow(local, { bands });
-      for (const [planeIndex, band] of wanted) copyInto(planes[planeIndex]!, window, read[band]!, clip);
-      const mask = dalle.maskImage === undefined ? undefined : await this.readMask(source, dalle, local);
-      const alpha = dalle.alphaBand === undefined ? undefined : read[imageBands]!;
-      markData(has, window, read.slice(0, imageBands), clip, dalle.noData, alpha, mask);
+      const placed = { x: window.x - dalle.x, y: window.y - dalle.y, width: window.width, height: window.height };
+      // The wanted bands go straight into the window's planes, as above; the test needs every
+      // image band where nodata is declared ("nodata in all bands") and the alpha band: those
+      // the window does not hold are read into scratch window-sized planes, in the same read
+      // (one sample set, so each block is still decoded once).
+      const tested = dalle.noData === undefined ? [] : Array.from({ length: imageBands }, (_, i) => i);
+      if (dalle.alphaBand !== undefined) tested.push(dalle.alphaBand);
+      const extraBands = tested.filter((b) => !wanted.some((w) => w[1] === b));
+      const extra = extraBands.map(() => testedPlanes.take(n));
+      try {
+        const bands = [...wanted.map((w) => w[1]), ...extraBands];
+        if (bands.length > 0) await file.readWindow(placed, { bands, into: [...wanted.map((w) => planes[w[0]]!), ...extra] });
+        const bandPlane = (band: number) => {
+          const w = wanted.find((x) => x[1] === band);
+          return w ? planes[w[0]]! : extra[extraBands.indexOf(band)]!;
+        };
+        const mask = dalle.maskImage === undefined ? undefined : await this.readMask(source, dalle, local);
+        const alpha = dalle.alphaBand === undefined ? undefined : bandPlane(dalle.alphaBand);
+        const image = dalle.noData === undefined ? [] : tested.filter((b) => b < imageBands).map(bandPlane);
+        markData(mustTest(), window, image, clip, dalle.noData, alpha, mask);
+      } finally {
+        for (const plane of extra) testedPlanes.give(plane);
+      }
     }
-    return has;
+    return has ?? (coversAll(whole, window) ? undefined : mustTest());
   }
 
   /** A DSM or DTM sampled at the window's pixel centres, NaN where it has no data. */
@@ -175,14 +221,19 @@ export class MosaicReader {
   }
 }
 
-function copyInto(plane: Uint8Array, window: PixelRect, src: Uint8Array, clip: PixelRect): void {
-  for (let r = 0; r < clip.height; r++) {
-    const from = r * clip.width;
-    plane.set(src.subarray(from, from + clip.width), (clip.y - window.y + r) * window.width + (clip.x - window.x));
-  }
+/** Whether the clips tile the whole window: their areas add up to it and no two overlap. */
+function coversAll(clips: readonly PixelRect[], window: PixelRect): boolean {
+  let area = 0;
+  for (const c of clips) area += c.width * c.height;
+  if (area !== window.width * window.height) return false;
+  for (let i = 0; i < clips.length; i++) for (let j = i + 1; j < clips.length; j++) if (intersectRects(clips[i]!, clips[j]!)) return false;
+  return true;
 }
 
-/** Sets `has` to 1 for the clip's pixels that hold data (see MosaicReader). */
+/**
+ * Sets `has` to 1 for the clip's pixels that hold data (see MosaicReader). `bands` and `alpha`
+ * are window-sized planes; `mask` is clip-sized.
+ */
 function markData(
   has: Uint8Array,
   window: PixelRect,
@@ -200,14 +251,49 @@ function markData(
       has.fill(1, dst, dst + clip.width);
       continue;
     }
+    if (alpha === undefined && mask === undefined) {
+      markNotNoData(has, bands, dst, clip.width, noData!);
+      continue;
+    }
     for (let c = 0; c < clip.width; c++) {
-      const i = r * clip.width + c;
+      const i = dst + c;
       if (alpha && alpha[i] === 0) continue;
-      if (mask && mask[i] === 0) continue;
+      if (mask && mask[r * clip.width + c] === 0) continue;
       if (noData !== undefined && isNoDataInAllBands(bands, i, noData)) continue;
-      has[dst + c] = 1;
+      has[i] = 1;
     }
   }
+}
+
+/**
+ * `has[i] = 1` for i in [from, from + count) where some band differs from `noData`: the nodata
+ * test alone (no alpha, no mask), a loop per band count instead of a call per pixel (a
+ * quarter of a window read's CPU when every dalle declared nodata, BENCHMARKS.md issue 13).
+ */
+function markNotNoData(has: Uint8Array, bands: Uint8Array[], from: number, count: number, noData: number): void {
+  const end = from + count;
+  const [a, b, c] = bands;
+  if (bands.length === 1) {
+    for (let i = from; i < end; i++) if (a![i] !== noData) has[i] = 1;
+  } else if (bands.length === 3) {
+    for (let i = from; i < end; i++) if (a![i] !== noData || b![i] !== noData || c![i] !== noData) has[i] = 1;
+  } else {
+    for (let i = from; i < end; i++) if (!isNoDataInAllBands(bands, i, noData)) has[i] = 1;
+  }
+}
+
+/** `valid[i] &= has[i]` for every pixel, four at a time where both buffers are word-aligned. */
+function keepWhereBoth(valid: Uint8Array, has: Uint8Array): void {
+  const n = valid.length;
+  let done = 0;
+  if (valid.byteOffset % 4 === 0 && has.byteOffset % 4 === 0) {
+    const words = n >>> 2;
+    const v32 = new Uint32Array(valid.buffer, valid.byteOffset, words);
+    const h32 = new Uint32Array(has.buffer, has.byteOffset, words);
+    for (let i = 0; i < words; i++) v32[i] = v32[i]! & h32[i]!;
+    done = words * 4;
+  }
+  for (let i = done; i < n; i++) valid[i] = valid[i]! & has[i]!;
 }
 
 function isNoDataInAllBands(bands: Uint8Array[], i: number, noData: number): boolean {

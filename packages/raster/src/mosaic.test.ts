@@ -69,6 +69,18 @@ describe('mosaic layout and reader', () => {
       expect(p.buffer).toBe(got.planes[0]!.buffer);
       expect(p.byteOffset).toBe(got.planes[0]!.byteOffset + b * n);
     });
+    // into a caller's reused buffer, stale bytes and all: the same window
+    const into = new Uint8Array(5 * n).fill(0xa5);
+    const again = await reader.read(win, ['R', 'G', 'B', 'NIR', 'E'], { into });
+    expect(again.planes[0]!.buffer).toBe(into.buffer);
+    again.planes.forEach((p, b) => expect(Buffer.compare(p, got.planes[b]!)).toBe(0));
+    expect([Buffer.compare(again.valid, got.valid), again.validCount]).toEqual([0, got.validCount]);
+    await expect(reader.read(win, ['R', 'G', 'B', 'NIR', 'E'], { into: new Uint8Array(5 * n - 1) })).rejects.toThrow(
+      'read into 27999 bytes: a 70x80 px window of 5 band(s) is 28000',
+    );
+    // across two dalles that every source has: valid everywhere; one step down, E is missing
+    expect((await reader.read({ x: 60, y: 60, width: 80, height: 40 }, ['R', 'E'])).validCount).toBe(80 * 40);
+    expect((await reader.read({ x: 60, y: 61, width: 80, height: 40 }, ['R', 'E'])).validCount).toBe(80 * 40 - 40);
     await reader.close();
   });
 

@@ -53,17 +53,43 @@ export class RangeReaderClient extends BaseClient {
         `truncated file: data expected at byte ${start} but the file is ${this.fileSize} bytes long`,
       );
     }
-    let data: Uint8Array;
-    try {
-      data = await this.reader.read(start, end - start + 1);
-    } catch (err) {
-      if (typeof err === 'object' && err !== null) this.readerErrors.add(err);
-      throw err;
-    }
+    const data = await this.read(start, end - start + 1);
     const exact = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
     const buffer = exact
       ? (data.buffer as ArrayBuffer)
       : (data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
     return new RangeResponse(buffer, `bytes ${start}-${end}/${this.fileSize}`);
+  }
+
+  /** The reader's bytes, its errors marked as the reader's (see `readerErrors`). */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    try {
+      return await this.reader.read(offset, length);
+    } catch (err) {
+      return this.rethrow(err);
+    }
+  }
+
+  /** Whether `readInto` fills a caller's buffer (the reader can) rather than allocating. */
+  get canReadInto(): boolean {
+    return this.reader.readInto !== undefined;
+  }
+
+  /** The reader's readInto when it has one, else its read copied into `target`. */
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    if (!this.reader.readInto) {
+      target.set(await this.read(offset, target.byteLength));
+      return;
+    }
+    try {
+      await this.reader.readInto(offset, target);
+    } catch (err) {
+      this.rethrow(err);
+    }
+  }
+
+  private rethrow(err: unknown): never {
+    if (typeof err === 'object' && err !== null) this.readerErrors.add(err);
+    throw err;
   }
 }

@@ -6,4 +6,9 @@ export interface RangeReader {
   size(): Promise<number>;
   /** `length` bytes from `offset`; the range lies within the object (openGeoTiff clamps it). */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: fills `target` with the bytes from `offset` (its whole length), so a caller can
+   * reuse one buffer for many blocks instead of a fresh one per read (local files).
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
 }

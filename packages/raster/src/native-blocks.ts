@@ -1,0 +1,153 @@
+import type { GeoTIFFImage } from 'geotiff';
+import { inflate } from 'node:zlib';
+import { undoHorizontalDifferencing } from './horizontal-predictor';
+import type { RangeReaderClient } from './range-reader-client';
+import { ScratchBuffers } from './scratch-buffers';
+
+/** TIFF Compression values decoded here: none, Deflate (Adobe) and Deflate (old-style). */
+const NONE = 1;
+const DEFLATE = [8, 32946];
+
+/** Compressed tile bytes wait here between their read and their inflate. */
+const compressedScratch = new ScratchBuffers();
+/** Uncompressed blocks that are split into planes at once (their bytes are not kept). */
+const rawScratch = new ScratchBuffers();
+
+/** A decoded block's bytes in file byte order, as geotiff.js's decoders return them. */
+export interface BlockBytes {
+  bytes: Uint8Array;
+  /** The bytes are a scratch buffer: `release()` once they are copied out, and keep no view. */
+  scratch: boolean;
+  release(): void;
+}
+
+/** Which block bytes a caller wants, and what it does with them. */
+export interface BlockRequest {
+  /** Band-separate files: the sample whose block is read; 0 for interleaved blocks. */
+  sample: number;
+  /** The samples the caller reads from the bytes (interleaved blocks). */
+  used: readonly number[];
+  /** Bytes of a whole block: fewer means a corrupt block. */
+  expected: number;
+  /**
+   * The caller copies `used` out at once and drops the bytes: they may be a scratch buffer
+   * (uncompressed blocks), and the other samples need not be decoded.
+   */
+  copiedOut: boolean;
+  /** How errors name the block: "tile (3, 4)". */
+  name: () => string;
+}
+
+/**
+ * Fetches and decodes the blocks of the files worker sources are made of, without geotiff.js:
+ * uncompressed or Deflate, no predictor or the horizontal one on 8-bit samples (what
+ * `fleet prepare` and GDAL write). Each block costs one read into a reused buffer and one
+ * inflate into a buffer of exactly the block's size; geotiff.js's getTileOrStrip allocates a
+ * fresh buffer for the compressed bytes and goes through its decoder's promise chain (and,
+ * with zlib's output chunk set to the block size, a second output buffer and a second
+ * thread-pool round trip to learn that the stream ended). Other files (LZW, JPEG, predictor
+ * on wider samples, ...) keep geotiff.js's decoders: `open` says whether this one applies.
+ */
+export class NativeBlocks {
+  private constructor(
+    private readonly reader: RangeReaderClient,
+    private readonly image: GeoTIFFImage,
+    private readonly compressed: boolean,
+    private readonly predictor: boolean,
+    private readonly offsets: ArrayLike<number | bigint>,
+    private readonly byteCounts: ArrayLike<number | bigint>,
+  ) {}
+
+  /** The decoder for this image, or undefined when geotiff.js must decode it. */
+  static async open(image: GeoTIFFImage, reader: RangeReaderClient): Promise<NativeBlocks | undefined> {
+    const dir = image.getFileDirectory();
+    const compression = (dir.getValue('Compression') as number | undefined) ?? NONE;
+    if (compression !== NONE && !DEFLATE.includes(compression)) return undefined;
+    const samples = image.getSamplesPerPixel();
+    const bits = Array.from({ length: samples }, (_, s) => image.getBitsPerSample(s));
+    // other widths need geotiff.js's normalisation to whole bytes
+    if (!bits.every((b) => b === 8 || b === 16 || b === 32 || b === 64)) return undefined;
+    const predictor = ((await dir.loadValue('Predictor')) as number | undefined) || 1;
+    if (predictor !== 1 && !(predictor === 2 && bits.every((b) => b === 8))) return undefined;
+    const tiled = dir.hasTag('TileOffsets');
+    const offsets = (await dir.loadValue(tiled ? 'TileOffsets' : 'StripOffsets')) as ArrayLike<number | bigint>;
+    const byteCounts = (await dir.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts')) as ArrayLike<number | bigint>;
+    return new NativeBlocks(reader, image, compression !== NONE, predictor === 2, offsets, byteCounts);
+  }
+
+  /**
+   * The block's bytes, or undefined for a sparse block (no bytes in the file: geotiff.js fills
+   * it with nodata). Throws when the block is shorter than `request.expected`.
+   */
+  async get(bx: number, by: number, request: BlockRequest): Promise<BlockBytes | undefined> {
+    const { sample, expected, copiedOut, name } = request;
+    const image = this.image;
+    const across = Math.ceil(image.getWidth() / image.getTileWidth());
+    const down = Math.ceil(image.getHeight() / image.getTileHeight());
+    const index = (image.planarConfiguration === 2 ? sample * across * down : 0) + by * across + bx;
+    const offset = Number(this.offsets[index] ?? 0);
+    const count = Number(this.byteCounts[index] ?? 0);
+    if (count === 0) return undefined;
+    let block: BlockBytes;
+    if (this.compressed) {
+      const input = await this.read(offset, count, true);
+      try {
+        block = owned(await inflateBlock(input.bytes, expected));
+      } finally {
+        input.release();
+      }
+    } else {
+      block = await this.read(offset, count, copiedOut);
+    }
+    if (block.bytes.byteLength < expected) {
+      block.release();
+      throw new Error(`corrupt ${name()}: it decodes to ${block.bytes.byteLength} bytes, ${expected} expected`);
+    }
+    if (this.predictor) {
+      const stride = image.planarConfiguration === 2 ? 1 : image.getSamplesPerPixel();
+      // samples no one reads are left as stored (an IRC tile read for its NIR: a third of the work)
+      const used = copiedOut && stride > 1 ? request.used : undefined;
+      undoHorizontalDifferencing(block.bytes, image.getTileWidth() * stride, stride, image.getBlockHeight(by), used);
+    }
+    return block;
+  }
+
+  /** `length` bytes at `offset`, into a scratch buffer when the reader can fill one. */
+  private async read(offset: number, length: number, useScratch: boolean): Promise<BlockBytes> {
+    const reader = this.reader;
+    if (!useScratch || !reader.canReadInto) return owned(await reader.read(offset, length));
+    const pool = this.compressed ? compressedScratch : rawScratch;
+    const bytes = pool.take(length);
+    try {
+      await reader.readInto(offset, bytes);
+    } catch (err) {
+      pool.give(bytes);
+      throw err;
+    }
+    let released = false;
+    return {
+      bytes,
+      scratch: true,
+      release: () => {
+        if (!released) pool.give(bytes);
+        released = true;
+      },
+    };
+  }
+}
+
+function owned(bytes: Uint8Array): BlockBytes {
+  return { bytes, scratch: false, release: () => undefined };
+}
+
+/**
+ * Inflates on libuv's thread pool (tiles of concurrent reads in parallel, the event loop free
+ * meanwhile) into one output buffer one byte larger than the block: zlib then ends the stream
+ * with room to spare, in one round trip, instead of filling an exact buffer, allocating
+ * another and going back to learn there is nothing more.
+ */
+function inflateBlock(input: Uint8Array, expected: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    inflate(input, { chunkSize: Math.max(64, expected + 1) }, (err, out) => (err ? reject(err) : resolve(out)));
+  });
+}
