@@ -1,3 +1,5 @@
+import { coverageCells, type SpanRect } from './coverage-cells';
+
 /** A window's contribution to one output region, as the accumulator needs it. */
 export interface WindowContribution {
   /** Window size in pixels; plane arrays are width*height, row-major. */
@@ -25,13 +27,15 @@ export interface WindowContribution {
  *   of the highest-weight window, so a context-free model reproduces the whole-mosaic argmax.
  * Pure maths: no I/O, so it is tested on hand-made arrays.
  *
- * Built for speed (a merger blends ~600 Mpx per block): the buffers are allocated once for
- * the largest region and reused by reset(); scores are pixel-major (a pixel's classes side by
- * side); a pixel gets scores only when a second window covers it (the first one's are added
- * then, in their original order), as one window alone gives its exact argmax whatever its
- * scores; and each pixel's argmax is kept up to date as its scores grow. The arithmetic
- * (weights as doubles, sums stored as float32, windows in the order added) is kept exactly,
- * so the output bytes do not change (apps/merger/src/merge-block-bytes.test.ts).
+ * Built for speed (a merger blends ~600 Mpx per block). add() only records the window;
+ * resolve() cuts the region into cells of constant coverage (coverage-cells.ts): where one
+ * window alone covers a cell its argmax rows are copied, and elsewhere each pixel is decided
+ * in one go over the windows covering it, its scores kept in a short list of the classes it
+ * has met (at most windows x k) instead of a dense per-class vector per pixel. The arithmetic
+ * is kept exactly as it always was (weights as doubles, each class's sum stored as float32
+ * after every addition, windows in the order added, the highest weight compared against its
+ * float32 copy), so the output bytes do not change (apps/merger/src/merge-block-bytes.test.ts,
+ * and blend-equivalence.test.ts against the former pixel-by-pixel accumulator).
  */
 export class BlendAccumulator {
   private w: number;
@@ -39,24 +43,12 @@ export class BlendAccumulator {
   private n: number;
   private readonly capacity: number;
   private readonly classCount: number;
-  /** classCount scores per pixel, pixel-major; valid only where coverage > 1. */
-  private readonly scores: Float32Array;
-  private readonly coverage: Uint8Array;
-  private readonly bestWeight: Float32Array;
-  private readonly bestClass: Uint8Array;
   private readonly classIndex = new Int16Array(256).fill(-1);
-  /**
-   * Where coverage > 1, the running argmax of the scores, kept as they grow (scores only
-   * grow: weights and probabilities are >= 0), so resolve does not scan every class of every
-   * pixel: the highest score, the first class index that has it, and whether another has it.
-   */
-  private readonly topScore: Float32Array;
-  private readonly topIndex: Uint8Array;
-  private readonly topTied: Uint8Array;
-  /** Where coverage is 1, the window (index in `windows`) that covers the pixel. */
-  private readonly firstWindow: Uint16Array;
   /** The windows added since the last reset, in order. */
   private readonly windows: WindowContribution[] = [];
+  /** One pixel's scores while it is blended: class indices met, and their float32 sums. */
+  private touchedClass = new Int32Array(16);
+  private touchedScore = new Float64Array(16);
 
   /**
    * `classIds`: the FLAIR ids that can occur, e.g. the model's enabled classes. `capacity`:
@@ -70,14 +62,6 @@ export class BlendAccumulator {
     this.capacity = capacity;
     this.classCount = classIds.length;
     classIds.forEach((id, i) => (this.classIndex[id] = i));
-    this.scores = new Float32Array(this.classCount * capacity);
-    this.coverage = new Uint8Array(capacity);
-    this.bestWeight = new Float32Array(capacity);
-    this.bestClass = new Uint8Array(capacity);
-    this.firstWindow = new Uint16Array(capacity);
-    this.topScore = new Float32Array(capacity);
-    this.topIndex = new Uint8Array(capacity);
-    this.topTied = new Uint8Array(capacity);
   }
 
   get width(): number {
@@ -94,133 +78,178 @@ export class BlendAccumulator {
     this.w = width;
     this.h = height;
     this.n = width * height;
-    this.coverage.fill(0, 0, this.n);
     this.windows.length = 0;
   }
 
+  /**
+   * Records a window for the region; its arrays are read by resolve(), so they must not change
+   * before. A soft class id the model does not have is reported by resolve().
+   */
   add(win: WindowContribution): void {
-    const slot = this.windows.length;
-    if (slot > 0xffff) throw new RangeError(`more than ${0xffff + 1} windows added to one region`);
+    if (this.windows.length > 0xffff) throw new RangeError(`more than ${0xffff + 1} windows added to one region`);
     this.windows.push(win);
-    const W = this.w;
-    const C = this.classCount;
-    const x0 = Math.max(0, win.offsetX);
-    const y0 = Math.max(0, win.offsetY);
-    const x1 = Math.min(W, win.offsetX + win.width);
-    const y1 = Math.min(this.h, win.offsetY + win.height);
-    const k = win.softIds.length;
-    const { argmax, softIds, softProbs, weightsX, weightsY, offsetX } = win;
-    const { scores, coverage, bestWeight, bestClass, classIndex, firstWindow } = this;
-    for (let y = y0; y < y1; y++) {
-      const wy = y - win.offsetY;
+  }
+
+  /**
+   * Class ids per region pixel (0 = no data), row-major, into `out` (or a new array). Throws a
+   * RangeError naming the id where a window gives a probability to a class the model does not
+   * have (at a pixel of the region where that window has data).
+   */
+  resolve(out: Uint8Array = new Uint8Array(this.n)): Uint8Array {
+    if (out.length < this.n) throw new RangeError(`output holds ${out.length} pixels, the region ${this.n}`);
+    const rects = this.windows.map((win) => ({ x0: win.offsetX, y0: win.offsetY, x1: win.offsetX + win.width, y1: win.offsetY + win.height }));
+    for (const cell of coverageCells(this.w, this.h, rects)) {
+      const count = cell.windows.length;
+      if (count === 0) {
+        for (let y = cell.y0; y < cell.y1; y++) out.fill(0, y * this.w + cell.x0, y * this.w + cell.x1);
+      } else if (count === 1) {
+        this.copySole(cell, this.windows[cell.windows[0]!]!, out);
+      } else {
+        this.blendCell(cell, cell.windows.map((i) => this.windows[i]!), out);
+      }
+    }
+    return out;
+  }
+
+  /** A cell one window alone covers: its argmax where its weight is > 0 (always, for the weightings we have), else 0. */
+  private copySole(cell: SpanRect, win: WindowContribution, out: Uint8Array): void {
+    const { argmax, weightsX, weightsY, offsetX, offsetY } = win;
+    const length = cell.x1 - cell.x0;
+    const sx0 = cell.x0 - offsetX;
+    let columnsWeigh = true;
+    for (let x = sx0; x < sx0 + length; x++) if (!(weightsX[x]! > 0)) columnsWeigh = false;
+    for (let y = cell.y0; y < cell.y1; y++) {
+      const wy = y - offsetY;
+      const src = wy * win.width + sx0;
+      const dst = y * this.w + cell.x0;
+      this.checkSoftIds(win, src, length);
       const weightY = weightsY[wy]!;
-      const srcRow = wy * win.width - offsetX; // + region x = window pixel
-      const dstRow = y * W;
-      for (let x = x0; x < x1; x++) {
-        const src = srcRow + x;
-        const cls = argmax[src]!;
-        if (cls === 0) continue;
-        const dst = dstRow + x;
-        // a double, as it always was: compared unrounded, stored as float32
-        const weight = weightY * weightsX[x - offsetX]!;
-        const cover = coverage[dst]!;
-        if (cover === 0) {
-          // first window here: no scores yet, as one window alone gives its exact argmax
-          coverage[dst] = 1;
-          firstWindow[dst] = slot;
-          const first = weight > 0;
-          bestWeight[dst] = first ? weight : 0;
-          bestClass[dst] = first ? cls : 0;
-          for (let r = 0; r < k; r++) {
-            if (softProbs[r]![src] !== 0 && classIndex[softIds[r]![src]!]! < 0) throw unknownClass(softIds[r]![src]!);
-          }
-          continue;
-        }
-        const base = dst * C;
-        if (cover === 1) {
-          // second window: the first one's scores now matter, added first as they always were
-          for (let c = 0; c < C; c++) scores[base + c] = 0;
-          // all classes at 0: the first one leads, tied with the others
-          this.topScore[dst] = 0;
-          this.topIndex[dst] = 0;
-          this.topTied[dst] = C > 1 ? 1 : 0;
-          this.replayFirst(firstWindow[dst]!, x, y, dst, base);
-        }
-        if (cover < 255) coverage[dst] = cover + 1;
-        if (weight > bestWeight[dst]!) {
-          bestWeight[dst] = weight;
-          bestClass[dst] = cls;
-        }
-        for (let r = 0; r < k; r++) {
-          const p = softProbs[r]![src]!;
-          if (p === 0) continue;
-          const ci = classIndex[softIds[r]![src]!]!;
-          if (ci < 0) throw unknownClass(softIds[r]![src]!);
-          this.raise(dst, base, ci, weight * p);
-        }
+      if (columnsWeigh && weightY > 0) {
+        out.set(argmax.subarray(src, src + length), dst);
+      } else {
+        for (let i = 0; i < length; i++) out[dst + i] = weightY * weightsX[sx0 + i]! > 0 ? argmax[src + i]! : 0;
+      }
+    }
+  }
+
+  /** Throws if a pixel with data among `length` from `src` gives a probability to an unknown class. */
+  private checkSoftIds(win: WindowContribution, src: number, length: number): void {
+    const { classIndex } = this;
+    const { argmax } = win;
+    for (let r = 0; r < win.softProbs.length; r++) {
+      const probs = win.softProbs[r]!;
+      const ids = win.softIds[r]!;
+      for (let i = src; i < src + length; i++) {
+        if (probs[i] !== 0 && argmax[i] !== 0 && classIndex[ids[i]!]! < 0) throw unknownClass(ids[i]!);
       }
     }
   }
 
   /**
-   * Adds `amount` to class index `ci` of pixel `dst` (scores from `base`) as a float32 sum, as
-   * it always was, and keeps the pixel's running argmax: a class passing the top score leads
-   * alone; one reaching it ties, and leads if its index is lower.
+   * A cell several windows cover, pixel by pixel: the windows with data there vote in the
+   * order added. One voter: its class (if its weight is > 0). Several: each class's score is
+   * the float32 sum of weight * probability, added in window then rank order; the highest
+   * score wins, the lowest class index among equals; on a tie the highest-weight voter's class
+   * wins if its score is the top one.
    */
-  private raise(dst: number, base: number, ci: number, amount: number): void {
-    const { scores } = this;
-    const before = scores[base + ci]!;
-    scores[base + ci] = before + amount;
-    const after = scores[base + ci]!; // rounded to float32
-    const top = this.topScore[dst]!;
-    if (after > top) {
-      this.topScore[dst] = after;
-      this.topIndex[dst] = ci;
-      this.topTied[dst] = 0;
-    } else if (after === top && before !== top) {
-      this.topTied[dst] = 1;
-      if (ci < this.topIndex[dst]!) this.topIndex[dst] = ci;
+  private blendCell(cell: SpanRect, wins: readonly WindowContribution[], out: Uint8Array): void {
+    const m = wins.length;
+    const { classIndex, classIds, classCount } = this;
+    const ranks = wins.reduce((sum, win) => sum + win.softProbs.length, 0);
+    if (this.touchedClass.length < ranks) {
+      this.touchedClass = new Int32Array(ranks);
+      this.touchedScore = new Float64Array(ranks);
     }
-  }
-
-  /** Adds the scores of the window in `slot` at region pixel (x, y) = `dst`, whose scores start at `base`. */
-  private replayFirst(slot: number, x: number, y: number, dst: number, base: number): void {
-    const win = this.windows[slot]!;
-    const wx = x - win.offsetX;
-    const wy = y - win.offsetY;
-    const src = wy * win.width + wx;
-    const weight = win.weightsY[wy]! * win.weightsX[wx]!;
-    for (let r = 0; r < win.softIds.length; r++) {
-      const p = win.softProbs[r]![src]!;
-      if (p !== 0) this.raise(dst, base, this.classIndex[win.softIds[r]![src]!]!, weight * p);
-    }
-  }
-
-  /** Class ids per region pixel (0 = no data), row-major, into `out` (or a new array). */
-  resolve(out: Uint8Array = new Uint8Array(this.n)): Uint8Array {
-    const { n, scores, coverage, bestClass, classIndex, classIds, topScore, topIndex, topTied } = this;
-    const C = this.classCount;
-    if (out.length < n) throw new RangeError(`output holds ${out.length} pixels, the region ${n}`);
-    for (let i = 0; i < n; i++) {
-      const cover = coverage[i]!;
-      if (cover === 0) {
-        out[i] = 0;
-        continue;
+    const { touchedClass, touchedScore } = this;
+    const argmaxes = wins.map((win) => win.argmax);
+    const weightsXs = wins.map((win) => win.weightsX);
+    const offsetXs = Int32Array.from(wins, (win) => win.offsetX);
+    const rowStart = new Int32Array(m);
+    const weightY = new Float64Array(m);
+    for (let y = cell.y0; y < cell.y1; y++) {
+      for (let j = 0; j < m; j++) {
+        const win = wins[j]!;
+        const wy = y - win.offsetY;
+        rowStart[j] = wy * win.width - win.offsetX; // + region x = window pixel
+        weightY[j] = win.weightsY[wy]!;
       }
-      const fallback = bestClass[i]!;
-      if (cover === 1) {
-        out[i] = fallback;
-        continue;
+      const dstRow = y * this.w;
+      for (let x = cell.x0; x < cell.x1; x++) {
+        let voters = 0;
+        let bestWeight = 0;
+        let bestClass = 0;
+        let touched = 0;
+        for (let j = 0; j < m; j++) {
+          const src = rowStart[j]! + x;
+          const cls = argmaxes[j]![src]!;
+          if (cls === 0) continue;
+          // a double, as it always was: compared unrounded, kept as float32
+          const weight = weightY[j]! * weightsXs[j]![x - offsetXs[j]!]!;
+          if (voters === 0) {
+            bestWeight = weight > 0 ? Math.fround(weight) : 0;
+            bestClass = weight > 0 ? cls : 0;
+          } else if (weight > bestWeight) {
+            bestWeight = Math.fround(weight);
+            bestClass = cls;
+          }
+          voters++;
+          const { softIds, softProbs } = wins[j]!;
+          for (let r = 0; r < softProbs.length; r++) {
+            const p = softProbs[r]![src]!;
+            if (p === 0) continue;
+            const id = softIds[r]![src]!;
+            const ci = classIndex[id]!;
+            if (ci < 0) throw unknownClass(id);
+            let t = 0;
+            while (t < touched && touchedClass[t] !== ci) t++;
+            if (t === touched) {
+              touchedClass[t] = ci;
+              touchedScore[t] = Math.fround(weight * p);
+              touched++;
+            } else {
+              touchedScore[t] = Math.fround(touchedScore[t]! + weight * p);
+            }
+          }
+        }
+        out[dstRow + x] = voters < 2 ? bestClass : decide(touchedClass, touchedScore, touched, bestClass, classIndex[bestClass]!, classIds, classCount);
       }
-      const best = topIndex[i]!;
-      const tie = topTied[i] === 1;
-      const bestScore = topScore[i]!;
-      const fi = classIndex[fallback]!;
-      if (tie && fi >= 0 && scores[i * C + fi] === bestScore) out[i] = fallback;
-      else out[i] = classIds[best]!;
     }
-    return out;
   }
+}
+
+/**
+ * The class of a pixel several windows voted on, from the `touched` classes it has scores for
+ * (every other class scores 0): the top score's lowest class index, unless that top is tied
+ * and the fallback (the highest-weight voter's class, index `fallbackIndex`) has it.
+ */
+function decide(
+  touchedClass: Int32Array,
+  touchedScore: Float64Array,
+  touched: number,
+  fallback: number,
+  fallbackIndex: number,
+  classIds: readonly number[],
+  classCount: number,
+): number {
+  let top = 0;
+  for (let t = 0; t < touched; t++) if (touchedScore[t]! > top) top = touchedScore[t]!;
+  if (top === 0) {
+    // every class at 0: the first leads, tied with the others, and the fallback scores 0 too
+    return classCount > 1 && fallbackIndex >= 0 ? fallback : classIds[0]!;
+  }
+  let topIndex = classCount;
+  let atTop = 0;
+  let fallbackScore = 0;
+  for (let t = 0; t < touched; t++) {
+    const score = touchedScore[t]!;
+    const ci = touchedClass[t]!;
+    if (ci === fallbackIndex) fallbackScore = score;
+    if (score === top) {
+      atTop++;
+      if (ci < topIndex) topIndex = ci;
+    }
+  }
+  return atTop > 1 && fallbackIndex >= 0 && fallbackScore === top ? fallback : classIds[topIndex]!;
 }
 
 function unknownClass(id: number): RangeError {

@@ -140,9 +140,24 @@ describe('BlendAccumulator', () => {
     expect([...acc.resolve()]).toEqual([1, 0, 1]);
   });
 
-  it('rejects a class id the model does not have', () => {
-    const acc = new BlendAccumulator(2, 1, [1]);
-    expect(() => acc.add(uniformWindow(2, 1, 0, 0, [[9, 255]]))).toThrow(/class id 9/);
+  it('rejects a class id the model does not have, where one window alone covers it and where several do', () => {
+    const alone = new BlendAccumulator(2, 1, [1]);
+    alone.add(uniformWindow(2, 1, 0, 0, [[9, 255]]));
+    expect(() => alone.resolve()).toThrow(/class id 9 is not one of the model's classes/);
+    const overlapped = new BlendAccumulator(3, 1, [1]);
+    overlapped.add(uniformWindow(2, 1, 0, 0, [[1, 255]]));
+    overlapped.add(uniformWindow(2, 1, 1, 0, [[1, 200], [9, 55]]));
+    expect(() => overlapped.resolve()).toThrow(/class id 9 is not one of the model's classes/);
+  });
+
+  it('does not reject an unknown class where it has no probability or the window has no data', () => {
+    const acc = new BlendAccumulator(3, 1, [1]);
+    const a = uniformWindow(3, 1, 0, 0, [[1, 255], [9, 0]]);
+    const b = uniformWindow(3, 1, 0, 0, [[1, 255], [9, 10]]);
+    b.argmax.fill(0);
+    acc.add(a);
+    acc.add(b);
+    expect([...acc.resolve()]).toEqual([1, 1, 1]);
   });
 
   it('gives after reset() exactly what a fresh accumulator gives, whatever the previous region held', () => {
