@@ -46,9 +46,8 @@ export class BlendAccumulator {
   private readonly classIndex = new Int16Array(256).fill(-1);
   /** The windows added since the last reset, in order. */
   private readonly windows: WindowContribution[] = [];
-  /** One pixel's scores while it is blended: class indices met, and their float32 sums. */
-  private touchedClass = new Int32Array(16);
-  private touchedScore = new Float64Array(16);
+  /** blendCell's row buffers (see RowState), kept from tile to tile. */
+  private row: RowState | undefined;
 
   /**
    * `classIds`: the FLAIR ids that can occur, e.g. the model's enabled classes. `capacity`:
@@ -105,7 +104,9 @@ export class BlendAccumulator {
       } else if (count === 1) {
         this.copySole(cell, this.windows[cell.windows[0]!]!, out);
       } else {
-        this.blendCell(cell, cell.windows.map((i) => this.windows[i]!), out);
+        const wins = cell.windows.map((i) => this.windows[i]!);
+        if (wins.length === 2 && wins[0]!.softProbs.length === 1 && wins[1]!.softProbs.length === 1) this.blendPair(cell, wins[0]!, wins[1]!, out);
+        else this.blendCell(cell, wins, out);
       }
     }
     return out;
@@ -146,75 +147,240 @@ export class BlendAccumulator {
   }
 
   /**
-   * A cell several windows cover, pixel by pixel: the windows with data there vote in the
-   * order added. One voter: its class (if its weight is > 0). Several: each class's score is
-   * the float32 sum of weight * probability, added in window then rank order; the highest
-   * score wins, the lowest class index among equals; on a tie the highest-weight voter's class
-   * wins if its score is the top one.
+   * A cell several windows cover. Every pixel's voters are the windows with data there, in the
+   * order added. One voter: its class (if its weight is > 0). Several: each class's score is the
+   * float32 sum of weight * probability, added in window then rank order; the highest score
+   * wins, the lowest class index among equals; on a tie the highest-weight voter's class wins
+   * if its score is the top one. Worked a row at a time and a window at a time (the loops stay
+   * on one window's arrays), each pixel's state in row buffers: that order of additions is the
+   * same per pixel as taking the windows pixel by pixel.
    */
   private blendCell(cell: SpanRect, wins: readonly WindowContribution[], out: Uint8Array): void {
-    const m = wins.length;
-    const { classIndex, classIds, classCount } = this;
+    const length = cell.x1 - cell.x0;
     const ranks = wins.reduce((sum, win) => sum + win.softProbs.length, 0);
-    if (this.touchedClass.length < ranks) {
-      this.touchedClass = new Int32Array(ranks);
-      this.touchedScore = new Float64Array(ranks);
-    }
-    const { touchedClass, touchedScore } = this;
-    const argmaxes = wins.map((win) => win.argmax);
-    const weightsXs = wins.map((win) => win.weightsX);
-    const offsetXs = Int32Array.from(wins, (win) => win.offsetX);
-    const rowStart = new Int32Array(m);
-    const weightY = new Float64Array(m);
+    const row = this.rowState(length, ranks);
+    const { voters, bestClass, touched, touchedClass, touchedScore } = row;
+    const { classIndex, classIds, classCount } = this;
     for (let y = cell.y0; y < cell.y1; y++) {
-      for (let j = 0; j < m; j++) {
-        const win = wins[j]!;
+      wins.forEach((win, j) => {
         const wy = y - win.offsetY;
-        rowStart[j] = wy * win.width - win.offsetX; // + region x = window pixel
-        weightY[j] = win.weightsY[wy]!;
-      }
-      const dstRow = y * this.w;
-      for (let x = cell.x0; x < cell.x1; x++) {
-        let voters = 0;
-        let bestWeight = 0;
-        let bestClass = 0;
-        let touched = 0;
-        for (let j = 0; j < m; j++) {
-          const src = rowStart[j]! + x;
-          const cls = argmaxes[j]![src]!;
-          if (cls === 0) continue;
-          // a double, as it always was: compared unrounded, kept as float32
-          const weight = weightY[j]! * weightsXs[j]![x - offsetXs[j]!]!;
-          if (voters === 0) {
-            bestWeight = weight > 0 ? Math.fround(weight) : 0;
-            bestClass = weight > 0 ? cls : 0;
-          } else if (weight > bestWeight) {
-            bestWeight = Math.fround(weight);
-            bestClass = cls;
-          }
-          voters++;
-          const { softIds, softProbs } = wins[j]!;
-          for (let r = 0; r < softProbs.length; r++) {
-            const p = softProbs[r]![src]!;
-            if (p === 0) continue;
-            const id = softIds[r]![src]!;
-            const ci = classIndex[id]!;
-            if (ci < 0) throw unknownClass(id);
-            let t = 0;
-            while (t < touched && touchedClass[t] !== ci) t++;
-            if (t === touched) {
-              touchedClass[t] = ci;
-              touchedScore[t] = Math.fround(weight * p);
-              touched++;
-            } else {
-              touchedScore[t] = Math.fround(touchedScore[t]! + weight * p);
-            }
-          }
-        }
-        out[dstRow + x] = voters < 2 ? bestClass : decide(touchedClass, touchedScore, touched, bestClass, classIndex[bestClass]!, classIds, classCount);
+        // window pixel of the row's first one, and its column
+        const span: RowSpan = { src0: wy * win.width + cell.x0 - win.offsetX, wx0: cell.x0 - win.offsetX, weightY: win.weightsY[wy]!, length };
+        if (j === 0) this.firstVotes(row, win, span);
+        else this.laterVotes(row, win, span, win.softProbs[0], win.softIds[0]);
+        for (let r = 1; r < win.softProbs.length; r++) this.rankScores(row, win, span, win.softProbs[r]!, win.softIds[r]!);
+      });
+      const dst = y * this.w + cell.x0;
+      for (let x = 0; x < length; x++) {
+        const votes = voters[x]!;
+        const fallback = votes === 0 ? 0 : bestClass[x]!; // bestClass is set by a pixel's first voter only
+        out[dst + x] = votes < 2 ? fallback : decide(touchedClass, touchedScore, x * ranks, touched[x]!, fallback, classIndex[fallback]!, classIds, classCount);
       }
     }
   }
+
+  /**
+   * blendCell for the commonest case, two windows with one rank each (the edges shared by two
+   * windows; k = 1), pixel by pixel with the state in locals: the same rules, spelt out for at
+   * most two scores.
+   */
+  private blendPair(cell: SpanRect, a: WindowContribution, b: WindowContribution, out: Uint8Array): void {
+    const { classIndex, classIds, classCount } = this;
+    const argA = a.argmax;
+    const argB = b.argmax;
+    const probsA = a.softProbs[0]!;
+    const probsB = b.softProbs[0]!;
+    const idsA = a.softIds[0]!;
+    const idsB = b.softIds[0]!;
+    const wxA = a.weightsX;
+    const wxB = b.weightsX;
+    const length = cell.x1 - cell.x0;
+    const xA = cell.x0 - a.offsetX;
+    const xB = cell.x0 - b.offsetX;
+    // every class at 0: the first leads, tied with the others; a fallback with a class wins then
+    const allZero = (fallback: number): number => (classCount > 1 && classIndex[fallback]! >= 0 ? fallback : classIds[0]!);
+    for (let y = cell.y0; y < cell.y1; y++) {
+      const rowA = (y - a.offsetY) * a.width + xA;
+      const rowB = (y - b.offsetY) * b.width + xB;
+      const wyA = a.weightsY[y - a.offsetY]!;
+      const wyB = b.weightsY[y - b.offsetY]!;
+      const dst = y * this.w + cell.x0;
+      for (let x = 0; x < length; x++) {
+        const ca = argA[rowA + x]!;
+        const cb = argB[rowB + x]!;
+        // a double, as it always was: compared unrounded, kept as float32
+        const wa = ca === 0 ? 0 : wyA * wxA[xA + x]!;
+        const wb = cb === 0 ? 0 : wyB * wxB[xB + x]!;
+        const pa = ca === 0 ? 0 : probsA[rowA + x]!;
+        const pb = cb === 0 ? 0 : probsB[rowB + x]!;
+        const ia = pa === 0 ? -1 : classIndex[idsA[rowA + x]!]!;
+        const ib = pb === 0 ? -1 : classIndex[idsB[rowB + x]!]!;
+        if (pa !== 0 && ia < 0) throw unknownClass(idsA[rowA + x]!);
+        if (pb !== 0 && ib < 0) throw unknownClass(idsB[rowB + x]!);
+        if (ca === 0 || cb === 0) {
+          // one voter or none: its class where it weighs
+          out[dst + x] = ca !== 0 ? (wa > 0 ? ca : 0) : cb !== 0 ? (wb > 0 ? cb : 0) : 0;
+          continue;
+        }
+        const fallback = wb > (wa > 0 ? Math.fround(wa) : 0) ? cb : wa > 0 ? ca : 0;
+        if (pa === 0 && pb === 0) {
+          out[dst + x] = allZero(fallback);
+          continue;
+        }
+        if (pb === 0 || (pa !== 0 && ia === ib)) {
+          // one class scored
+          const ci = pb === 0 ? ia : ib;
+          const score = pb === 0 ? Math.fround(wa * pa) : Math.fround(Math.fround(wa * pa) + wb * pb);
+          out[dst + x] = score > 0 ? classIds[ci]! : allZero(fallback);
+          continue;
+        }
+        if (pa === 0) {
+          const score = Math.fround(wb * pb);
+          out[dst + x] = score > 0 ? classIds[ib]! : allZero(fallback);
+          continue;
+        }
+        // two classes scored
+        const sa = Math.fround(wa * pa);
+        const sb = Math.fround(wb * pb);
+        if (sa > sb) out[dst + x] = classIds[ia]!;
+        else if (sb > sa) out[dst + x] = classIds[ib]!;
+        else if (sa === 0) out[dst + x] = allZero(fallback);
+        else {
+          const fi = classIndex[fallback]!;
+          out[dst + x] = fi >= 0 && (fi === ia || fi === ib) ? fallback : classIds[Math.min(ia, ib)]!;
+        }
+      }
+    }
+  }
+
+  /**
+   * The cell's first window on a row: starts every pixel's state (no votes and no scores yet
+   * where it has no data), its rank-0 class the first score of each pixel it votes on.
+   */
+  private firstVotes(row: RowState, win: WindowContribution, span: RowSpan): void {
+    const { voters, bestWeight, bestClass, touched, touchedClass, touchedScore, ranks } = row;
+    const { classIndex } = this;
+    const { argmax, weightsX } = win;
+    const probs = win.softProbs[0];
+    const ids = win.softIds[0];
+    const { src0, wx0, weightY, length } = span;
+    for (let x = 0; x < length; x++) {
+      const cls = argmax[src0 + x]!;
+      if (cls === 0) {
+        voters[x] = 0;
+        touched[x] = 0;
+        continue;
+      }
+      // a double, as it always was: compared unrounded, stored as float32
+      const weight = weightY * weightsX[wx0 + x]!;
+      voters[x] = 1;
+      bestWeight[x] = weight > 0 ? weight : 0;
+      bestClass[x] = weight > 0 ? cls : 0;
+      const p = probs ? probs[src0 + x]! : 0;
+      if (p === 0) {
+        touched[x] = 0;
+        continue;
+      }
+      const id = ids![src0 + x]!;
+      const ci = classIndex[id]!;
+      if (ci < 0) throw unknownClass(id);
+      touchedClass[x * ranks] = ci;
+      touchedScore[x * ranks] = weight * p; // 0 + amount, stored as float32
+      touched[x] = 1;
+    }
+  }
+
+  /** A further window of the cell on a row: its votes, and its rank-0 scores (`probs`, `ids`) added. */
+  private laterVotes(row: RowState, win: WindowContribution, span: RowSpan, probs: Uint8Array | undefined, ids: Uint8Array | undefined): void {
+    const { voters, bestWeight, bestClass } = row;
+    const { argmax, weightsX } = win;
+    const { src0, wx0, weightY, length } = span;
+    for (let x = 0; x < length; x++) {
+      const cls = argmax[src0 + x]!;
+      if (cls === 0) continue;
+      const weight = weightY * weightsX[wx0 + x]!;
+      if (voters[x] === 0) {
+        bestWeight[x] = weight > 0 ? weight : 0;
+        bestClass[x] = weight > 0 ? cls : 0;
+      } else if (weight > bestWeight[x]!) {
+        bestWeight[x] = weight;
+        bestClass[x] = cls;
+      }
+      voters[x] = voters[x]! + 1;
+      const p = probs ? probs[src0 + x]! : 0;
+      if (p !== 0) this.addScore(row, x, ids![src0 + x]!, weight * p);
+    }
+  }
+
+  /** Scores of one further rank (`probs`, `ids`) of a window on a row, where it has data. */
+  private rankScores(row: RowState, win: WindowContribution, span: RowSpan, probs: Uint8Array, ids: Uint8Array): void {
+    const { argmax, weightsX } = win;
+    const { src0, wx0, weightY, length } = span;
+    for (let x = 0; x < length; x++) {
+      const p = probs[src0 + x]!;
+      if (p === 0 || argmax[src0 + x] === 0) continue;
+      this.addScore(row, x, ids[src0 + x]!, weightY * weightsX[wx0 + x]! * p);
+    }
+  }
+
+  /** Adds `amount` to class `id`'s score at row pixel `x`, as a float32 sum. */
+  private addScore(row: RowState, x: number, id: number, amount: number): void {
+    const { touched, touchedClass, touchedScore, ranks } = row;
+    const ci = this.classIndex[id]!;
+    if (ci < 0) throw unknownClass(id);
+    const base = x * ranks;
+    const count = touched[x]!;
+    let t = 0;
+    while (t < count && touchedClass[base + t] !== ci) t++;
+    if (t === count) {
+      touchedClass[base + t] = ci;
+      touchedScore[base + t] = amount; // 0 + amount, stored as float32
+      touched[x] = count + 1;
+    } else {
+      touchedScore[base + t] = touchedScore[base + t]! + amount;
+    }
+  }
+
+  /** Row buffers for blendCell, grown when a longer row or more ranks come. */
+  private rowState(length: number, ranks: number): RowState {
+    const row = this.row;
+    if (row && row.voters.length >= length && row.ranks >= ranks) return { ...row, ranks };
+    const capacityLength = Math.max(length, row?.voters.length ?? 0);
+    const capacityRanks = Math.max(ranks, row?.ranks ?? 0);
+    this.row = {
+      ranks: capacityRanks,
+      voters: new Int32Array(capacityLength),
+      bestWeight: new Float32Array(capacityLength),
+      bestClass: new Uint8Array(capacityLength),
+      touched: new Int32Array(capacityLength),
+      touchedClass: new Int16Array(capacityLength * capacityRanks),
+      touchedScore: new Float32Array(capacityLength * capacityRanks),
+    };
+    return { ...this.row, ranks };
+  }
+}
+
+/**
+ * Per pixel of a row being blended: how many windows voted, the highest weight among them (as
+ * float32) and its class, and the scores of the classes met so far: `touched` of them, from
+ * `pixel * ranks` in touchedClass (class index) and touchedScore (float32 sum).
+ */
+/** Where a window's row starts in its arrays, its row weight, and the cell row's length. */
+interface RowSpan {
+  readonly src0: number;
+  readonly wx0: number;
+  readonly weightY: number;
+  readonly length: number;
+}
+
+interface RowState {
+  readonly ranks: number;
+  readonly voters: Int32Array;
+  readonly bestWeight: Float32Array;
+  readonly bestClass: Uint8Array;
+  readonly touched: Int32Array;
+  readonly touchedClass: Int16Array;
+  readonly touchedScore: Float32Array;
 }
 
 /**
@@ -223,8 +389,9 @@ export class BlendAccumulator {
  * and the fallback (the highest-weight voter's class, index `fallbackIndex`) has it.
  */
 function decide(
-  touchedClass: Int32Array,
-  touchedScore: Float64Array,
+  touchedClass: Int16Array,
+  touchedScore: Float32Array,
+  base: number,
   touched: number,
   fallback: number,
   fallbackIndex: number,
@@ -232,7 +399,7 @@ function decide(
   classCount: number,
 ): number {
   let top = 0;
-  for (let t = 0; t < touched; t++) if (touchedScore[t]! > top) top = touchedScore[t]!;
+  for (let t = base; t < base + touched; t++) if (touchedScore[t]! > top) top = touchedScore[t]!;
   if (top === 0) {
     // every class at 0: the first leads, tied with the others, and the fallback scores 0 too
     return classCount > 1 && fallbackIndex >= 0 ? fallback : classIds[0]!;
@@ -240,7 +407,7 @@ function decide(
   let topIndex = classCount;
   let atTop = 0;
   let fallbackScore = 0;
-  for (let t = 0; t < touched; t++) {
+  for (let t = base; t < base + touched; t++) {
     const score = touchedScore[t]!;
     const ci = touchedClass[t]!;
     if (ci === fallbackIndex) fallbackScore = score;
