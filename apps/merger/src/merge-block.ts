@@ -77,14 +77,21 @@ export async function mergeBlock(spec: RunSpec, block: Block, state: RunState, s
     ...OUTPUT_DEFLATE,
   }, clock);
   try {
+    const rowRectOf = (ty: number) => ({ x: block.x, y: block.y + ty * OUTPUT_TILE, width: block.width, height: Math.min(OUTPUT_TILE, block.height - ty * OUTPUT_TILE) });
+    const windowsOfRow = (ty: number) => {
+      const windows = geometry.windowsIn(rowRectOf(ty));
+      return carry ? windows.filter((w) => carry.hasTile(w)) : windows;
+    };
     for (let ty = 0; ty < writer.tilesDown; ty++) {
-      const rowRect = { x: block.x, y: block.y + ty * OUTPUT_TILE, width: block.width, height: Math.min(OUTPUT_TILE, block.height - ty * OUTPUT_TILE) };
-      const rowWindows = carry ? geometry.windowsIn(rowRect).filter((w) => carry.hasTile(w)) : geometry.windowsIn(rowRect);
+      const rowRect = rowRectOf(ty);
+      const rowWindows = windowsOfRow(ty);
       let since = performance.now();
       const decodedBefore = clock?.ms.decode ?? 0;
       const loaded = await cache.load(rowWindows);
-      // decoding runs inside load: what is left of its wall time is fetching
+      // decoding runs inside load: what is left of its wall time is waiting for reads
       clock?.add('fetch', since + ((clock?.ms.decode ?? 0) - decodedBefore));
+      // the next row's tiles are read from the store while this row is blended and written
+      if (ty + 1 < writer.tilesDown) cache.prefetch(windowsOfRow(ty + 1));
       for (let tx = 0; tx < writer.tilesAcross; tx++) {
         const rect = { x: block.x + tx * OUTPUT_TILE, y: rowRect.y, width: Math.min(OUTPUT_TILE, block.width - tx * OUTPUT_TILE), height: rowRect.height };
         since = performance.now();

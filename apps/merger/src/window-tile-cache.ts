@@ -6,13 +6,20 @@ import { ObjectNotFoundError } from '@fleet/storage';
 import { decodeMaskTile, type MaskTile } from '@fleet/tiles';
 
 /**
- * Decoded mask tiles of the windows a block needs, fetched a row of output tiles ahead and
- * dropped once the merge has passed below them, so a 25,000 px block holds about two rows
- * of windows in memory, not the whole block. A window with no tile (skipped for lack of data,
- * or failed) contributes nothing; a missing tile for a window marked done is an error.
+ * Decoded mask tiles of the windows a block needs, dropped once the merge has passed below
+ * them, so a 25,000 px block holds about two rows of windows in memory, not the whole block.
+ * The merge asks for the next row's tiles ahead (prefetch) and they are read from the store
+ * while it blends the current row; a tile is decoded only when its row is loaded, so decoding
+ * stays out of the other stages' time. A window with no tile (skipped for lack of data, or
+ * failed) contributes nothing; a missing tile for a window marked done is an error.
  */
 export class WindowTileCache {
-  private readonly tiles = new Map<string, Promise<MaskTile | undefined>>();
+  /** Tile bytes being read or read and not yet decoded (undefined: the window has no tile). */
+  private readonly fetched = new Map<string, Promise<Buffer | undefined>>();
+  private readonly decoded = new Map<string, MaskTile | undefined>();
+  /** Reads not started yet: at most `parallel` are in flight. */
+  private readonly waiting: Array<{ window: PlannedWindow; settle: (read: Promise<Buffer | undefined>) => void }> = [];
+  private inFlight = 0;
   bytesRead = 0;
 
   constructor(
@@ -23,31 +30,67 @@ export class WindowTileCache {
     private readonly clock?: StageClock,
   ) {}
 
-  /** Starts fetching these windows (bounded parallelism) and returns their tiles. */
-  async load(windows: readonly PlannedWindow[]): Promise<Array<{ window: PlannedWindow; tile: MaskTile | undefined }>> {
-    const missing = windows.filter((w) => !this.tiles.has(w.id));
-    for (let i = 0; i < missing.length; i += this.parallel) {
-      const slice = missing.slice(i, i + this.parallel);
-      for (const w of slice) this.tiles.set(w.id, this.fetch(w));
-      await Promise.all(slice.map((w) => this.tiles.get(w.id)));
+  /** Starts reading these windows' tiles (bounded parallelism) without waiting for them. */
+  prefetch(windows: readonly PlannedWindow[]): void {
+    for (const window of windows) {
+      if (this.fetched.has(window.id) || this.decoded.has(window.id)) continue;
+      let settle!: (read: Promise<Buffer | undefined>) => void;
+      const bytes = new Promise<Buffer | undefined>((resolve) => (settle = resolve));
+      // a failed read is reported by load(), which awaits it; not as an unhandled rejection meanwhile
+      bytes.catch(() => undefined);
+      this.fetched.set(window.id, bytes);
+      this.waiting.push({ window, settle });
     }
-    return Promise.all(windows.map(async (window) => ({ window, tile: await this.tiles.get(window.id) })));
+    this.startReads();
+  }
+
+  /** These windows' tiles, read (if not already) and decoded. */
+  async load(windows: readonly PlannedWindow[]): Promise<Array<{ window: PlannedWindow; tile: MaskTile | undefined }>> {
+    this.prefetch(windows);
+    const loaded: Array<{ window: PlannedWindow; tile: MaskTile | undefined }> = [];
+    for (const window of windows) {
+      if (!this.decoded.has(window.id)) {
+        const bytes = await this.fetched.get(window.id)!;
+        const since = performance.now();
+        this.decoded.set(window.id, bytes && decodeMaskTile(bytes, outputKeys.maskTile(this.runId, window.id)));
+        this.clock?.add('decode', since);
+        this.fetched.delete(window.id); // the bytes are not needed any more
+      }
+      loaded.push({ window, tile: this.decoded.get(window.id) });
+    }
+    return loaded;
   }
 
   /** Forgets windows that end above row `y` (block pixel rows are processed top-down). */
   evictAbove(y: number, windows: readonly PlannedWindow[]): void {
-    for (const w of windows) if (w.y + w.height <= y) this.tiles.delete(w.id);
+    for (const w of windows) {
+      if (w.y + w.height > y) continue;
+      this.decoded.delete(w.id);
+      this.fetched.delete(w.id);
+    }
   }
 
-  private async fetch(window: PlannedWindow): Promise<MaskTile | undefined> {
+  private startReads(): void {
+    while (this.inFlight < this.parallel && this.waiting.length > 0) {
+      const { window, settle } = this.waiting.shift()!;
+      this.inFlight++;
+      const read = this.read(window);
+      settle(read);
+      read
+        .finally(() => {
+          this.inFlight--;
+          this.startReads();
+        })
+        .catch(() => undefined); // handled where load() awaits it
+    }
+  }
+
+  private async read(window: PlannedWindow): Promise<Buffer | undefined> {
     const key = outputKeys.maskTile(this.runId, window.id);
     try {
       const bytes = await this.store.get(key);
       this.bytesRead += bytes.length;
-      const since = performance.now();
-      const tile = decodeMaskTile(bytes, key);
-      this.clock?.add('decode', since);
-      return tile;
+      return bytes;
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError)) throw err;
       const flags = await this.state.windowFlags(window.index);

@@ -125,13 +125,20 @@ function gatherSoft(tile: MaskTile, plane: Uint8Array, out: Uint8Array, offset: 
 }
 
 /** Fills the soft pixels of `plane` from `body` at `offset`; returns the next offset. */
-function scatterSoft(tile: MaskTile, body: Uint8Array, offset: number, plane: Uint8Array): number {
+function scatterSoft(tile: Pick<MaskTile, 'width' | 'height' | 'core'>, body: Uint8Array, offset: number, plane: Uint8Array): number {
   forEachSoftRun(tile, (to, length) => {
     plane.set(body.subarray(offset, offset + length), to);
     offset += length;
   });
   return offset;
 }
+
+/**
+ * The largest single output chunk decoding asks zlib for: a header claiming a huge window must
+ * not make it reserve gigabytes before the length check rejects the body. 64 MiB holds a
+ * 2048 px window at k = 8; a larger body is inflated in several chunks, as before.
+ */
+const MAX_DECODE_CHUNK = 64 * 2 ** 20;
 
 /** Decodes a tile; `source` (the object key) names the tile in errors. */
 export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
@@ -148,36 +155,38 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   if (k < 1 || width === 0 || height === 0 || cx + cw > width || cy + ch > height) {
     throw new MaskTileFormatError(source, `inconsistent header (k=${k}, ${width}x${height}, core ${cx},${cy} ${cw}x${ch})`);
   }
-  let body: Buffer;
-  try {
-    body = inflateSync(buf.subarray(HEADER_BYTES));
-  } catch (err) {
-    throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
-  }
   const n = width * height;
   const core = { x: cx, y: cy, width: cw, height: ch };
   const soft = n - cw * ch;
-  if (body.length !== n + soft * (2 * k - 1)) {
-    throw new MaskTileFormatError(source, `body holds ${body.length} bytes, expected ${n + soft * (2 * k - 1)}`);
+  const expected = n + soft * (2 * k - 1);
+  let body: Buffer;
+  try {
+    // one output chunk the size of the body: no chunks to join (the default is 16 KiB chunks)
+    body = inflateSync(buf.subarray(HEADER_BYTES), { chunkSize: Math.min(MAX_DECODE_CHUNK, Math.max(MIN_OUTPUT_CHUNK, expected + 1)) });
+  } catch (err) {
+    throw new MaskTileFormatError(source, `corrupt body (${(err as Error).message})`);
   }
-  const argmax = new Uint8Array(n);
-  argmax.set(body.subarray(0, n));
-  const tile: MaskTile = {
-    width,
-    height,
-    core,
-    k,
-    argmax,
-    softIds: Array.from({ length: k }, () => new Uint8Array(n)),
-    softProbs: Array.from({ length: k }, () => new Uint8Array(n)),
-  };
-  let offset = scatterSoft(tile, body, n, tile.softProbs[0]!);
+  if (body.length !== expected) {
+    throw new MaskTileFormatError(source, `body holds ${body.length} bytes, expected ${expected}`);
+  }
+  // the argmax plane is the body's first n bytes: a view, not a copy (a plain Uint8Array, as
+  // the blend's loops are compiled for)
+  const argmax = new Uint8Array(body.buffer, body.byteOffset, n);
+  const shape = { width, height, core };
+  // rank 0's id is the argmax itself (not stored twice), 0 inside the core
+  const ids0 = argmax.slice();
+  for (let y = cy; y < cy + ch; y++) ids0.fill(0, y * width + cx, y * width + cx + cw);
+  const softIds = [ids0];
+  const softProbs = [new Uint8Array(n)];
+  let offset = scatterSoft(shape, body, n, softProbs[0]!);
   for (let r = 1; r < k; r++) {
-    offset = scatterSoft(tile, body, offset, tile.softIds[r]!);
-    offset = scatterSoft(tile, body, offset, tile.softProbs[r]!);
+    const ids = new Uint8Array(n);
+    const probs = new Uint8Array(n);
+    offset = scatterSoft(shape, body, offset, ids);
+    offset = scatterSoft(shape, body, offset, probs);
+    softIds.push(ids);
+    softProbs.push(probs);
   }
-  // rank 0's id is the argmax itself: not stored twice
-  const ids0 = tile.softIds[0]!;
-  forEachSoftRun(tile, (from, length) => ids0.set(argmax.subarray(from, from + length), from));
+  const tile: MaskTile = { width, height, core, k, argmax, softIds, softProbs };
   return tile;
 }
