@@ -3,7 +3,7 @@ import { outputKeys, RunState } from '@fleet/jobs';
 import { createRedisConnection } from '@fleet/redis';
 import { LocalStore } from '@fleet/storage';
 import { encodeMaskTile, MaskTileFormatError } from '@fleet/tiles';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticMaskTile } from '../../../test/support/mask-tile-fixture';
@@ -15,8 +15,14 @@ const WIDTH = 1400;
 const HEIGHT = 900;
 const classAt = (x: number, y: number) => 1 + (((x >> 6) + (y >> 6)) % 3);
 
-/** A LocalStore that counts its reads and the most it had in flight at once. */
+/**
+ * A LocalStore that, like S3, has no local paths (so the cache reads through get(), ahead when
+ * asked), and counts its reads and the most it had in flight at once.
+ */
 class CountingStore extends LocalStore {
+  override localPath(): undefined {
+    return undefined;
+  }
   reads = 0;
   inFlight = 0;
   mostInFlight = 0;
@@ -33,7 +39,11 @@ class CountingStore extends LocalStore {
 }
 
 /** A run whose windows have tiles in a local store, except those `outcome` says are skipped, failed or missing. */
-async function tiledRun(redis: ReturnType<typeof createRedisConnection>, name: string, outcome: (w: PlannedWindow) => 'done' | 'skipped' | 'failed' | 'missing' | 'corrupt' = () => 'done') {
+async function tiledRun(
+  redis: ReturnType<typeof createRedisConnection>,
+  name: string,
+  outcome: (w: PlannedWindow) => 'done' | 'skipped' | 'failed' | 'missing' | 'corrupt' = () => 'done',
+) {
   const dir = await mkdtemp(join(tmpdir(), `fleet-tile-cache-${name}-`));
   const spec = syntheticRunSpec({ runId: `run-${name}`, width: WIDTH, height: HEIGHT, output: dir, topK: 1, blocks: [{ id: 'all', x: 0, y: 0, width: WIDTH, height: HEIGHT }] });
   const store = new CountingStore(dir);
@@ -111,6 +121,34 @@ describe('WindowTileCache', () => {
       const load = cache.load(windows.filter((w) => w.row === 0));
       await expect(load).rejects.toThrow(MaskTileFormatError);
       await expect(load).rejects.toThrow(`${outputKeys.maskTile(spec.runId, windows.find(corrupt)!.id)}: not a flair-fleet mask tile (bad magic)`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('reads a local store\'s tiles from their files when loaded: no tile for a failed window, an error for a missing or corrupt one', async () => {
+    const at = (row: number, col: number) => (w: PlannedWindow) => w.row === row && w.col === col;
+    const outcome = (w: PlannedWindow) => (at(0, 1)(w) ? 'failed' : at(1, 0)(w) ? 'missing' : at(1, 2)(w) ? 'corrupt' : 'done');
+    const { dir, spec, state, windows } = await tiledRun(redis, 'local', outcome);
+    try {
+      const store = new LocalStore(dir);
+      const cache = new WindowTileCache(store, state, spec.runId, 2);
+      const firstRow = windows.filter((w) => w.row === 0);
+      cache.prefetch(firstRow); // nothing to do ahead for a local store
+      const loaded = await cache.load(firstRow);
+      let bytes = 0;
+      for (const { window, tile } of loaded) {
+        if (at(0, 1)(window)) {
+          expect(tile).toBeUndefined();
+          continue;
+        }
+        expect(tile!.argmax[0]).toBe(classAt(window.x, window.y));
+        bytes += (await stat(store.localPath(outputKeys.maskTile(spec.runId, window.id)))).size;
+      }
+      expect(cache.bytesRead).toBe(bytes);
+      const key = (w: PlannedWindow) => outputKeys.maskTile(spec.runId, w.id);
+      await expect(cache.load(windows.filter(at(1, 0)))).rejects.toThrow(`${dir}/${key(windows.find(at(1, 0))!)}: mask tile missing for a window recorded as done`);
+      await expect(cache.load(windows.filter(at(1, 2)))).rejects.toThrow(`${key(windows.find(at(1, 2))!)}: not a flair-fleet mask tile (bad magic)`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

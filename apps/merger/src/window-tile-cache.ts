@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { PlannedWindow } from '@fleet/grid';
 import { outputKeys, type RunState } from '@fleet/jobs';
 import type { StageClock } from '@fleet/raster';
@@ -8,10 +9,14 @@ import { decodeMaskTile, type MaskTile } from '@fleet/tiles';
 /**
  * Decoded mask tiles of the windows a block needs, dropped once the merge has passed below
  * them, so a 25,000 px block holds about two rows of windows in memory, not the whole block.
- * The merge asks for the next row's tiles ahead (prefetch) and they are read from the store
- * while it blends the current row; a tile is decoded only when its row is loaded, so decoding
- * stays out of the other stages' time. A window with no tile (skipped for lack of data, or
- * failed) contributes nothing; a missing tile for a window marked done is an error.
+ * The merge asks for the next row's tiles ahead (prefetch): from S3 they download while it
+ * blends the current row. From a local store they are read when their row is loaded, with one
+ * synchronous read each (about 0.1 ms from the page cache): fs.promises.readFile takes four
+ * thread-pool round trips (open, stat, read, close), which advance only when the event loop
+ * turns, and a merge blending a row of tiles turns it rarely, so reads started ahead were
+ * still waited for (BENCHMARKS.md, "Merger speed"). A tile is decoded only when its row is
+ * loaded. A window with no tile (skipped for lack of data, or failed) contributes nothing; a
+ * missing tile for a window marked done is an error.
  */
 export class WindowTileCache {
   /** Tile bytes being read or read and not yet decoded (undefined: the window has no tile). */
@@ -34,6 +39,7 @@ export class WindowTileCache {
   prefetch(windows: readonly PlannedWindow[]): void {
     for (const window of windows) {
       if (this.fetched.has(window.id) || this.decoded.has(window.id)) continue;
+      if (this.store.localPath(outputKeys.maskTile(this.runId, window.id)) !== undefined) continue; // read when loaded
       let settle!: (read: Promise<Buffer | undefined>) => void;
       const bytes = new Promise<Buffer | undefined>((resolve) => (settle = resolve));
       // a failed read is reported by load(), which awaits it; not as an unhandled rejection meanwhile
@@ -50,7 +56,8 @@ export class WindowTileCache {
     const loaded: Array<{ window: PlannedWindow; tile: MaskTile | undefined }> = [];
     for (const window of windows) {
       if (!this.decoded.has(window.id)) {
-        const bytes = await this.fetched.get(window.id)!;
+        const path = this.store.localPath(outputKeys.maskTile(this.runId, window.id));
+        const bytes = path === undefined ? await this.fetched.get(window.id)! : await this.readLocal(window, path);
         const since = performance.now();
         this.decoded.set(window.id, bytes && decodeMaskTile(bytes, outputKeys.maskTile(this.runId, window.id)));
         this.clock?.add('decode', since);
@@ -93,9 +100,26 @@ export class WindowTileCache {
       return bytes;
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError)) throw err;
-      const flags = await this.state.windowFlags(window.index);
-      if (flags.skipped || flags.failed) return undefined;
-      throw new Error(`${this.store.location}/${key}: mask tile missing for a window recorded as done`);
+      return this.noTile(window, key);
     }
+  }
+
+  /** A local store's tile, read synchronously from its file `path`. */
+  private async readLocal(window: PlannedWindow, path: string): Promise<Buffer | undefined> {
+    try {
+      const bytes = readFileSync(path);
+      this.bytesRead += bytes.length;
+      return bytes;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return this.noTile(window, outputKeys.maskTile(this.runId, window.id));
+    }
+  }
+
+  /** No tile for `window`: nothing to blend if it was skipped or failed; an error if it is recorded as done. */
+  private async noTile(window: PlannedWindow, key: string): Promise<undefined> {
+    const flags = await this.state.windowFlags(window.index);
+    if (flags.skipped || flags.failed) return undefined;
+    throw new Error(`${this.store.location}/${key}: mask tile missing for a window recorded as done`);
   }
 }

@@ -105,7 +105,9 @@ export class BlendAccumulator {
         this.copySole(cell, this.windows[cell.windows[0]!]!, out);
       } else {
         const wins = cell.windows.map((i) => this.windows[i]!);
-        if (wins.length === 2 && wins[0]!.softProbs.length === 1 && wins[1]!.softProbs.length === 1) this.blendPair(cell, wins[0]!, wins[1]!, out);
+        const oneRank = wins.every((win) => win.softProbs.length === 1);
+        if (oneRank && wins.length === 2) this.blendPair(cell, wins[0]!, wins[1]!, out);
+        else if (oneRank && wins.length <= 4) this.blendFour(cell, wins, out);
         else this.blendCell(cell, wins, out);
       }
     }
@@ -249,6 +251,187 @@ export class BlendAccumulator {
           const fi = classIndex[fallback]!;
           out[dst + x] = fi >= 0 && (fi === ia || fi === ib) ? fallback : classIds[Math.min(ia, ib)]!;
         }
+      }
+    }
+  }
+
+  /**
+   * blendCell for three or four windows with one rank each (the corners, k = 1; every pixel
+   * with 512 px windows and 256 px overlap), pixel by pixel with the state in locals: at most
+   * four scores, kept as (class index, float32 sum) pairs k0/s0 .. k3/s3 in the order met.
+   * Three windows get a fourth that never votes (no data anywhere).
+   */
+  private blendFour(cell: SpanRect, wins: readonly WindowContribution[], out: Uint8Array): void {
+    const { classIndex, classIds, classCount } = this;
+    const four = wins.length === 4 ? wins : [...wins, ...Array.from({ length: 4 - wins.length }, () => noVotes(cell))];
+    const { argmax: argA, weightsX: wxA, weightsY: wysA, offsetX: oxA, offsetY: oyA, width: widthA } = four[0]!;
+    const probsA = four[0]!.softProbs[0]!;
+    const idsA = four[0]!.softIds[0]!;
+    const xA = cell.x0 - oxA;
+    const { argmax: argB, weightsX: wxB, weightsY: wysB, offsetX: oxB, offsetY: oyB, width: widthB } = four[1]!;
+    const probsB = four[1]!.softProbs[0]!;
+    const idsB = four[1]!.softIds[0]!;
+    const xB = cell.x0 - oxB;
+    const { argmax: argC, weightsX: wxC, weightsY: wysC, offsetX: oxC, offsetY: oyC, width: widthC } = four[2]!;
+    const probsC = four[2]!.softProbs[0]!;
+    const idsC = four[2]!.softIds[0]!;
+    const xC = cell.x0 - oxC;
+    const { argmax: argD, weightsX: wxD, weightsY: wysD, offsetX: oxD, offsetY: oyD, width: widthD } = four[3]!;
+    const probsD = four[3]!.softProbs[0]!;
+    const idsD = four[3]!.softIds[0]!;
+    const xD = cell.x0 - oxD;
+    const length = cell.x1 - cell.x0;
+    for (let y = cell.y0; y < cell.y1; y++) {
+      const rowA = (y - oyA) * widthA + xA;
+      const wyA = wysA[y - oyA]!;
+      const rowB = (y - oyB) * widthB + xB;
+      const wyB = wysB[y - oyB]!;
+      const rowC = (y - oyC) * widthC + xC;
+      const wyC = wysC[y - oyC]!;
+      const rowD = (y - oyD) * widthD + xD;
+      const wyD = wysD[y - oyD]!;
+      const dst = y * this.w + cell.x0;
+      for (let x = 0; x < length; x++) {
+        const cA = argA[rowA + x]!;
+        const cB = argB[rowB + x]!;
+        const cC = argC[rowC + x]!;
+        const cD = argD[rowD + x]!;
+        let votes = 0;
+        let bestWeight = 0;
+        let best = 0;
+        let n = 0;
+        let k0 = 0, k1 = 0, k2 = 0, k3 = 0;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (cA !== 0) {
+          // a double, as it always was: compared unrounded, kept as float32
+          const w = wyA * wxA[xA + x]!;
+          if (votes === 0) {
+            bestWeight = w > 0 ? Math.fround(w) : 0;
+            best = w > 0 ? cA : 0;
+          } else if (w > bestWeight) {
+            bestWeight = Math.fround(w);
+            best = cA;
+          }
+          votes++;
+          const p = probsA[rowA + x]!;
+          if (p !== 0) {
+            const id = idsA[rowA + x]!;
+            const ci = classIndex[id]!;
+            if (ci < 0) throw unknownClass(id);
+            const amount = w * p;
+            if (n > 0 && k0 === ci) s0 = Math.fround(s0 + amount);
+            else if (n > 1 && k1 === ci) s1 = Math.fround(s1 + amount);
+            else if (n > 2 && k2 === ci) s2 = Math.fround(s2 + amount);
+            else if (n === 0) { k0 = ci; s0 = Math.fround(amount); n = 1; }
+            else if (n === 1) { k1 = ci; s1 = Math.fround(amount); n = 2; }
+            else if (n === 2) { k2 = ci; s2 = Math.fround(amount); n = 3; }
+            else { k3 = ci; s3 = Math.fround(amount); n = 4; }
+          }
+        }
+        if (cB !== 0) {
+          // a double, as it always was: compared unrounded, kept as float32
+          const w = wyB * wxB[xB + x]!;
+          if (votes === 0) {
+            bestWeight = w > 0 ? Math.fround(w) : 0;
+            best = w > 0 ? cB : 0;
+          } else if (w > bestWeight) {
+            bestWeight = Math.fround(w);
+            best = cB;
+          }
+          votes++;
+          const p = probsB[rowB + x]!;
+          if (p !== 0) {
+            const id = idsB[rowB + x]!;
+            const ci = classIndex[id]!;
+            if (ci < 0) throw unknownClass(id);
+            const amount = w * p;
+            if (n > 0 && k0 === ci) s0 = Math.fround(s0 + amount);
+            else if (n > 1 && k1 === ci) s1 = Math.fround(s1 + amount);
+            else if (n > 2 && k2 === ci) s2 = Math.fround(s2 + amount);
+            else if (n === 0) { k0 = ci; s0 = Math.fround(amount); n = 1; }
+            else if (n === 1) { k1 = ci; s1 = Math.fround(amount); n = 2; }
+            else if (n === 2) { k2 = ci; s2 = Math.fround(amount); n = 3; }
+            else { k3 = ci; s3 = Math.fround(amount); n = 4; }
+          }
+        }
+        if (cC !== 0) {
+          // a double, as it always was: compared unrounded, kept as float32
+          const w = wyC * wxC[xC + x]!;
+          if (votes === 0) {
+            bestWeight = w > 0 ? Math.fround(w) : 0;
+            best = w > 0 ? cC : 0;
+          } else if (w > bestWeight) {
+            bestWeight = Math.fround(w);
+            best = cC;
+          }
+          votes++;
+          const p = probsC[rowC + x]!;
+          if (p !== 0) {
+            const id = idsC[rowC + x]!;
+            const ci = classIndex[id]!;
+            if (ci < 0) throw unknownClass(id);
+            const amount = w * p;
+            if (n > 0 && k0 === ci) s0 = Math.fround(s0 + amount);
+            else if (n > 1 && k1 === ci) s1 = Math.fround(s1 + amount);
+            else if (n > 2 && k2 === ci) s2 = Math.fround(s2 + amount);
+            else if (n === 0) { k0 = ci; s0 = Math.fround(amount); n = 1; }
+            else if (n === 1) { k1 = ci; s1 = Math.fround(amount); n = 2; }
+            else if (n === 2) { k2 = ci; s2 = Math.fround(amount); n = 3; }
+            else { k3 = ci; s3 = Math.fround(amount); n = 4; }
+          }
+        }
+        if (cD !== 0) {
+          // a double, as it always was: compared unrounded, kept as float32
+          const w = wyD * wxD[xD + x]!;
+          if (votes === 0) {
+            bestWeight = w > 0 ? Math.fround(w) : 0;
+            best = w > 0 ? cD : 0;
+          } else if (w > bestWeight) {
+            bestWeight = Math.fround(w);
+            best = cD;
+          }
+          votes++;
+          const p = probsD[rowD + x]!;
+          if (p !== 0) {
+            const id = idsD[rowD + x]!;
+            const ci = classIndex[id]!;
+            if (ci < 0) throw unknownClass(id);
+            const amount = w * p;
+            if (n > 0 && k0 === ci) s0 = Math.fround(s0 + amount);
+            else if (n > 1 && k1 === ci) s1 = Math.fround(s1 + amount);
+            else if (n > 2 && k2 === ci) s2 = Math.fround(s2 + amount);
+            else if (n === 0) { k0 = ci; s0 = Math.fround(amount); n = 1; }
+            else if (n === 1) { k1 = ci; s1 = Math.fround(amount); n = 2; }
+            else if (n === 2) { k2 = ci; s2 = Math.fround(amount); n = 3; }
+            else { k3 = ci; s3 = Math.fround(amount); n = 4; }
+          }
+        }
+        if (votes < 2) {
+          out[dst + x] = votes === 0 ? 0 : best;
+          continue;
+        }
+        // the highest score (every class not met scores 0), the lowest class index that has it, and how many do
+        const top = Math.max(0, n > 0 ? s0 : 0, n > 1 ? s1 : 0, n > 2 ? s2 : 0, n > 3 ? s3 : 0);
+        if (top === 0) {
+          // every class at 0: the first leads, tied with the others, and the fallback scores 0 too
+          out[dst + x] = classCount > 1 && classIndex[best]! >= 0 ? best : classIds[0]!;
+          continue;
+        }
+        let topIndex = classCount;
+        let atTop = 0;
+        if (n > 0 && s0 === top) { atTop++; if (k0 < topIndex) topIndex = k0; }
+        if (n > 1 && s1 === top) { atTop++; if (k1 < topIndex) topIndex = k1; }
+        if (n > 2 && s2 === top) { atTop++; if (k2 < topIndex) topIndex = k2; }
+        if (n > 3 && s3 === top) { atTop++; if (k3 < topIndex) topIndex = k3; }
+        if (atTop > 1) {
+          const fi = classIndex[best]!;
+          const fallbackTop = fi >= 0 && ((n > 0 && k0 === fi && s0 === top) || (n > 1 && k1 === fi && s1 === top) || (n > 2 && k2 === fi && s2 === top) || (n > 3 && k3 === fi && s3 === top));
+          if (fallbackTop) {
+            out[dst + x] = best;
+            continue;
+          }
+        }
+        out[dst + x] = classIds[topIndex]!;
       }
     }
   }
@@ -417,6 +600,15 @@ function decide(
     }
   }
   return atTop > 1 && fallbackIndex >= 0 && fallbackScore === top ? fallback : classIds[topIndex]!;
+}
+
+/** A window over `cell` with no data anywhere: blendFour's stand-in for a missing fourth. */
+function noVotes(cell: SpanRect): WindowContribution {
+  const width = cell.x1 - cell.x0;
+  const height = cell.y1 - cell.y0;
+  const none = new Uint8Array(width * height);
+  const weights = new Float32Array(Math.max(width, height));
+  return { width, height, argmax: none, softIds: [none], softProbs: [none], weightsX: weights, weightsY: weights, offsetX: cell.x0, offsetY: cell.y0 };
 }
 
 function unknownClass(id: number): RangeError {

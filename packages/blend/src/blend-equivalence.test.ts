@@ -96,6 +96,32 @@ describe('BlendAccumulator against the former pixel-by-pixel accumulator', () =>
     }
   });
 
+  it('gives the same class where three or four one-rank windows cover every pixel (the corners fast path), ties everywhere', () => {
+    const pick = prng(31337);
+    const values = [0.1, 0.3, 0.25, 1 / 3];
+    for (let c = 0; c < 400; c++) {
+      const w = 1 + pick(12);
+      const h = 1 + pick(8);
+      const count = 3 + pick(2);
+      const windows = Array.from({ length: count }, (): WindowContribution => {
+        const n = w * h;
+        const argmax = Uint8Array.from({ length: n }, () => (pick(8) === 0 ? 0 : CLASSES[pick(4)]!));
+        return {
+          width: w,
+          height: h,
+          offsetX: 0,
+          offsetY: 0,
+          argmax,
+          softIds: [pick(2) === 0 ? argmax.slice() : Uint8Array.from({ length: n }, () => CLASSES[pick(4)]!)],
+          softProbs: [Uint8Array.from({ length: n }, () => [0, 100, 200, 255][pick(4)]!)],
+          weightsX: Float32Array.from({ length: w }, () => values[pick(values.length)]!),
+          weightsY: Float32Array.from({ length: h }, () => values[pick(values.length)]!),
+        };
+      });
+      expect(outcome(new BlendAccumulator(w, h, CLASSES), windows)).toEqual(outcome(new ReferenceBlendAccumulator(w, h, CLASSES), windows));
+    }
+  });
+
   it('throws where the former one threw, for soft class ids the model lacks', () => {
     const pick = prng(7);
     let threw = 0;
