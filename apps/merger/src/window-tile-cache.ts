@@ -4,7 +4,7 @@ import { outputKeys, type RunState } from '@fleet/jobs';
 import type { StageClock } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
 import { ObjectNotFoundError } from '@fleet/storage';
-import { decodeMaskTile, type MaskTile } from '@fleet/tiles';
+import { decodeMaskTile, PlanePool, type MaskTile } from '@fleet/tiles';
 
 /**
  * Decoded mask tiles of the windows a block needs, dropped once the merge has passed below
@@ -25,6 +25,8 @@ export class WindowTileCache {
   /** Reads not started yet: at most `parallel` are in flight. */
   private readonly waiting: Array<{ window: PlannedWindow; settle: (read: Promise<Buffer | undefined>) => void }> = [];
   private inFlight = 0;
+  /** Soft planes of evicted tiles, for the next ones decoded. */
+  private readonly planes = new PlanePool();
   bytesRead = 0;
 
   constructor(
@@ -59,7 +61,7 @@ export class WindowTileCache {
         const path = this.store.localPath(outputKeys.maskTile(this.runId, window.id));
         const bytes = path === undefined ? await this.fetched.get(window.id)! : await this.readLocal(window, path);
         const since = performance.now();
-        this.decoded.set(window.id, bytes && decodeMaskTile(bytes, outputKeys.maskTile(this.runId, window.id)));
+        this.decoded.set(window.id, bytes && decodeMaskTile(bytes, outputKeys.maskTile(this.runId, window.id), this.planes));
         this.clock?.add('decode', since);
         this.fetched.delete(window.id); // the bytes are not needed any more
       }
@@ -68,10 +70,16 @@ export class WindowTileCache {
     return loaded;
   }
 
-  /** Forgets windows that end above row `y` (block pixel rows are processed top-down). */
+  /**
+   * Forgets windows that end above row `y` (block pixel rows are processed top-down); their
+   * tiles must not be read after this (their planes are reused).
+   */
   evictAbove(y: number, windows: readonly PlannedWindow[]): void {
     for (const w of windows) {
       if (w.y + w.height > y) continue;
+      // the merge reads a row's tiles only until it evicts them: their planes can be reused
+      const tile = this.decoded.get(w.id);
+      if (tile) this.planes.give(tile);
       this.decoded.delete(w.id);
       this.fetched.delete(w.id);
     }

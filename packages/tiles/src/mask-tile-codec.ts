@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { constants as zlibConstants, deflate, deflateSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import type { MaskTile } from './mask-tile';
+import type { PlanePool } from './plane-pool';
 
 const MAGIC = 0x544d4c46; // "FLMT" little-endian
 const VERSION = 1;
@@ -140,8 +141,11 @@ function scatterSoft(tile: Pick<MaskTile, 'width' | 'height' | 'core'>, body: Ui
  */
 const MAX_DECODE_CHUNK = 64 * 2 ** 20;
 
-/** Decodes a tile; `source` (the object key) names the tile in errors. */
-export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
+/**
+ * Decodes a tile; `source` (the object key) names the tile in errors. `pool`: soft planes to
+ * reuse (see PlanePool); without it every plane is new.
+ */
+export function decodeMaskTile(bytes: Uint8Array, source: string, pool?: PlanePool): MaskTile {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < HEADER_BYTES || buf.readUInt32LE(0) !== MAGIC) {
     throw new MaskTileFormatError(source, 'not a flair-fleet mask tile (bad magic)');
@@ -173,15 +177,23 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   // the blend's loops are compiled for)
   const argmax = new Uint8Array(body.buffer, body.byteOffset, n);
   const shape = { width, height, core };
+  // a plane from the pool holds an earlier tile's values: the soft pixels are all written
+  // below, the core is cleared (no pool: a new plane, zero already)
+  const plane = (): Uint8Array => {
+    const reused = pool?.take(n);
+    if (!reused) return new Uint8Array(n);
+    for (let y = cy; y < cy + ch; y++) reused.fill(0, y * width + cx, y * width + cx + cw);
+    return reused;
+  };
   // rank 0's id is the argmax itself (not stored twice), 0 inside the core
-  const ids0 = argmax.slice();
-  for (let y = cy; y < cy + ch; y++) ids0.fill(0, y * width + cx, y * width + cx + cw);
+  const ids0 = plane();
+  forEachSoftRun(shape, (from, length) => ids0.set(argmax.subarray(from, from + length), from));
   const softIds = [ids0];
-  const softProbs = [new Uint8Array(n)];
+  const softProbs = [plane()];
   let offset = scatterSoft(shape, body, n, softProbs[0]!);
   for (let r = 1; r < k; r++) {
-    const ids = new Uint8Array(n);
-    const probs = new Uint8Array(n);
+    const ids = plane();
+    const probs = plane();
     offset = scatterSoft(shape, body, offset, ids);
     offset = scatterSoft(shape, body, offset, probs);
     softIds.push(ids);
