@@ -210,6 +210,18 @@ export class BlendAccumulator {
       for (let x = 0; x < length; x++) {
         const ca = argA[rowA + x]!;
         const cb = argB[rowB + x]!;
+        if (ca === cb && ca !== 0) {
+          // both windows agree and score their class (the usual case): it wins if its score is > 0
+          const pa = probsA[rowA + x]!;
+          const pb = probsB[rowB + x]!;
+          if (pa !== 0 && pb !== 0 && idsA[rowA + x] === ca && idsB[rowB + x] === ca && classIndex[ca]! >= 0) {
+            const score = Math.fround(Math.fround(wyA * wxA[xA + x]! * pa) + wyB * wxB[xB + x]! * pb);
+            if (score > 0) {
+              out[dst + x] = ca;
+              continue;
+            }
+          }
+        }
         // a double, as it always was: compared unrounded, kept as float32
         const wa = ca === 0 ? 0 : wyA * wxA[xA + x]!;
         const wb = cb === 0 ? 0 : wyB * wxB[xB + x]!;

@@ -148,6 +148,12 @@ describe('BlendAccumulator', () => {
     overlapped.add(uniformWindow(2, 1, 0, 0, [[1, 255]]));
     overlapped.add(uniformWindow(2, 1, 1, 0, [[1, 200], [9, 55]]));
     expect(() => overlapped.resolve()).toThrow(/class id 9 is not one of the model's classes/);
+    // two windows of one rank agreeing on it (the pairs fast path), and three or four (the corners one)
+    for (const count of [2, 3, 4]) {
+      const agreeing = new BlendAccumulator(2, 1, [1]);
+      for (let i = 0; i < count; i++) agreeing.add(uniformWindow(2, 1, 0, 0, [[9, 200]]));
+      expect(() => agreeing.resolve()).toThrow(/class id 9 is not one of the model's classes/);
+    }
   });
 
   it('does not reject an unknown class where it has no probability or the window has no data', () => {
