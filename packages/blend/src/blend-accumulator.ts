@@ -308,6 +308,23 @@ export class BlendAccumulator {
         const cB = argB[rowB + x]!;
         const cC = argC[rowC + x]!;
         const cD = argD[rowD + x]!;
+        if (cA !== 0 && cA === cB && cA === cC && cA === cD) {
+          // all four agree and score their class (the usual case): it wins if its score is > 0
+          const pA = probsA[rowA + x]!;
+          const pB = probsB[rowB + x]!;
+          const pC = probsC[rowC + x]!;
+          const pD = probsD[rowD + x]!;
+          if (pA !== 0 && pB !== 0 && pC !== 0 && pD !== 0 && idsA[rowA + x] === cA && idsB[rowB + x] === cA && idsC[rowC + x] === cA && idsD[rowD + x] === cA && classIndex[cA]! >= 0) {
+            let score = Math.fround(wyA * wxA[xA + x]! * pA);
+            score = Math.fround(score + wyB * wxB[xB + x]! * pB);
+            score = Math.fround(score + wyC * wxC[xC + x]! * pC);
+            score = Math.fround(score + wyD * wxD[xD + x]! * pD);
+            if (score > 0) {
+              out[dst + x] = cA;
+              continue;
+            }
+          }
+        }
         let votes = 0;
         let bestWeight = 0;
         let best = 0;

@@ -166,6 +166,18 @@ describe('BlendAccumulator', () => {
     expect([...acc.resolve()]).toEqual([1, 1, 1]);
   });
 
+  it('scores the rank-0 class a window gives, even where it is not its argmax (windows agreeing on the argmax)', () => {
+    for (const count of [2, 3, 4]) {
+      const acc = new BlendAccumulator(1, 1, [1, 2]);
+      // every window's argmax is 1; the last one gives its probability to class 2, and weighs most
+      for (let i = 0; i < count - 1; i++) acc.add({ ...uniformWindow(1, 1, 0, 0, [[1, 10]]), weightsX: new Float32Array([0.1]) });
+      const last = uniformWindow(1, 1, 0, 0, [[1, 255]]);
+      last.softIds[0]!.fill(2);
+      acc.add(last);
+      expect([...acc.resolve()]).toEqual([2]);
+    }
+  });
+
   it('gives after reset() exactly what a fresh accumulator gives, whatever the previous region held', () => {
     const windows = [uniformWindow(6, 3, -2, 0, [[1, 140], [2, 115]], 3), uniformWindow(6, 3, 1, 1, [[2, 130], [1, 125]], 3)];
     const fresh = new BlendAccumulator(5, 3, [1, 2]);
