@@ -142,8 +142,8 @@ describe('decoding into pooled planes', () => {
     expect(Buffer.from(pooled.argmax).equals(Buffer.from(tile.argmax))).toBe(true);
   });
 
-  it('hands out planes of the length asked only, and keeps no more than its limit', () => {
-    const pool = new PlanePool(3);
+  it('hands out planes of the length asked only, and keeps no more bytes than its limit', () => {
+    const pool = new PlanePool(3 * n + 1);
     expect(pool.take(n)).toBeUndefined();
     pool.give(dirty()); // 4 planes, 3 kept
     expect(pool.size).toBe(3);

@@ -9,25 +9,34 @@ import type { MaskTile } from './mask-tile';
 export class PlanePool {
   private readonly free = new Map<number, Uint8Array[]>();
   private held = 0;
+  private heldBytes = 0;
 
-  /** `maxPlanes`: the most planes kept; more given back are left to the garbage collector. Default 512. */
-  constructor(private readonly maxPlanes = 512) {}
+  /**
+   * `maxBytes`: the most bytes of planes kept; planes given back beyond it are left to the
+   * garbage collector. Default 128 MiB (a merge gives back about what it takes, a row of
+   * windows at a time: 2 planes x 33 windows of 1024 px at k = 1 in a 25,000 px block are 66 MiB).
+   */
+  constructor(private readonly maxBytes = 128 * 2 ** 20) {}
 
   /** A plane of `length` bytes that was given back, contents undefined; undefined if none. */
   take(length: number): Uint8Array | undefined {
     const plane = this.free.get(length)?.pop();
-    if (plane) this.held--;
+    if (plane) {
+      this.held--;
+      this.heldBytes -= plane.length;
+    }
     return plane;
   }
 
   /** Gives back a decoded tile's soft planes (not its argmax, a view of the inflated body). */
   give(tile: MaskTile): void {
     for (const plane of [...tile.softIds, ...tile.softProbs]) {
-      if (this.held >= this.maxPlanes) return;
+      if (this.heldBytes + plane.length > this.maxBytes) return;
       let list = this.free.get(plane.length);
       if (!list) this.free.set(plane.length, (list = []));
       list.push(plane);
       this.held++;
+      this.heldBytes += plane.length;
     }
   }
 
