@@ -1,7 +1,7 @@
 import { BlockIndex, iterateWindows, planWindows, type PlannedWindow } from '@fleet/grid';
 import { outputKeys, RunState } from '@fleet/jobs';
 import { createRedisConnection } from '@fleet/redis';
-import { LocalStore } from '@fleet/storage';
+import { LocalStore, type ObjectStore } from '@fleet/storage';
 import { encodeMaskTile, MaskTileFormatError } from '@fleet/tiles';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,25 +16,50 @@ const HEIGHT = 900;
 const classAt = (x: number, y: number) => 1 + (((x >> 6) + (y >> 6)) % 3);
 
 /**
- * A LocalStore that, like S3, has no local paths (so the cache reads through get(), ahead when
- * asked), and counts its reads and the most it had in flight at once.
+ * A LocalStore seen as S3 sees it, with no local paths (so the cache reads through get(),
+ * ahead when asked), counting its reads and the most it had in flight at once.
  */
-class CountingStore extends LocalStore {
-  override localPath(): undefined {
-    return undefined;
-  }
+class CountingStore implements ObjectStore {
+  readonly local: LocalStore;
   reads = 0;
   inFlight = 0;
   mostInFlight = 0;
-  override async get(key: string): Promise<Buffer> {
+  constructor(root: string) {
+    this.local = new LocalStore(root);
+  }
+  get location(): string {
+    return this.local.location;
+  }
+  async get(key: string): Promise<Buffer> {
     this.reads++;
     this.inFlight++;
     this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
     try {
-      return await super.get(key);
+      return await this.local.get(key);
     } finally {
       this.inFlight--;
     }
+  }
+  put(key: string, body: Uint8Array): Promise<void> {
+    return this.local.put(key, body);
+  }
+  putFile(key: string, path: string): Promise<void> {
+    return this.local.putFile(key, path);
+  }
+  getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    return this.local.getRange(key, offset, length);
+  }
+  head(key: string): Promise<{ size: number; etag?: string } | undefined> {
+    return this.local.head(key);
+  }
+  list(prefix: string): Promise<string[]> {
+    return this.local.list(prefix);
+  }
+  delete(key: string): Promise<void> {
+    return this.local.delete(key);
+  }
+  localPath(): undefined {
+    return undefined;
   }
 }
 
