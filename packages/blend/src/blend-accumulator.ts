@@ -163,17 +163,27 @@ export class BlendAccumulator {
     const row = this.rowState(length, ranks);
     const { voters, bestClass, touched, touchedClass, touchedScore } = row;
     const { classIndex, classIds, classCount } = this;
+    // pairs only: measured on four windows of two ranks, the check cost more than it saved (BENCHMARKS.md)
+    const ranked = wins.length === 2 && wins.every((win) => win.softProbs.length <= 2);
+    const { decided } = row;
     for (let y = cell.y0; y < cell.y1; y++) {
-      wins.forEach((win, j) => {
+      const spans = wins.map((win): RowSpan => {
         const wy = y - win.offsetY;
         // window pixel of the row's first one, and its column
-        const span: RowSpan = { src0: wy * win.width + cell.x0 - win.offsetX, wx0: cell.x0 - win.offsetX, weightY: win.weightsY[wy]!, length };
+        return { src0: wy * win.width + cell.x0 - win.offsetX, wx0: cell.x0 - win.offsetX, weightY: win.weightsY[wy]!, length };
+      });
+      const dst = y * this.w + cell.x0;
+      const left = ranked ? this.agreedPixels(wins, spans, out, dst, decided) : length;
+      if (!ranked) decided.fill(0, 0, length);
+      if (left === 0) continue;
+      wins.forEach((win, j) => {
+        const span = spans[j]!;
         if (j === 0) this.firstVotes(row, win, span);
         else this.laterVotes(row, win, span, win.softProbs[0], win.softIds[0]);
         for (let r = 1; r < win.softProbs.length; r++) this.rankScores(row, win, span, win.softProbs[r]!, win.softIds[r]!);
       });
-      const dst = y * this.w + cell.x0;
       for (let x = 0; x < length; x++) {
+        if (decided[x] === 1) continue;
         const votes = voters[x]!;
         const fallback = votes === 0 ? 0 : bestClass[x]!; // bestClass is set by a pixel's first voter only
         out[dst + x] = votes < 2 ? fallback : decide(touchedClass, touchedScore, x * ranks, touched[x]!, fallback, classIndex[fallback]!, classIds, classCount);
@@ -466,17 +476,62 @@ export class BlendAccumulator {
   }
 
   /**
+   * The pixels of a cell row where every window votes for one class c, scores c with its rank 0
+   * and gives no further rank more than that (at most two ranks): c has the top score (each
+   * other class gets at most one term per window, none larger than that window's term for c,
+   * and float32 sums keep that order), and on a tie the fallback is c too, so c is the class
+   * whenever its score is > 0. Writes those pixels' classes and marks them in `decided`; returns
+   * how many are left for the full blend. Unknown ids are left to it (it throws).
+   */
+  private agreedPixels(wins: readonly WindowContribution[], spans: readonly RowSpan[], out: Uint8Array, dst: number, decided: Uint8Array): number {
+    const { classIndex } = this;
+    const length = spans[0]!.length;
+    let left = 0;
+    for (let x = 0; x < length; x++) {
+      let c = 0;
+      let scored = false;
+      let agreed = true;
+      for (let j = 0; j < wins.length && agreed; j++) {
+        const win = wins[j]!;
+        const { src0, wx0, weightY } = spans[j]!;
+        const src = src0 + x;
+        const cls = win.argmax[src]!;
+        const p0 = win.softProbs[0]![src]!;
+        if (cls === 0 || (j > 0 && cls !== c) || p0 === 0 || win.softIds[0]![src] !== cls) {
+          agreed = false;
+          break;
+        }
+        c = cls;
+        if (win.softProbs.length > 1) {
+          const p1 = win.softProbs[1]![src]!;
+          if (p1 > p0 || (p1 !== 0 && classIndex[win.softIds[1]![src]!]! < 0)) agreed = false;
+        }
+        if (Math.fround(weightY * win.weightsX[wx0 + x]! * p0) > 0) scored = true;
+      }
+      if (agreed && scored && classIndex[c]! >= 0) {
+        out[dst + x] = c;
+        decided[x] = 1;
+      } else {
+        decided[x] = 0;
+        left++;
+      }
+    }
+    return left;
+  }
+
+  /**
    * The cell's first window on a row: starts every pixel's state (no votes and no scores yet
    * where it has no data), its rank-0 class the first score of each pixel it votes on.
    */
   private firstVotes(row: RowState, win: WindowContribution, span: RowSpan): void {
-    const { voters, bestWeight, bestClass, touched, touchedClass, touchedScore, ranks } = row;
+    const { voters, bestWeight, bestClass, touched, touchedClass, touchedScore, ranks, decided } = row;
     const { classIndex } = this;
     const { argmax, weightsX } = win;
     const probs = win.softProbs[0];
     const ids = win.softIds[0];
     const { src0, wx0, weightY, length } = span;
     for (let x = 0; x < length; x++) {
+      if (decided[x] === 1) continue;
       const cls = argmax[src0 + x]!;
       if (cls === 0) {
         voters[x] = 0;
@@ -504,10 +559,11 @@ export class BlendAccumulator {
 
   /** A further window of the cell on a row: its votes, and its rank-0 scores (`probs`, `ids`) added. */
   private laterVotes(row: RowState, win: WindowContribution, span: RowSpan, probs: Uint8Array | undefined, ids: Uint8Array | undefined): void {
-    const { voters, bestWeight, bestClass } = row;
+    const { voters, bestWeight, bestClass, decided } = row;
     const { argmax, weightsX } = win;
     const { src0, wx0, weightY, length } = span;
     for (let x = 0; x < length; x++) {
+      if (decided[x] === 1) continue;
       const cls = argmax[src0 + x]!;
       if (cls === 0) continue;
       const weight = weightY * weightsX[wx0 + x]!;
@@ -527,10 +583,11 @@ export class BlendAccumulator {
   /** Scores of one further rank (`probs`, `ids`) of a window on a row, where it has data. */
   private rankScores(row: RowState, win: WindowContribution, span: RowSpan, probs: Uint8Array, ids: Uint8Array): void {
     const { argmax, weightsX } = win;
+    const { decided } = row;
     const { src0, wx0, weightY, length } = span;
     for (let x = 0; x < length; x++) {
       const p = probs[src0 + x]!;
-      if (p === 0 || argmax[src0 + x] === 0) continue;
+      if (p === 0 || argmax[src0 + x] === 0 || decided[x] === 1) continue;
       this.addScore(row, x, ids[src0 + x]!, weightY * weightsX[wx0 + x]! * p);
     }
   }
@@ -565,6 +622,7 @@ export class BlendAccumulator {
       bestWeight: new Float32Array(capacityLength),
       bestClass: new Uint8Array(capacityLength),
       touched: new Int32Array(capacityLength),
+      decided: new Uint8Array(capacityLength),
       touchedClass: new Int16Array(capacityLength * capacityRanks),
       touchedScore: new Float32Array(capacityLength * capacityRanks),
     };
@@ -591,6 +649,8 @@ interface RowState {
   readonly bestWeight: Float32Array;
   readonly bestClass: Uint8Array;
   readonly touched: Int32Array;
+  /** 1 where agreedPixels decided the pixel already. */
+  readonly decided: Uint8Array;
   readonly touchedClass: Int16Array;
   readonly touchedScore: Float32Array;
 }

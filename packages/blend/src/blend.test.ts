@@ -149,6 +149,11 @@ describe('BlendAccumulator', () => {
     overlapped.add(uniformWindow(2, 1, 1, 0, [[1, 200], [9, 55]]));
     expect(() => overlapped.resolve()).toThrow(/class id 9 is not one of the model's classes/);
     // two windows of one rank agreeing on it (the pairs fast path), and three or four (the corners one)
+    // windows of two ranks agreeing on a known class, one giving its second rank to an unknown one
+    const ranked = new BlendAccumulator(2, 1, [1]);
+    ranked.add(uniformWindow(2, 1, 0, 0, [[1, 200], [1, 0]]));
+    ranked.add(uniformWindow(2, 1, 0, 0, [[1, 200], [9, 55]]));
+    expect(() => ranked.resolve()).toThrow(/class id 9 is not one of the model's classes/);
     for (const count of [2, 3, 4]) {
       const agreeing = new BlendAccumulator(2, 1, [1]);
       for (let i = 0; i < count; i++) agreeing.add(uniformWindow(2, 1, 0, 0, [[9, 200]]));
