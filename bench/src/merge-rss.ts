@@ -6,7 +6,7 @@
  *     CogWriter alone fed with synthetic class tiles in row-major order: the COG pipeline
  *     (strips, mode overviews, temp files, assembly) at full size.
  *   npm run bench:merge -- merge 25000 [--patch 512] [--overlap 128] [--weighting sin2-ramp|gaussian]
- *                                      [--runs 1] [--compare <root>]
+ *                                      [--top-k 1|2] [--runs 1] [--compare <root>]
  *     The real mergeBlock (Redis run state, mask tiles in a local store, blending, COG) of a
  *     size x size block; tiles are generated first, the merge runs in a child process whose
  *     own peak RSS is reported. `--runs n` merges the same tiles n times (tile generation takes
@@ -60,7 +60,11 @@ async function benchWriter(size: number): Promise<void> {
   }
 }
 
-function maskTile(plan: WindowPlan, w: PlannedWindow): MaskTile {
+/**
+ * A window's tile: the class map above, full confidence outside the core at k = 1; at k = 2
+ * rank 0 at 200/255 and rank 1 another class (the next id) at 40/255, as a model's top two.
+ */
+function maskTile(plan: WindowPlan, w: PlannedWindow, k: number): MaskTile {
   const core = exclusiveCore(plan, w);
   const argmax = new Uint8Array(w.width * w.height);
   const probs = new Uint8Array(argmax.length);
@@ -69,16 +73,24 @@ function maskTile(plan: WindowPlan, w: PlannedWindow): MaskTile {
       const i = y * w.width + x;
       argmax[i] = classAt(w.x + x, w.y + y);
       const inCore = x >= core.x && x < core.x + core.width && y >= core.y && y < core.y + core.height;
-      probs[i] = inCore || argmax[i] === 0 ? 0 : 255;
+      probs[i] = inCore || argmax[i] === 0 ? 0 : k === 1 ? 255 : 200;
     }
   }
-  return { width: w.width, height: w.height, core, k: 1, argmax, softIds: [argmax.map((v, i) => (probs[i] ? v : 0))], softProbs: [probs] };
+  const softIds = [argmax.map((v, i) => (probs[i] ? v : 0))];
+  const softProbs = [probs];
+  if (k === 2) {
+    softIds.push(argmax.map((v, i) => (probs[i] ? 1 + (v % 13) : 0)));
+    softProbs.push(probs.map((p) => (p ? 40 : 0)));
+  }
+  return { width: w.width, height: w.height, core, k, argmax, softIds, softProbs };
 }
 
 /** Window geometry and weighting of a bench merge (defaults: 512 px windows, 128 px overlap, no weighting named). */
 interface MergeGeometry {
   patch: number;
   overlap: number;
+  /** Classes kept per soft pixel: 1 (default) or 2 (the planner's default). */
+  topK: number;
   weighting?: 'gaussian' | 'sin2-ramp';
 }
 
@@ -93,7 +105,7 @@ function specFor(size: number, output: string, geometry: MergeGeometry): RunSpec
     patch: geometry.patch,
     overlap: geometry.overlap,
     ...(geometry.weighting ? { weighting: geometry.weighting } : {}),
-    topK: 1,
+    topK: geometry.topK,
     blocks: [{ id: 'block', x: 0, y: 0, width: size, height: size }],
     windowCount: 1,
   };
@@ -119,7 +131,7 @@ async function benchMerge(size: number, geometry: MergeGeometry, runs: MergeRuns
     const index = new BlockIndex(spec.blocks);
     const generating = performance.now();
     for (const w of windows) {
-      await store.put(outputKeys.maskTile(spec.runId, w.id), encodeMaskTile(maskTile(plan, w)));
+      await store.put(outputKeys.maskTile(spec.runId, w.id), encodeMaskTile(maskTile(plan, w, geometry.topK)));
       await state.completeWindow(w.index, w.id, 'done', index.touching(w));
     }
     const generateSeconds = Math.round((performance.now() - generating) / 100) / 10;
@@ -167,7 +179,7 @@ async function mergeOnly(size: number, dir: string, redisUrl: string, geometry: 
   }
 }
 
-const USAGE = 'usage: merge-rss.js writer|merge <size in px> [--patch 512] [--overlap 128] [--weighting gaussian|sin2-ramp] [--runs 1] [--compare <root>]';
+const USAGE = 'usage: merge-rss.js writer|merge <size in px> [--patch 512] [--overlap 128] [--weighting gaussian|sin2-ramp] [--top-k 1|2] [--runs 1] [--compare <root>]';
 
 /** A positive integer option, or its default. */
 function intOption(values: Record<string, string | undefined>, name: string, fallback: number, min: number): number {
@@ -189,7 +201,7 @@ async function main(): Promise<void> {
   }
   const { values } = parseArgs({
     args: rest,
-    options: { patch: { type: 'string' }, overlap: { type: 'string' }, weighting: { type: 'string' }, runs: { type: 'string' }, compare: { type: 'string' } },
+    options: { patch: { type: 'string' }, overlap: { type: 'string' }, weighting: { type: 'string' }, 'top-k': { type: 'string' }, runs: { type: 'string' }, compare: { type: 'string' } },
   });
   if (mode === 'writer') return benchWriter(size);
   if (mode !== 'merge') throw new Error(`${USAGE}; got mode "${mode}"`);
@@ -198,7 +210,9 @@ async function main(): Promise<void> {
   if (overlap >= patch) throw new Error(`--overlap (${overlap}) must be smaller than --patch (${patch})`);
   const weighting = values.weighting;
   if (weighting !== undefined && weighting !== 'gaussian' && weighting !== 'sin2-ramp') throw new Error(`--weighting must be gaussian or sin2-ramp, got "${weighting}"`);
-  return benchMerge(size, { patch, overlap, ...(weighting ? { weighting } : {}) }, { runs: intOption(values, 'runs', 1, 1), ...(values.compare ? { compare: values.compare } : {}) });
+  const topK = intOption(values, 'top-k', 1, 1);
+  if (topK > 2) throw new Error(`--top-k must be 1 or 2, got ${topK}`);
+  return benchMerge(size, { patch, overlap, topK, ...(weighting ? { weighting } : {}) }, { runs: intOption(values, 'runs', 1, 1), ...(values.compare ? { compare: values.compare } : {}) });
 }
 
 main().catch((err: unknown) => {

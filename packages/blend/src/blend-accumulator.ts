@@ -163,7 +163,8 @@ export class BlendAccumulator {
     const row = this.rowState(length, ranks);
     const { voters, bestClass, touched, touchedClass, touchedScore } = row;
     const { classIndex, classIds, classCount } = this;
-    // pairs only: measured on four windows of two ranks, the check cost more than it saved (BENCHMARKS.md)
+    // pairs only: on four windows of two ranks (512/256) the check alone cost more per pixel (34 ms a
+    // tile) than the row passes it saves (26 ms), measured with a microbenchmark
     const ranked = wins.length === 2 && wins.every((win) => win.softProbs.length <= 2);
     const { decided } = row;
     for (let y = cell.y0; y < cell.y1; y++) {
@@ -480,8 +481,9 @@ export class BlendAccumulator {
    * and gives no further rank more than that (at most two ranks): c has the top score (each
    * other class gets at most one term per window, none larger than that window's term for c,
    * and float32 sums keep that order), and on a tie the fallback is c too, so c is the class
-   * whenever its score is > 0. Writes those pixels' classes and marks them in `decided`; returns
-   * how many are left for the full blend. Unknown ids are left to it (it throws).
+   * whenever its score is > 0. Pixels where no window has data are nodata (0). Writes those
+   * pixels' classes and marks them in `decided`; returns how many are left for the full blend.
+   * Unknown ids are left to it (it throws).
    */
   private agreedPixels(wins: readonly WindowContribution[], spans: readonly RowSpan[], out: Uint8Array, dst: number, decided: Uint8Array): number {
     const { classIndex } = this;
@@ -491,13 +493,18 @@ export class BlendAccumulator {
       let c = 0;
       let scored = false;
       let agreed = true;
+      let silent = 0;
       for (let j = 0; j < wins.length && agreed; j++) {
         const win = wins[j]!;
         const { src0, wx0, weightY } = spans[j]!;
         const src = src0 + x;
         const cls = win.argmax[src]!;
+        if (cls === 0) {
+          silent++; // no data: decided here only if no window has any (nodata)
+          continue;
+        }
         const p0 = win.softProbs[0]![src]!;
-        if (cls === 0 || (j > 0 && cls !== c) || p0 === 0 || win.softIds[0]![src] !== cls) {
+        if (silent > 0 || (c !== 0 && cls !== c) || p0 === 0 || win.softIds[0]![src] !== cls) {
           agreed = false;
           break;
         }
@@ -508,7 +515,10 @@ export class BlendAccumulator {
         }
         if (Math.fround(weightY * win.weightsX[wx0 + x]! * p0) > 0) scored = true;
       }
-      if (agreed && scored && classIndex[c]! >= 0) {
+      if (silent === wins.length) {
+        out[dst + x] = 0;
+        decided[x] = 1;
+      } else if (agreed && silent === 0 && scored && classIndex[c]! >= 0) {
         out[dst + x] = c;
         decided[x] = 1;
       } else {
