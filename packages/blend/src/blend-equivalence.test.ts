@@ -96,8 +96,8 @@ describe('BlendAccumulator against the former pixel-by-pixel accumulator', () =>
     }
   });
 
-  it('gives the same class where three or four one-rank windows cover every pixel (the corners fast path), ties everywhere', () => {
-    const pick = prng(31337);
+  it.each([1, 2])('gives the same class where three or four windows of %i rank(s) cover every pixel (the corners paths), ties everywhere', (k) => {
+    const pick = prng(31337 + k);
     const values = [0.1, 0.3, 0.25, 1 / 3];
     for (let c = 0; c < 400; c++) {
       const w = 1 + pick(12);
@@ -105,21 +105,64 @@ describe('BlendAccumulator against the former pixel-by-pixel accumulator', () =>
       const count = 3 + pick(2);
       const windows = Array.from({ length: count }, (): WindowContribution => {
         const n = w * h;
-        const argmax = Uint8Array.from({ length: n }, () => (pick(8) === 0 ? 0 : CLASSES[pick(4)]!));
+        // few classes, often agreeing (the agreement paths), unknown second ranks now and then
+        const argmax = Uint8Array.from({ length: n }, () => (pick(8) === 0 ? 0 : CLASSES[pick(2)]!));
+        const ids = [pick(3) !== 0 ? argmax.slice() : Uint8Array.from({ length: n }, () => CLASSES[pick(4)]!)];
+        const probs = [Uint8Array.from({ length: n }, () => [0, 100, 200, 255][pick(4)]!)];
+        if (k === 2) {
+          ids.push(Uint8Array.from({ length: n }, () => (pick(50) === 0 ? 9 : CLASSES[pick(4)]!)));
+          probs.push(Uint8Array.from({ length: n }, () => [0, 40, 100, 200][pick(4)]!));
+        }
         return {
           width: w,
           height: h,
           offsetX: 0,
           offsetY: 0,
           argmax,
-          softIds: [pick(2) === 0 ? argmax.slice() : Uint8Array.from({ length: n }, () => CLASSES[pick(4)]!)],
-          softProbs: [Uint8Array.from({ length: n }, () => [0, 100, 200, 255][pick(4)]!)],
+          softIds: ids,
+          softProbs: probs,
           weightsX: Float32Array.from({ length: w }, () => values[pick(values.length)]!),
           weightsY: Float32Array.from({ length: h }, () => values[pick(values.length)]!),
         };
       });
       expect(outcome(new BlendAccumulator(w, h, CLASSES), windows)).toEqual(outcome(new ReferenceBlendAccumulator(w, h, CLASSES), windows));
     }
+  });
+
+  it('decides four agreeing two-rank windows as the former one did when one of them breaks a condition of the shortcut', () => {
+    /** One pixel, four windows whose argmax and rank 0 are class 2; window `odd` gets `change`. */
+    const four = (odd: number, change: (w: WindowContribution) => void): WindowContribution[] =>
+      [0, 1, 2, 3].map((j) => {
+        const w: WindowContribution = {
+          width: 1,
+          height: 1,
+          offsetX: 0,
+          offsetY: 0,
+          argmax: Uint8Array.of(2),
+          softIds: [Uint8Array.of(2), Uint8Array.of(1)],
+          softProbs: [Uint8Array.of(100), Uint8Array.of(0)],
+          weightsX: Float32Array.of(j === odd ? 1 : 0.1),
+          weightsY: Float32Array.of(1),
+        };
+        if (j === odd) change(w);
+        return w;
+      });
+    const cases: Array<[string, (w: WindowContribution) => void]> = [
+      // its second rank outweighs its first: class 1 wins
+      ['rank 1 above rank 0', (w) => ((w.softProbs[0]![0] = 10), (w.softProbs[1]![0] = 255))],
+      ['an unknown rank-1 id', (w) => ((w.softIds[1]![0] = 9), (w.softProbs[1]![0] = 5))],
+      ['rank 0 another class', (w) => ((w.softIds[0]![0] = 1), (w.softProbs[0]![0] = 255))],
+    ];
+    for (let odd = 0; odd < 4; odd++) {
+      for (const [, change] of cases) {
+        const windows = four(odd, change);
+        expect(outcome(new BlendAccumulator(1, 1, [1, 2]), windows)).toEqual(outcome(new ReferenceBlendAccumulator(1, 1, [1, 2]), windows));
+      }
+    }
+    // no weight anywhere: every score 0, the tie goes to the first class, not to the one they agree on
+    const weightless = four(0, () => undefined).map((w) => ({ ...w, weightsX: Float32Array.of(0) }));
+    expect(outcome(new BlendAccumulator(1, 1, [1, 2]), weightless)).toEqual([1]);
+    expect(outcome(new ReferenceBlendAccumulator(1, 1, [1, 2]), weightless)).toEqual([1]);
   });
 
   it('throws where the former one threw, for soft class ids the model lacks', () => {
