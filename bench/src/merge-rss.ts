@@ -5,17 +5,23 @@
  *   npm run bench:merge -- writer 25000
  *     CogWriter alone fed with synthetic class tiles in row-major order: the COG pipeline
  *     (strips, mode overviews, temp files, assembly) at full size.
- *   npm run bench:merge -- merge 25000
+ *   npm run bench:merge -- merge 25000 [--patch 512] [--overlap 128] [--weighting sin2-ramp|gaussian]
+ *                                      [--top-k 1|2] [--runs 1] [--compare <root>]
  *     The real mergeBlock (Redis run state, mask tiles in a local store, blending, COG) of a
  *     size x size block; tiles are generated first, the merge runs in a child process whose
- *     own peak RSS is reported.
+ *     own peak RSS is reported. `--runs n` merges the same tiles n times (tile generation takes
+ *     longer than a merge); `--compare <root>` alternates those runs between this checkout and
+ *     another one's build (`<root>/bench/dist/merge-rss.js` with that root's packages), so a
+ *     before/after pair shares the tiles and, as nearly as can be, the machine's load.
+ *     Without `--weighting` the spec names none: a legacy run, sin^2 ramp (as before issue 13).
  *
  * `bench:merge` builds first (this imports the packages' dist); `merge` needs redis-server.
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { BlockIndex, exclusiveCore, iterateWindows, planWindows, type PlannedWindow, type WindowPlan } from '@fleet/grid';
 import { outputKeys, RunState, type RunSpec } from '@fleet/jobs';
 import { mergeBlock } from '@fleet/merger';
@@ -54,7 +60,11 @@ async function benchWriter(size: number): Promise<void> {
   }
 }
 
-function maskTile(plan: WindowPlan, w: PlannedWindow): MaskTile {
+/**
+ * A window's tile: the class map above, full confidence outside the core at k = 1; at k = 2
+ * rank 0 at 200/255 and rank 1 another class (the next id) at 40/255, as a model's top two.
+ */
+function maskTile(plan: WindowPlan, w: PlannedWindow, k: number): MaskTile {
   const core = exclusiveCore(plan, w);
   const argmax = new Uint8Array(w.width * w.height);
   const probs = new Uint8Array(argmax.length);
@@ -63,13 +73,28 @@ function maskTile(plan: WindowPlan, w: PlannedWindow): MaskTile {
       const i = y * w.width + x;
       argmax[i] = classAt(w.x + x, w.y + y);
       const inCore = x >= core.x && x < core.x + core.width && y >= core.y && y < core.y + core.height;
-      probs[i] = inCore || argmax[i] === 0 ? 0 : 255;
+      probs[i] = inCore || argmax[i] === 0 ? 0 : k === 1 ? 255 : 200;
     }
   }
-  return { width: w.width, height: w.height, core, k: 1, argmax, softIds: [argmax.map((v, i) => (probs[i] ? v : 0))], softProbs: [probs] };
+  const softIds = [argmax.map((v, i) => (probs[i] ? v : 0))];
+  const softProbs = [probs];
+  if (k === 2) {
+    softIds.push(argmax.map((v, i) => (probs[i] ? 1 + (v % 13) : 0)));
+    softProbs.push(probs.map((p) => (p ? 40 : 0)));
+  }
+  return { width: w.width, height: w.height, core, k, argmax, softIds, softProbs };
 }
 
-function specFor(size: number, output: string): RunSpec {
+/** Window geometry and weighting of a bench merge (defaults: 512 px windows, 128 px overlap, no weighting named). */
+interface MergeGeometry {
+  patch: number;
+  overlap: number;
+  /** Classes kept per soft pixel: 1 (default) or 2 (the planner's default). */
+  topK: number;
+  weighting?: 'gaussian' | 'sin2-ramp';
+}
+
+function specFor(size: number, output: string, geometry: MergeGeometry): RunSpec {
   return {
     runId: 'bench',
     createdAt: new Date().toISOString(),
@@ -77,21 +102,28 @@ function specFor(size: number, output: string): RunSpec {
     sources: [{ role: 'stack', location: '/none', dalles: [{ uri: 'a.tif', x: 0, y: 0, width: size, height: size, bands: 5 }] }],
     model: { location: '/none', name: 'bench', version: '1', classes: Array.from({ length: 13 }, (_, i) => ({ id: i + 1, name: `class ${i + 1}`, color: '#808080' })) },
     output,
-    patch: 512,
-    overlap: 128,
-    topK: 1,
+    patch: geometry.patch,
+    overlap: geometry.overlap,
+    ...(geometry.weighting ? { weighting: geometry.weighting } : {}),
+    topK: geometry.topK,
     blocks: [{ id: 'block', x: 0, y: 0, width: size, height: size }],
     windowCount: 1,
   };
 }
 
-async function benchMerge(size: number): Promise<void> {
+interface MergeRuns {
+  runs: number;
+  /** Another checkout whose build every second run uses. */
+  compare?: string;
+}
+
+async function benchMerge(size: number, geometry: MergeGeometry, runs: MergeRuns): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fleet-bench-'));
   const redis = await startPrivateRedis();
   const connection = createRedisConnection(redis.url);
   try {
-    const spec = specFor(size, dir);
-    const plan = planWindows(size, size, { patch: 512, overlap: 128 });
+    const spec = specFor(size, dir, geometry);
+    const plan = planWindows(size, size, { patch: geometry.patch, overlap: geometry.overlap });
     const windows = [...iterateWindows(plan)];
     const state = new RunState(connection, 'bench', spec.runId);
     await state.init({ ...spec, windowCount: windows.length }, new Map([['block', windows.length]]));
@@ -99,14 +131,18 @@ async function benchMerge(size: number): Promise<void> {
     const index = new BlockIndex(spec.blocks);
     const generating = performance.now();
     for (const w of windows) {
-      await store.put(outputKeys.maskTile(spec.runId, w.id), encodeMaskTile(maskTile(plan, w)));
+      await store.put(outputKeys.maskTile(spec.runId, w.id), encodeMaskTile(maskTile(plan, w, geometry.topK)));
       await state.completeWindow(w.index, w.id, 'done', index.touching(w));
     }
     const generateSeconds = Math.round((performance.now() - generating) / 100) / 10;
-    const child = fork(__filename, ['merge-only', String(size), dir, redis.url], { stdio: 'inherit' });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    if (code !== 0) throw new Error(`merge child exited with ${code}`);
-    console.log(JSON.stringify({ mode: 'merge', size, windows: windows.length, generateSeconds }));
+    console.log(JSON.stringify({ mode: 'merge', size, ...geometry, windows: windows.length, generateSeconds }));
+    const childArgs = ['merge-only', String(size), dir, redis.url, JSON.stringify(geometry)];
+    for (let run = 0; run < runs.runs; run++) {
+      const script = runs.compare && run % 2 === 1 ? join(resolve(runs.compare), 'bench/dist/merge-rss.js') : __filename;
+      const child = fork(script, childArgs, { stdio: 'inherit' });
+      const code = await new Promise<number | null>((done) => child.on('exit', done));
+      if (code !== 0) throw new Error(`merge child (${script}) exited with ${code}`);
+    }
   } finally {
     connection.disconnect();
     await redis.stop();
@@ -114,10 +150,10 @@ async function benchMerge(size: number): Promise<void> {
   }
 }
 
-async function mergeOnly(size: number, dir: string, redisUrl: string): Promise<void> {
+async function mergeOnly(size: number, dir: string, redisUrl: string, geometry: MergeGeometry): Promise<void> {
   const connection = createRedisConnection(redisUrl);
   try {
-    const spec = specFor(size, dir);
+    const spec = specFor(size, dir, geometry);
     const state = new RunState(connection, 'bench', spec.runId);
     const clock = new StageClock();
     const started = performance.now();
@@ -127,6 +163,8 @@ async function mergeOnly(size: number, dir: string, redisUrl: string): Promise<v
     const cpu = process.cpuUsage(cpuBefore);
     console.log(JSON.stringify({
       mode: 'merge-only',
+      // which checkout's build merged (see --compare)
+      root: resolve(__dirname, '../..'),
       size,
       fileMB: Math.round(result.bytes / 2 ** 20),
       seconds: Math.round(seconds * 10) / 10,
@@ -141,14 +179,40 @@ async function mergeOnly(size: number, dir: string, redisUrl: string): Promise<v
   }
 }
 
+const USAGE = 'usage: merge-rss.js writer|merge <size in px> [--patch 512] [--overlap 128] [--weighting gaussian|sin2-ramp] [--top-k 1|2] [--runs 1] [--compare <root>]';
+
+/** A positive integer option, or its default. */
+function intOption(values: Record<string, string | undefined>, name: string, fallback: number, min: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer >= ${min}, got "${raw}"; ${USAGE}`);
+  return value;
+}
+
 async function main(): Promise<void> {
-  const [mode, sizeArg, dir, redisUrl] = process.argv.slice(2);
+  const [mode, sizeArg, ...rest] = process.argv.slice(2);
   const size = Number(sizeArg);
-  if (!Number.isInteger(size) || size < 1) throw new Error(`usage: merge-rss.js writer|merge <size in px>, got size "${sizeArg}"`);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`${USAGE}; got size "${sizeArg}"`);
+  if (mode === 'merge-only') {
+    const [dir, redisUrl, geometry] = rest;
+    if (!dir || !redisUrl || !geometry) throw new Error('merge-only <size> <dir> <redis url> <geometry json> is the bench\'s own child mode');
+    return mergeOnly(size, dir, redisUrl, JSON.parse(geometry) as MergeGeometry);
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: { patch: { type: 'string' }, overlap: { type: 'string' }, weighting: { type: 'string' }, 'top-k': { type: 'string' }, runs: { type: 'string' }, compare: { type: 'string' } },
+  });
   if (mode === 'writer') return benchWriter(size);
-  if (mode === 'merge') return benchMerge(size);
-  if (mode === 'merge-only' && dir && redisUrl) return mergeOnly(size, dir, redisUrl);
-  throw new Error(`usage: merge-rss.js writer|merge <size in px>, got mode "${mode}"`);
+  if (mode !== 'merge') throw new Error(`${USAGE}; got mode "${mode}"`);
+  const patch = intOption(values, 'patch', 512, 1);
+  const overlap = intOption(values, 'overlap', 128, 0);
+  if (overlap >= patch) throw new Error(`--overlap (${overlap}) must be smaller than --patch (${patch})`);
+  const weighting = values.weighting;
+  if (weighting !== undefined && weighting !== 'gaussian' && weighting !== 'sin2-ramp') throw new Error(`--weighting must be gaussian or sin2-ramp, got "${weighting}"`);
+  const topK = intOption(values, 'top-k', 1, 1);
+  if (topK > 2) throw new Error(`--top-k must be 1 or 2, got ${topK}`);
+  return benchMerge(size, { patch, overlap, topK, ...(weighting ? { weighting } : {}) }, { runs: intOption(values, 'runs', 1, 1), ...(values.compare ? { compare: values.compare } : {}) });
 }
 
 main().catch((err: unknown) => {

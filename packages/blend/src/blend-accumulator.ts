@@ -1,3 +1,5 @@
+import { coverageCells, type SpanRect } from './coverage-cells';
+
 /** A window's contribution to one output region, as the accumulator needs it. */
 export interface WindowContribution {
   /** Window size in pixels; plane arrays are width*height, row-major. */
@@ -25,13 +27,15 @@ export interface WindowContribution {
  *   of the highest-weight window, so a context-free model reproduces the whole-mosaic argmax.
  * Pure maths: no I/O, so it is tested on hand-made arrays.
  *
- * Built for speed (a merger blends ~600 Mpx per block): the buffers are allocated once for
- * the largest region and reused by reset(); scores are pixel-major (a pixel's classes side by
- * side); a pixel gets scores only when a second window covers it (the first one's are added
- * then, in their original order), as one window alone gives its exact argmax whatever its
- * scores; and each pixel's argmax is kept up to date as its scores grow. The arithmetic
- * (weights as doubles, sums stored as float32, windows in the order added) is kept exactly,
- * so the output bytes do not change (apps/merger/src/merge-block-bytes.test.ts).
+ * Built for speed (a merger blends ~600 Mpx per block). add() only records the window;
+ * resolve() cuts the region into cells of constant coverage (coverage-cells.ts): where one
+ * window alone covers a cell its argmax rows are copied, and elsewhere each pixel is decided
+ * in one go over the windows covering it, its scores kept in a short list of the classes it
+ * has met (at most windows x k) instead of a dense per-class vector per pixel. The arithmetic
+ * is kept exactly as it always was (weights as doubles, each class's sum stored as float32
+ * after every addition, windows in the order added, the highest weight compared against its
+ * float32 copy), so the output bytes do not change (apps/merger/src/merge-block-bytes.test.ts,
+ * and blend-equivalence.test.ts against the former pixel-by-pixel accumulator).
  */
 export class BlendAccumulator {
   private w: number;
@@ -39,24 +43,11 @@ export class BlendAccumulator {
   private n: number;
   private readonly capacity: number;
   private readonly classCount: number;
-  /** classCount scores per pixel, pixel-major; valid only where coverage > 1. */
-  private readonly scores: Float32Array;
-  private readonly coverage: Uint8Array;
-  private readonly bestWeight: Float32Array;
-  private readonly bestClass: Uint8Array;
   private readonly classIndex = new Int16Array(256).fill(-1);
-  /**
-   * Where coverage > 1, the running argmax of the scores, kept as they grow (scores only
-   * grow: weights and probabilities are >= 0), so resolve does not scan every class of every
-   * pixel: the highest score, the first class index that has it, and whether another has it.
-   */
-  private readonly topScore: Float32Array;
-  private readonly topIndex: Uint8Array;
-  private readonly topTied: Uint8Array;
-  /** Where coverage is 1, the window (index in `windows`) that covers the pixel. */
-  private readonly firstWindow: Uint16Array;
   /** The windows added since the last reset, in order. */
   private readonly windows: WindowContribution[] = [];
+  /** blendCell's row buffers (see RowState), kept from tile to tile. */
+  private row: RowState | undefined;
 
   /**
    * `classIds`: the FLAIR ids that can occur, e.g. the model's enabled classes. `capacity`:
@@ -70,14 +61,6 @@ export class BlendAccumulator {
     this.capacity = capacity;
     this.classCount = classIds.length;
     classIds.forEach((id, i) => (this.classIndex[id] = i));
-    this.scores = new Float32Array(this.classCount * capacity);
-    this.coverage = new Uint8Array(capacity);
-    this.bestWeight = new Float32Array(capacity);
-    this.bestClass = new Uint8Array(capacity);
-    this.firstWindow = new Uint16Array(capacity);
-    this.topScore = new Float32Array(capacity);
-    this.topIndex = new Uint8Array(capacity);
-    this.topTied = new Uint8Array(capacity);
   }
 
   get width(): number {
@@ -94,133 +77,744 @@ export class BlendAccumulator {
     this.w = width;
     this.h = height;
     this.n = width * height;
-    this.coverage.fill(0, 0, this.n);
     this.windows.length = 0;
   }
 
+  /**
+   * Records a window for the region; its arrays are read by resolve(), so they must not change
+   * before. A soft class id the model does not have is reported by resolve().
+   */
   add(win: WindowContribution): void {
-    const slot = this.windows.length;
-    if (slot > 0xffff) throw new RangeError(`more than ${0xffff + 1} windows added to one region`);
+    if (this.windows.length > 0xffff) throw new RangeError(`more than ${0xffff + 1} windows added to one region`);
     this.windows.push(win);
-    const W = this.w;
-    const C = this.classCount;
-    const x0 = Math.max(0, win.offsetX);
-    const y0 = Math.max(0, win.offsetY);
-    const x1 = Math.min(W, win.offsetX + win.width);
-    const y1 = Math.min(this.h, win.offsetY + win.height);
-    const k = win.softIds.length;
-    const { argmax, softIds, softProbs, weightsX, weightsY, offsetX } = win;
-    const { scores, coverage, bestWeight, bestClass, classIndex, firstWindow } = this;
-    for (let y = y0; y < y1; y++) {
-      const wy = y - win.offsetY;
+  }
+
+  /**
+   * Class ids per region pixel (0 = no data), row-major, into `out` (or a new array). Throws a
+   * RangeError naming the id where a window gives a probability to a class the model does not
+   * have (at a pixel of the region where that window has data).
+   */
+  resolve(out: Uint8Array = new Uint8Array(this.n)): Uint8Array {
+    if (out.length < this.n) throw new RangeError(`output holds ${out.length} pixels, the region ${this.n}`);
+    const rects = this.windows.map((win) => ({ x0: win.offsetX, y0: win.offsetY, x1: win.offsetX + win.width, y1: win.offsetY + win.height }));
+    for (const cell of coverageCells(this.w, this.h, rects)) {
+      const count = cell.windows.length;
+      if (count === 0) {
+        for (let y = cell.y0; y < cell.y1; y++) out.fill(0, y * this.w + cell.x0, y * this.w + cell.x1);
+      } else if (count === 1) {
+        this.copySole(cell, this.windows[cell.windows[0]!]!, out);
+      } else {
+        const wins = cell.windows.map((i) => this.windows[i]!);
+        const oneRank = wins.every((win) => win.softProbs.length === 1);
+        if (oneRank && wins.length === 2) this.blendPair(cell, wins[0]!, wins[1]!, out);
+        else if (oneRank && wins.length <= 4) this.blendFour(cell, wins, out);
+        else this.blendCell(cell, wins, out);
+      }
+    }
+    return out;
+  }
+
+  /** A cell one window alone covers: its argmax where its weight is > 0 (always, for the weightings we have), else 0. */
+  private copySole(cell: SpanRect, win: WindowContribution, out: Uint8Array): void {
+    const { argmax, weightsX, weightsY, offsetX, offsetY } = win;
+    const length = cell.x1 - cell.x0;
+    const sx0 = cell.x0 - offsetX;
+    let columnsWeigh = true;
+    for (let x = sx0; x < sx0 + length; x++) if (!(weightsX[x]! > 0)) columnsWeigh = false;
+    for (let y = cell.y0; y < cell.y1; y++) {
+      const wy = y - offsetY;
+      const src = wy * win.width + sx0;
+      const dst = y * this.w + cell.x0;
+      this.checkSoftIds(win, src, length);
       const weightY = weightsY[wy]!;
-      const srcRow = wy * win.width - offsetX; // + region x = window pixel
-      const dstRow = y * W;
-      for (let x = x0; x < x1; x++) {
-        const src = srcRow + x;
-        const cls = argmax[src]!;
-        if (cls === 0) continue;
-        const dst = dstRow + x;
-        // a double, as it always was: compared unrounded, stored as float32
-        const weight = weightY * weightsX[x - offsetX]!;
-        const cover = coverage[dst]!;
-        if (cover === 0) {
-          // first window here: no scores yet, as one window alone gives its exact argmax
-          coverage[dst] = 1;
-          firstWindow[dst] = slot;
-          const first = weight > 0;
-          bestWeight[dst] = first ? weight : 0;
-          bestClass[dst] = first ? cls : 0;
-          for (let r = 0; r < k; r++) {
-            if (softProbs[r]![src] !== 0 && classIndex[softIds[r]![src]!]! < 0) throw unknownClass(softIds[r]![src]!);
+      if (columnsWeigh && weightY > 0) {
+        out.set(argmax.subarray(src, src + length), dst);
+      } else {
+        for (let i = 0; i < length; i++) out[dst + i] = weightY * weightsX[sx0 + i]! > 0 ? argmax[src + i]! : 0;
+      }
+    }
+  }
+
+  /** Throws if a pixel with data among `length` from `src` gives a probability to an unknown class. */
+  private checkSoftIds(win: WindowContribution, src: number, length: number): void {
+    const { classIndex } = this;
+    const { argmax } = win;
+    for (let r = 0; r < win.softProbs.length; r++) {
+      const probs = win.softProbs[r]!;
+      const ids = win.softIds[r]!;
+      for (let i = src; i < src + length; i++) {
+        if (probs[i] !== 0 && argmax[i] !== 0 && classIndex[ids[i]!]! < 0) throw unknownClass(ids[i]!);
+      }
+    }
+  }
+
+  /**
+   * A cell several windows cover. Every pixel's voters are the windows with data there, in the
+   * order added. One voter: its class (if its weight is > 0). Several: each class's score is the
+   * float32 sum of weight * probability, added in window then rank order; the highest score
+   * wins, the lowest class index among equals; on a tie the highest-weight voter's class wins
+   * if its score is the top one. Worked a row at a time and a window at a time (the loops stay
+   * on one window's arrays), each pixel's state in row buffers: that order of additions is the
+   * same per pixel as taking the windows pixel by pixel.
+   */
+  private blendCell(cell: SpanRect, wins: readonly WindowContribution[], out: Uint8Array): void {
+    const length = cell.x1 - cell.x0;
+    const ranks = wins.reduce((sum, win) => sum + win.softProbs.length, 0);
+    const row = this.rowState(length, ranks);
+    const { voters, bestClass, touched, touchedClass, touchedScore } = row;
+    const { classIndex, classIds, classCount } = this;
+    // pairs and fours: agreedPixels over four windows cost more per pixel (34 ms a 512/256 tile) than
+    // the row passes it saves (26 ms, microbenchmark), so four have their own, agreedFour
+    const ranked = (wins.length === 2 || wins.length === 4) && wins.every((win) => win.softProbs.length <= 2);
+    const { decided } = row;
+    for (let y = cell.y0; y < cell.y1; y++) {
+      const spans = wins.map((win): RowSpan => {
+        const wy = y - win.offsetY;
+        // window pixel of the row's first one, and its column
+        return { src0: wy * win.width + cell.x0 - win.offsetX, wx0: cell.x0 - win.offsetX, weightY: win.weightsY[wy]!, length };
+      });
+      const dst = y * this.w + cell.x0;
+      const left = !ranked ? length : wins.length === 4 ? this.agreedFour(cell, wins, y, out, dst, decided) : this.agreedPixels(wins, spans, out, dst, decided);
+      if (!ranked) decided.fill(0, 0, length);
+      if (left === 0) continue;
+      wins.forEach((win, j) => {
+        const span = spans[j]!;
+        if (j === 0) this.firstVotes(row, win, span);
+        else this.laterVotes(row, win, span, win.softProbs[0], win.softIds[0]);
+        for (let r = 1; r < win.softProbs.length; r++) this.rankScores(row, win, span, win.softProbs[r]!, win.softIds[r]!);
+      });
+      for (let x = 0; x < length; x++) {
+        if (decided[x] === 1) continue;
+        const votes = voters[x]!;
+        const fallback = votes === 0 ? 0 : bestClass[x]!; // bestClass is set by a pixel's first voter only
+        out[dst + x] = votes < 2 ? fallback : decide(touchedClass, touchedScore, x * ranks, touched[x]!, fallback, classIndex[fallback]!, classIds, classCount);
+      }
+    }
+  }
+
+  /**
+   * blendCell for the commonest case, two windows with one rank each (the edges shared by two
+   * windows; k = 1), pixel by pixel with the state in locals: the same rules, spelt out for at
+   * most two scores.
+   */
+  private blendPair(cell: SpanRect, a: WindowContribution, b: WindowContribution, out: Uint8Array): void {
+    const { classIndex, classIds, classCount } = this;
+    const argA = a.argmax;
+    const argB = b.argmax;
+    const probsA = a.softProbs[0]!;
+    const probsB = b.softProbs[0]!;
+    const idsA = a.softIds[0]!;
+    const idsB = b.softIds[0]!;
+    const wxA = a.weightsX;
+    const wxB = b.weightsX;
+    const length = cell.x1 - cell.x0;
+    const xA = cell.x0 - a.offsetX;
+    const xB = cell.x0 - b.offsetX;
+    // every class at 0: the first leads, tied with the others; a fallback with a class wins then
+    const allZero = (fallback: number): number => (classCount > 1 && classIndex[fallback]! >= 0 ? fallback : classIds[0]!);
+    for (let y = cell.y0; y < cell.y1; y++) {
+      const rowA = (y - a.offsetY) * a.width + xA;
+      const rowB = (y - b.offsetY) * b.width + xB;
+      const wyA = a.weightsY[y - a.offsetY]!;
+      const wyB = b.weightsY[y - b.offsetY]!;
+      const dst = y * this.w + cell.x0;
+      for (let x = 0; x < length; x++) {
+        const ca = argA[rowA + x]!;
+        const cb = argB[rowB + x]!;
+        if (ca === cb && ca !== 0) {
+          // both windows agree and score their class (the usual case): it wins if its score is > 0
+          const pa = probsA[rowA + x]!;
+          const pb = probsB[rowB + x]!;
+          if (pa !== 0 && pb !== 0 && idsA[rowA + x] === ca && idsB[rowB + x] === ca && classIndex[ca]! >= 0) {
+            const score = Math.fround(Math.fround(wyA * wxA[xA + x]! * pa) + wyB * wxB[xB + x]! * pb);
+            if (score > 0) {
+              out[dst + x] = ca;
+              continue;
+            }
           }
+        }
+        // a double, as it always was: compared unrounded, kept as float32
+        const wa = ca === 0 ? 0 : wyA * wxA[xA + x]!;
+        const wb = cb === 0 ? 0 : wyB * wxB[xB + x]!;
+        const pa = ca === 0 ? 0 : probsA[rowA + x]!;
+        const pb = cb === 0 ? 0 : probsB[rowB + x]!;
+        const ia = pa === 0 ? -1 : classIndex[idsA[rowA + x]!]!;
+        const ib = pb === 0 ? -1 : classIndex[idsB[rowB + x]!]!;
+        if (pa !== 0 && ia < 0) throw unknownClass(idsA[rowA + x]!);
+        if (pb !== 0 && ib < 0) throw unknownClass(idsB[rowB + x]!);
+        if (ca === 0 || cb === 0) {
+          // one voter or none: its class where it weighs
+          out[dst + x] = ca !== 0 ? (wa > 0 ? ca : 0) : cb !== 0 ? (wb > 0 ? cb : 0) : 0;
           continue;
         }
-        const base = dst * C;
-        if (cover === 1) {
-          // second window: the first one's scores now matter, added first as they always were
-          for (let c = 0; c < C; c++) scores[base + c] = 0;
-          // all classes at 0: the first one leads, tied with the others
-          this.topScore[dst] = 0;
-          this.topIndex[dst] = 0;
-          this.topTied[dst] = C > 1 ? 1 : 0;
-          this.replayFirst(firstWindow[dst]!, x, y, dst, base);
+        const fallback = wb > (wa > 0 ? Math.fround(wa) : 0) ? cb : wa > 0 ? ca : 0;
+        if (pa === 0 && pb === 0) {
+          out[dst + x] = allZero(fallback);
+          continue;
         }
-        if (cover < 255) coverage[dst] = cover + 1;
-        if (weight > bestWeight[dst]!) {
-          bestWeight[dst] = weight;
-          bestClass[dst] = cls;
+        if (pb === 0 || (pa !== 0 && ia === ib)) {
+          // one class scored
+          const ci = pb === 0 ? ia : ib;
+          const score = pb === 0 ? Math.fround(wa * pa) : Math.fround(Math.fround(wa * pa) + wb * pb);
+          out[dst + x] = score > 0 ? classIds[ci]! : allZero(fallback);
+          continue;
         }
-        for (let r = 0; r < k; r++) {
-          const p = softProbs[r]![src]!;
-          if (p === 0) continue;
-          const ci = classIndex[softIds[r]![src]!]!;
-          if (ci < 0) throw unknownClass(softIds[r]![src]!);
-          this.raise(dst, base, ci, weight * p);
+        if (pa === 0) {
+          const score = Math.fround(wb * pb);
+          out[dst + x] = score > 0 ? classIds[ib]! : allZero(fallback);
+          continue;
+        }
+        // two classes scored
+        const sa = Math.fround(wa * pa);
+        const sb = Math.fround(wb * pb);
+        if (sa > sb) out[dst + x] = classIds[ia]!;
+        else if (sb > sa) out[dst + x] = classIds[ib]!;
+        else if (sa === 0) out[dst + x] = allZero(fallback);
+        else {
+          const fi = classIndex[fallback]!;
+          out[dst + x] = fi >= 0 && (fi === ia || fi === ib) ? fallback : classIds[Math.min(ia, ib)]!;
         }
       }
     }
   }
 
   /**
-   * Adds `amount` to class index `ci` of pixel `dst` (scores from `base`) as a float32 sum, as
-   * it always was, and keeps the pixel's running argmax: a class passing the top score leads
-   * alone; one reaching it ties, and leads if its index is lower.
+   * blendCell for three or four windows with one rank each (the corners, k = 1; every pixel
+   * with 512 px windows and 256 px overlap), pixel by pixel with the state in locals: at most
+   * four scores, kept as (class index, float32 sum) pairs k0/s0 .. k3/s3 in the order met.
+   * Three windows get a fourth that never votes (no data anywhere).
    */
-  private raise(dst: number, base: number, ci: number, amount: number): void {
-    const { scores } = this;
-    const before = scores[base + ci]!;
-    scores[base + ci] = before + amount;
-    const after = scores[base + ci]!; // rounded to float32
-    const top = this.topScore[dst]!;
-    if (after > top) {
-      this.topScore[dst] = after;
-      this.topIndex[dst] = ci;
-      this.topTied[dst] = 0;
-    } else if (after === top && before !== top) {
-      this.topTied[dst] = 1;
-      if (ci < this.topIndex[dst]!) this.topIndex[dst] = ci;
+  private blendFour(cell: SpanRect, wins: readonly WindowContribution[], out: Uint8Array): void {
+    const { classIndex, classIds, classCount } = this;
+    const four = wins.length === 4 ? wins : [...wins, ...Array.from({ length: 4 - wins.length }, () => noVotes(cell))];
+    const { argmax: argA, weightsX: wxA, weightsY: wysA, offsetX: oxA, offsetY: oyA, width: widthA } = four[0]!;
+    const probsA = four[0]!.softProbs[0]!;
+    const idsA = four[0]!.softIds[0]!;
+    const xA = cell.x0 - oxA;
+    const { argmax: argB, weightsX: wxB, weightsY: wysB, offsetX: oxB, offsetY: oyB, width: widthB } = four[1]!;
+    const probsB = four[1]!.softProbs[0]!;
+    const idsB = four[1]!.softIds[0]!;
+    const xB = cell.x0 - oxB;
+    const { argmax: argC, weightsX: wxC, weightsY: wysC, offsetX: oxC, offsetY: oyC, width: widthC } = four[2]!;
+    const probsC = four[2]!.softProbs[0]!;
+    const idsC = four[2]!.softIds[0]!;
+    const xC = cell.x0 - oxC;
+    const { argmax: argD, weightsX: wxD, weightsY: wysD, offsetX: oxD, offsetY: oyD, width: widthD } = four[3]!;
+    const probsD = four[3]!.softProbs[0]!;
+    const idsD = four[3]!.softIds[0]!;
+    const xD = cell.x0 - oxD;
+    const length = cell.x1 - cell.x0;
+    for (let y = cell.y0; y < cell.y1; y++) {
+      const rowA = (y - oyA) * widthA + xA;
+      const wyA = wysA[y - oyA]!;
+      const rowB = (y - oyB) * widthB + xB;
+      const wyB = wysB[y - oyB]!;
+      const rowC = (y - oyC) * widthC + xC;
+      const wyC = wysC[y - oyC]!;
+      const rowD = (y - oyD) * widthD + xD;
+      const wyD = wysD[y - oyD]!;
+      const dst = y * this.w + cell.x0;
+      for (let x = 0; x < length; x++) {
+        const cA = argA[rowA + x]!;
+        const cB = argB[rowB + x]!;
+        const cC = argC[rowC + x]!;
+        const cD = argD[rowD + x]!;
+        if (cA !== 0 && cA === cB && cA === cC && cA === cD) {
+          // all four agree and score their class (the usual case): it wins if its score is > 0
+          const pA = probsA[rowA + x]!;
+          const pB = probsB[rowB + x]!;
+          const pC = probsC[rowC + x]!;
+          const pD = probsD[rowD + x]!;
+          if (pA !== 0 && pB !== 0 && pC !== 0 && pD !== 0 && idsA[rowA + x] === cA && idsB[rowB + x] === cA && idsC[rowC + x] === cA && idsD[rowD + x] === cA && classIndex[cA]! >= 0) {
+            let score = Math.fround(wyA * wxA[xA + x]! * pA);
+            score = Math.fround(score + wyB * wxB[xB + x]! * pB);
+            score = Math.fround(score + wyC * wxC[xC + x]! * pC);
+            score = Math.fround(score + wyD * wxD[xD + x]! * pD);
+            if (score > 0) {
+              out[dst + x] = cA;
+              continue;
+            }
+          }
+        }
+        let votes = 0;
+        let bestWeight = 0;
+        let best = 0;
+        let n = 0;
+        let k0 = 0, k1 = 0, k2 = 0, k3 = 0;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (cA !== 0) {
+          // a double, as it always was: compared unrounded, kept as float32
+          const w = wyA * wxA[xA + x]!;
+          if (votes === 0) {
+            bestWeight = w > 0 ? Math.fround(w) : 0;
+            best = w > 0 ? cA : 0;
+          } else if (w > bestWeight) {
+            bestWeight = Math.fround(w);
+            best = cA;
+          }
+          votes++;
+          const p = probsA[rowA + x]!;
+          if (p !== 0) {
+            const id = idsA[rowA + x]!;
+            const ci = classIndex[id]!;
+            if (ci < 0) throw unknownClass(id);
+            const amount = w * p;
+            if (n > 0 && k0 === ci) s0 = Math.fround(s0 + amount);
+            else if (n > 1 && k1 === ci) s1 = Math.fround(s1 + amount);
+            else if (n > 2 && k2 === ci) s2 = Math.fround(s2 + amount);
+            else if (n === 0) { k0 = ci; s0 = Math.fround(amount); n = 1; }
+            else if (n === 1) { k1 = ci; s1 = Math.fround(amount); n = 2; }
+            else if (n === 2) { k2 = ci; s2 = Math.fround(amount); n = 3; }
+            else { k3 = ci; s3 = Math.fround(amount); n = 4; }
+          }
+        }
+        if (cB !== 0) {
+          // a double, as it always was: compared unrounded, kept as float32
+          const w = wyB * wxB[xB + x]!;
+          if (votes === 0) {
+            bestWeight = w > 0 ? Math.fround(w) : 0;
+            best = w > 0 ? cB : 0;
+          } else if (w > bestWeight) {
+            bestWeight = Math.fround(w);
+            best = cB;
+          }
+          votes++;
+          const p = probsB[rowB + x]!;
+          if (p !== 0) {
+            const id = idsB[rowB + x]!;
+            const ci = classIndex[id]!;
+            if (ci < 0) throw unknownClass(id);
+            const amount = w * p;
+            if (n > 0 && k0 === ci) s0 = Math.fround(s0 + amount);
+            else if (n > 1 && k1 === ci) s1 = Math.fround(s1 + amount);
+            else if (n > 2 && k2 === ci) s2 = Math.fround(s2 + amount);
+            else if (n === 0) { k0 = ci; s0 = Math.fround(amount); n = 1; }
+            else if (n === 1) { k1 = ci; s1 = Math.fround(amount); n = 2; }
+            else if (n === 2) { k2 = ci; s2 = Math.fround(amount); n = 3; }
+            else { k3 = ci; s3 = Math.fround(amount); n = 4; }
+          }
+        }
+        if (cC !== 0) {
+          // a double, as it always was: compared unrounded, kept as float32
+          const w = wyC * wxC[xC + x]!;
+          if (votes === 0) {
+            bestWeight = w > 0 ? Math.fround(w) : 0;
+            best = w > 0 ? cC : 0;
+          } else if (w > bestWeight) {
+            bestWeight = Math.fround(w);
+            best = cC;
+          }
+          votes++;
+          const p = probsC[rowC + x]!;
+          if (p !== 0) {
+            const id = idsC[rowC + x]!;
+            const ci = classIndex[id]!;
+            if (ci < 0) throw unknownClass(id);
+            const amount = w * p;
+            if (n > 0 && k0 === ci) s0 = Math.fround(s0 + amount);
+            else if (n > 1 && k1 === ci) s1 = Math.fround(s1 + amount);
+            else if (n > 2 && k2 === ci) s2 = Math.fround(s2 + amount);
+            else if (n === 0) { k0 = ci; s0 = Math.fround(amount); n = 1; }
+            else if (n === 1) { k1 = ci; s1 = Math.fround(amount); n = 2; }
+            else if (n === 2) { k2 = ci; s2 = Math.fround(amount); n = 3; }
+            else { k3 = ci; s3 = Math.fround(amount); n = 4; }
+          }
+        }
+        if (cD !== 0) {
+          // a double, as it always was: compared unrounded, kept as float32
+          const w = wyD * wxD[xD + x]!;
+          if (votes === 0) {
+            bestWeight = w > 0 ? Math.fround(w) : 0;
+            best = w > 0 ? cD : 0;
+          } else if (w > bestWeight) {
+            bestWeight = Math.fround(w);
+            best = cD;
+          }
+          votes++;
+          const p = probsD[rowD + x]!;
+          if (p !== 0) {
+            const id = idsD[rowD + x]!;
+            const ci = classIndex[id]!;
+            if (ci < 0) throw unknownClass(id);
+            const amount = w * p;
+            if (n > 0 && k0 === ci) s0 = Math.fround(s0 + amount);
+            else if (n > 1 && k1 === ci) s1 = Math.fround(s1 + amount);
+            else if (n > 2 && k2 === ci) s2 = Math.fround(s2 + amount);
+            else if (n === 0) { k0 = ci; s0 = Math.fround(amount); n = 1; }
+            else if (n === 1) { k1 = ci; s1 = Math.fround(amount); n = 2; }
+            else if (n === 2) { k2 = ci; s2 = Math.fround(amount); n = 3; }
+            else { k3 = ci; s3 = Math.fround(amount); n = 4; }
+          }
+        }
+        if (votes < 2) {
+          out[dst + x] = votes === 0 ? 0 : best;
+          continue;
+        }
+        // the highest score (every class not met scores 0), the lowest class index that has it, and how many do
+        const top = Math.max(0, n > 0 ? s0 : 0, n > 1 ? s1 : 0, n > 2 ? s2 : 0, n > 3 ? s3 : 0);
+        if (top === 0) {
+          // every class at 0: the first leads, tied with the others, and the fallback scores 0 too
+          out[dst + x] = classCount > 1 && classIndex[best]! >= 0 ? best : classIds[0]!;
+          continue;
+        }
+        let topIndex = classCount;
+        let atTop = 0;
+        if (n > 0 && s0 === top) { atTop++; if (k0 < topIndex) topIndex = k0; }
+        if (n > 1 && s1 === top) { atTop++; if (k1 < topIndex) topIndex = k1; }
+        if (n > 2 && s2 === top) { atTop++; if (k2 < topIndex) topIndex = k2; }
+        if (n > 3 && s3 === top) { atTop++; if (k3 < topIndex) topIndex = k3; }
+        if (atTop > 1) {
+          const fi = classIndex[best]!;
+          const fallbackTop = fi >= 0 && ((n > 0 && k0 === fi && s0 === top) || (n > 1 && k1 === fi && s1 === top) || (n > 2 && k2 === fi && s2 === top) || (n > 3 && k3 === fi && s3 === top));
+          if (fallbackTop) {
+            out[dst + x] = best;
+            continue;
+          }
+        }
+        out[dst + x] = classIds[topIndex]!;
+      }
     }
   }
 
-  /** Adds the scores of the window in `slot` at region pixel (x, y) = `dst`, whose scores start at `base`. */
-  private replayFirst(slot: number, x: number, y: number, dst: number, base: number): void {
-    const win = this.windows[slot]!;
-    const wx = x - win.offsetX;
-    const wy = y - win.offsetY;
-    const src = wy * win.width + wx;
-    const weight = win.weightsY[wy]! * win.weightsX[wx]!;
-    for (let r = 0; r < win.softIds.length; r++) {
-      const p = win.softProbs[r]![src]!;
-      if (p !== 0) this.raise(dst, base, this.classIndex[win.softIds[r]![src]!]!, weight * p);
+  /**
+   * The pixels of a cell row where every window votes for one class c, scores c with its rank 0
+   * and gives no further rank more than that (at most two ranks): c has the top score (each
+   * other class gets at most one term per window, none larger than that window's term for c,
+   * and float32 sums keep that order), and on a tie the fallback is c too, so c is the class
+   * whenever its score is > 0. Pixels where no window has data are nodata (0). Writes those
+   * pixels' classes and marks them in `decided`; returns how many are left for the full blend.
+   * Unknown ids are left to it (it throws).
+   */
+  private agreedPixels(wins: readonly WindowContribution[], spans: readonly RowSpan[], out: Uint8Array, dst: number, decided: Uint8Array): number {
+    const { classIndex } = this;
+    const length = spans[0]!.length;
+    let left = 0;
+    for (let x = 0; x < length; x++) {
+      let c = 0;
+      let scored = false;
+      let agreed = true;
+      let silent = 0;
+      for (let j = 0; j < wins.length && agreed; j++) {
+        const win = wins[j]!;
+        const { src0, wx0, weightY } = spans[j]!;
+        const src = src0 + x;
+        const cls = win.argmax[src]!;
+        if (cls === 0) {
+          silent++; // no data: decided here only if no window has any (nodata)
+          continue;
+        }
+        const p0 = win.softProbs[0]![src]!;
+        if (silent > 0 || (c !== 0 && cls !== c) || p0 === 0 || win.softIds[0]![src] !== cls) {
+          agreed = false;
+          break;
+        }
+        c = cls;
+        if (win.softProbs.length > 1) {
+          const p1 = win.softProbs[1]![src]!;
+          if (p1 > p0 || (p1 !== 0 && classIndex[win.softIds[1]![src]!]! < 0)) agreed = false;
+        }
+        if (Math.fround(weightY * win.weightsX[wx0 + x]! * p0) > 0) scored = true;
+      }
+      if (silent === wins.length) {
+        out[dst + x] = 0;
+        decided[x] = 1;
+      } else if (agreed && silent === 0 && scored && classIndex[c]! >= 0) {
+        out[dst + x] = c;
+        decided[x] = 1;
+      } else {
+        decided[x] = 0;
+        left++;
+      }
+    }
+    return left;
+  }
+
+  /**
+   * agreedPixels for four windows, in locals (the generic loop over the windows cost more than
+   * the row passes it saved): the same rules, for one cell row `y`.
+   */
+  private agreedFour(cell: SpanRect, wins: readonly WindowContribution[], y: number, out: Uint8Array, dst: number, decided: Uint8Array): number {
+    const { classIndex } = this;
+    const winA = wins[0]!;
+    const argA = winA.argmax;
+    const probsA = winA.softProbs[0]!;
+    const idsA = winA.softIds[0]!;
+    const secondA = winA.softProbs[1] ?? new Uint8Array(winA.argmax.length);
+    const secondIdsA = winA.softIds[1] ?? secondA;
+    const wxA = winA.weightsX;
+    const xA = cell.x0 - winA.offsetX;
+    const rowA = (y - winA.offsetY) * winA.width + xA;
+    const wyA = winA.weightsY[y - winA.offsetY]!;
+    const winB = wins[1]!;
+    const argB = winB.argmax;
+    const probsB = winB.softProbs[0]!;
+    const idsB = winB.softIds[0]!;
+    const secondB = winB.softProbs[1] ?? new Uint8Array(winB.argmax.length);
+    const secondIdsB = winB.softIds[1] ?? secondB;
+    const wxB = winB.weightsX;
+    const xB = cell.x0 - winB.offsetX;
+    const rowB = (y - winB.offsetY) * winB.width + xB;
+    const wyB = winB.weightsY[y - winB.offsetY]!;
+    const winC = wins[2]!;
+    const argC = winC.argmax;
+    const probsC = winC.softProbs[0]!;
+    const idsC = winC.softIds[0]!;
+    const secondC = winC.softProbs[1] ?? new Uint8Array(winC.argmax.length);
+    const secondIdsC = winC.softIds[1] ?? secondC;
+    const wxC = winC.weightsX;
+    const xC = cell.x0 - winC.offsetX;
+    const rowC = (y - winC.offsetY) * winC.width + xC;
+    const wyC = winC.weightsY[y - winC.offsetY]!;
+    const winD = wins[3]!;
+    const argD = winD.argmax;
+    const probsD = winD.softProbs[0]!;
+    const idsD = winD.softIds[0]!;
+    const secondD = winD.softProbs[1] ?? new Uint8Array(winD.argmax.length);
+    const secondIdsD = winD.softIds[1] ?? secondD;
+    const wxD = winD.weightsX;
+    const xD = cell.x0 - winD.offsetX;
+    const rowD = (y - winD.offsetY) * winD.width + xD;
+    const wyD = winD.weightsY[y - winD.offsetY]!;
+    const length = cell.x1 - cell.x0;
+    let left = 0;
+    for (let x = 0; x < length; x++) {
+      const c = argA[rowA + x]!;
+      const cB = argB[rowB + x]!;
+      const cC = argC[rowC + x]!;
+      const cD = argD[rowD + x]!;
+      if (c === 0 && cB === 0 && cC === 0 && cD === 0) {
+        out[dst + x] = 0;
+        decided[x] = 1;
+        continue;
+      }
+      if (c === 0 || cB !== c || cC !== c || cD !== c || classIndex[c]! < 0) {
+        decided[x] = 0;
+        left++;
+        continue;
+      }
+        const pA = probsA[rowA + x]!;
+        const qA = secondA[rowA + x]!;
+        if (pA === 0 || idsA[rowA + x] !== c || qA > pA || (qA !== 0 && classIndex[secondIdsA[rowA + x]!]! < 0)) {
+          decided[x] = 0;
+          left++;
+          continue;
+        }
+        const pB = probsB[rowB + x]!;
+        const qB = secondB[rowB + x]!;
+        if (pB === 0 || idsB[rowB + x] !== c || qB > pB || (qB !== 0 && classIndex[secondIdsB[rowB + x]!]! < 0)) {
+          decided[x] = 0;
+          left++;
+          continue;
+        }
+        const pC = probsC[rowC + x]!;
+        const qC = secondC[rowC + x]!;
+        if (pC === 0 || idsC[rowC + x] !== c || qC > pC || (qC !== 0 && classIndex[secondIdsC[rowC + x]!]! < 0)) {
+          decided[x] = 0;
+          left++;
+          continue;
+        }
+        const pD = probsD[rowD + x]!;
+        const qD = secondD[rowD + x]!;
+        if (pD === 0 || idsD[rowD + x] !== c || qD > pD || (qD !== 0 && classIndex[secondIdsD[rowD + x]!]! < 0)) {
+          decided[x] = 0;
+          left++;
+          continue;
+        }
+        const scored =
+          Math.fround(wyA * wxA[xA + x]! * pA) > 0 ||
+          Math.fround(wyB * wxB[xB + x]! * pB) > 0 ||
+          Math.fround(wyC * wxC[xC + x]! * pC) > 0 ||
+          Math.fround(wyD * wxD[xD + x]! * pD) > 0;
+        if (scored) {
+          out[dst + x] = c;
+          decided[x] = 1;
+        } else {
+          decided[x] = 0;
+          left++;
+        }
+    }
+    return left;
+  }
+
+  /**
+   * The cell's first window on a row: starts every pixel's state (no votes and no scores yet
+   * where it has no data), its rank-0 class the first score of each pixel it votes on.
+   */
+  private firstVotes(row: RowState, win: WindowContribution, span: RowSpan): void {
+    const { voters, bestWeight, bestClass, touched, touchedClass, touchedScore, ranks, decided } = row;
+    const { classIndex } = this;
+    const { argmax, weightsX } = win;
+    const probs = win.softProbs[0];
+    const ids = win.softIds[0];
+    const { src0, wx0, weightY, length } = span;
+    for (let x = 0; x < length; x++) {
+      if (decided[x] === 1) continue;
+      const cls = argmax[src0 + x]!;
+      if (cls === 0) {
+        voters[x] = 0;
+        touched[x] = 0;
+        continue;
+      }
+      // a double, as it always was: compared unrounded, stored as float32
+      const weight = weightY * weightsX[wx0 + x]!;
+      voters[x] = 1;
+      bestWeight[x] = weight > 0 ? weight : 0;
+      bestClass[x] = weight > 0 ? cls : 0;
+      const p = probs ? probs[src0 + x]! : 0;
+      if (p === 0) {
+        touched[x] = 0;
+        continue;
+      }
+      const id = ids![src0 + x]!;
+      const ci = classIndex[id]!;
+      if (ci < 0) throw unknownClass(id);
+      touchedClass[x * ranks] = ci;
+      touchedScore[x * ranks] = weight * p; // 0 + amount, stored as float32
+      touched[x] = 1;
     }
   }
 
-  /** Class ids per region pixel (0 = no data), row-major, into `out` (or a new array). */
-  resolve(out: Uint8Array = new Uint8Array(this.n)): Uint8Array {
-    const { n, scores, coverage, bestClass, classIndex, classIds, topScore, topIndex, topTied } = this;
-    const C = this.classCount;
-    if (out.length < n) throw new RangeError(`output holds ${out.length} pixels, the region ${n}`);
-    for (let i = 0; i < n; i++) {
-      const cover = coverage[i]!;
-      if (cover === 0) {
-        out[i] = 0;
-        continue;
+  /** A further window of the cell on a row: its votes, and its rank-0 scores (`probs`, `ids`) added. */
+  private laterVotes(row: RowState, win: WindowContribution, span: RowSpan, probs: Uint8Array | undefined, ids: Uint8Array | undefined): void {
+    const { voters, bestWeight, bestClass, decided } = row;
+    const { argmax, weightsX } = win;
+    const { src0, wx0, weightY, length } = span;
+    for (let x = 0; x < length; x++) {
+      if (decided[x] === 1) continue;
+      const cls = argmax[src0 + x]!;
+      if (cls === 0) continue;
+      const weight = weightY * weightsX[wx0 + x]!;
+      if (voters[x] === 0) {
+        bestWeight[x] = weight > 0 ? weight : 0;
+        bestClass[x] = weight > 0 ? cls : 0;
+      } else if (weight > bestWeight[x]!) {
+        bestWeight[x] = weight;
+        bestClass[x] = cls;
       }
-      const fallback = bestClass[i]!;
-      if (cover === 1) {
-        out[i] = fallback;
-        continue;
-      }
-      const best = topIndex[i]!;
-      const tie = topTied[i] === 1;
-      const bestScore = topScore[i]!;
-      const fi = classIndex[fallback]!;
-      if (tie && fi >= 0 && scores[i * C + fi] === bestScore) out[i] = fallback;
-      else out[i] = classIds[best]!;
+      voters[x] = voters[x]! + 1;
+      const p = probs ? probs[src0 + x]! : 0;
+      if (p !== 0) this.addScore(row, x, ids![src0 + x]!, weight * p);
     }
-    return out;
   }
+
+  /** Scores of one further rank (`probs`, `ids`) of a window on a row, where it has data. */
+  private rankScores(row: RowState, win: WindowContribution, span: RowSpan, probs: Uint8Array, ids: Uint8Array): void {
+    const { argmax, weightsX } = win;
+    const { decided } = row;
+    const { src0, wx0, weightY, length } = span;
+    for (let x = 0; x < length; x++) {
+      const p = probs[src0 + x]!;
+      if (p === 0 || argmax[src0 + x] === 0 || decided[x] === 1) continue;
+      this.addScore(row, x, ids[src0 + x]!, weightY * weightsX[wx0 + x]! * p);
+    }
+  }
+
+  /** Adds `amount` to class `id`'s score at row pixel `x`, as a float32 sum. */
+  private addScore(row: RowState, x: number, id: number, amount: number): void {
+    const { touched, touchedClass, touchedScore, ranks } = row;
+    const ci = this.classIndex[id]!;
+    if (ci < 0) throw unknownClass(id);
+    const base = x * ranks;
+    const count = touched[x]!;
+    let t = 0;
+    while (t < count && touchedClass[base + t] !== ci) t++;
+    if (t === count) {
+      touchedClass[base + t] = ci;
+      touchedScore[base + t] = amount; // 0 + amount, stored as float32
+      touched[x] = count + 1;
+    } else {
+      touchedScore[base + t] = touchedScore[base + t]! + amount;
+    }
+  }
+
+  /** Row buffers for blendCell, grown when a longer row or more ranks come. */
+  private rowState(length: number, ranks: number): RowState {
+    const row = this.row;
+    if (row && row.voters.length >= length && row.ranks >= ranks) return { ...row, ranks };
+    const capacityLength = Math.max(length, row?.voters.length ?? 0);
+    const capacityRanks = Math.max(ranks, row?.ranks ?? 0);
+    this.row = {
+      ranks: capacityRanks,
+      voters: new Int32Array(capacityLength),
+      bestWeight: new Float32Array(capacityLength),
+      bestClass: new Uint8Array(capacityLength),
+      touched: new Int32Array(capacityLength),
+      decided: new Uint8Array(capacityLength),
+      touchedClass: new Int16Array(capacityLength * capacityRanks),
+      touchedScore: new Float32Array(capacityLength * capacityRanks),
+    };
+    return { ...this.row, ranks };
+  }
+}
+
+/**
+ * Per pixel of a row being blended: how many windows voted, the highest weight among them (as
+ * float32) and its class, and the scores of the classes met so far: `touched` of them, from
+ * `pixel * ranks` in touchedClass (class index) and touchedScore (float32 sum).
+ */
+/** Where a window's row starts in its arrays, its row weight, and the cell row's length. */
+interface RowSpan {
+  readonly src0: number;
+  readonly wx0: number;
+  readonly weightY: number;
+  readonly length: number;
+}
+
+interface RowState {
+  readonly ranks: number;
+  readonly voters: Int32Array;
+  readonly bestWeight: Float32Array;
+  readonly bestClass: Uint8Array;
+  readonly touched: Int32Array;
+  /** 1 where agreedPixels decided the pixel already. */
+  readonly decided: Uint8Array;
+  readonly touchedClass: Int16Array;
+  readonly touchedScore: Float32Array;
+}
+
+/**
+ * The class of a pixel several windows voted on, from the `touched` classes it has scores for
+ * (every other class scores 0): the top score's lowest class index, unless that top is tied
+ * and the fallback (the highest-weight voter's class, index `fallbackIndex`) has it.
+ */
+function decide(
+  touchedClass: Int16Array,
+  touchedScore: Float32Array,
+  base: number,
+  touched: number,
+  fallback: number,
+  fallbackIndex: number,
+  classIds: readonly number[],
+  classCount: number,
+): number {
+  let top = 0;
+  for (let t = base; t < base + touched; t++) if (touchedScore[t]! > top) top = touchedScore[t]!;
+  if (top === 0) {
+    // every class at 0: the first leads, tied with the others, and the fallback scores 0 too
+    return classCount > 1 && fallbackIndex >= 0 ? fallback : classIds[0]!;
+  }
+  let topIndex = classCount;
+  let atTop = 0;
+  let fallbackScore = 0;
+  for (let t = base; t < base + touched; t++) {
+    const score = touchedScore[t]!;
+    const ci = touchedClass[t]!;
+    if (ci === fallbackIndex) fallbackScore = score;
+    if (score === top) {
+      atTop++;
+      if (ci < topIndex) topIndex = ci;
+    }
+  }
+  return atTop > 1 && fallbackIndex >= 0 && fallbackScore === top ? fallback : classIds[topIndex]!;
+}
+
+/** A window over `cell` with no data anywhere: blendFour's stand-in for a missing fourth. */
+function noVotes(cell: SpanRect): WindowContribution {
+  const width = cell.x1 - cell.x0;
+  const height = cell.y1 - cell.y0;
+  const none = new Uint8Array(width * height);
+  const weights = new Float32Array(Math.max(width, height));
+  return { width, height, argmax: none, softIds: [none], softProbs: [none], weightsX: weights, weightsY: weights, offsetX: cell.x0, offsetY: cell.y0 };
 }
 
 function unknownClass(id: number): RangeError {

@@ -140,9 +140,47 @@ describe('BlendAccumulator', () => {
     expect([...acc.resolve()]).toEqual([1, 0, 1]);
   });
 
-  it('rejects a class id the model does not have', () => {
-    const acc = new BlendAccumulator(2, 1, [1]);
-    expect(() => acc.add(uniformWindow(2, 1, 0, 0, [[9, 255]]))).toThrow(/class id 9/);
+  it('rejects a class id the model does not have, where one window alone covers it and where several do', () => {
+    const alone = new BlendAccumulator(2, 1, [1]);
+    alone.add(uniformWindow(2, 1, 0, 0, [[9, 255]]));
+    expect(() => alone.resolve()).toThrow(/class id 9 is not one of the model's classes/);
+    const overlapped = new BlendAccumulator(3, 1, [1]);
+    overlapped.add(uniformWindow(2, 1, 0, 0, [[1, 255]]));
+    overlapped.add(uniformWindow(2, 1, 1, 0, [[1, 200], [9, 55]]));
+    expect(() => overlapped.resolve()).toThrow(/class id 9 is not one of the model's classes/);
+    // two windows of one rank agreeing on it (the pairs fast path), and three or four (the corners one)
+    // windows of two ranks agreeing on a known class, one giving its second rank to an unknown one
+    const ranked = new BlendAccumulator(2, 1, [1]);
+    ranked.add(uniformWindow(2, 1, 0, 0, [[1, 200], [1, 0]]));
+    ranked.add(uniformWindow(2, 1, 0, 0, [[1, 200], [9, 55]]));
+    expect(() => ranked.resolve()).toThrow(/class id 9 is not one of the model's classes/);
+    for (const count of [2, 3, 4]) {
+      const agreeing = new BlendAccumulator(2, 1, [1]);
+      for (let i = 0; i < count; i++) agreeing.add(uniformWindow(2, 1, 0, 0, [[9, 200]]));
+      expect(() => agreeing.resolve()).toThrow(/class id 9 is not one of the model's classes/);
+    }
+  });
+
+  it('does not reject an unknown class where it has no probability or the window has no data', () => {
+    const acc = new BlendAccumulator(3, 1, [1]);
+    const a = uniformWindow(3, 1, 0, 0, [[1, 255], [9, 0]]);
+    const b = uniformWindow(3, 1, 0, 0, [[1, 255], [9, 10]]);
+    b.argmax.fill(0);
+    acc.add(a);
+    acc.add(b);
+    expect([...acc.resolve()]).toEqual([1, 1, 1]);
+  });
+
+  it('scores the rank-0 class a window gives, even where it is not its argmax (windows agreeing on the argmax)', () => {
+    for (const count of [2, 3, 4]) {
+      const acc = new BlendAccumulator(1, 1, [1, 2]);
+      // every window's argmax is 1; the last one gives its probability to class 2, and weighs most
+      for (let i = 0; i < count - 1; i++) acc.add({ ...uniformWindow(1, 1, 0, 0, [[1, 10]]), weightsX: new Float32Array([0.1]) });
+      const last = uniformWindow(1, 1, 0, 0, [[1, 255]]);
+      last.softIds[0]!.fill(2);
+      acc.add(last);
+      expect([...acc.resolve()]).toEqual([2]);
+    }
   });
 
   it('gives after reset() exactly what a fresh accumulator gives, whatever the previous region held', () => {

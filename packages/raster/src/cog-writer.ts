@@ -36,6 +36,8 @@ class LevelStrip {
   /** Offsets of tile data within this level's temp file. */
   readonly offsets: number[];
   private readonly strip: Uint8Array;
+  /** cutTile's tile buffers, one per tile column, reused row after row. */
+  private readonly tileBuffers: Uint8Array[] = [];
   private rowsInStrip = 0;
   private rowsDone = 0;
   private tileRow = 0;
@@ -115,8 +117,9 @@ class LevelStrip {
       parts.push(leader, data, data.subarray(data.length - TRAILER));
       this.end += LEADER + data.length + TRAILER;
     });
-    const bytes = Buffer.concat(parts);
-    await this.file.write(bytes, 0, bytes.length, this.end - bytes.length);
+    // one gathered write (libuv writes every part, in order), no joined copy of the row
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    await this.file.writev(parts, this.end - length);
     this.clock?.add('write', since);
     this.tileRow++;
     this.rowsDone += rows;
@@ -129,13 +132,20 @@ class LevelStrip {
     }
   }
 
-  /** One tile from the strip, zero past the image's right and bottom edges. */
+  /**
+   * One tile from the strip, zero past the image's right and bottom edges, in this level's
+   * buffer for tile column `tx`: the row's deflates are all done before the next row is cut,
+   * and new buffers for every tile of a block (~600 MB at 25,000 px) kept the garbage collector
+   * busy (BENCHMARKS.md, "Merger speed").
+   */
   private cutTile(tx: number, rows: number): Uint8Array {
     const { width } = this.size;
     const t = this.tileSize;
     const x0 = tx * t;
     const cols = Math.min(t, width - x0);
-    const tile = new Uint8Array(t * t);
+    let tile = this.tileBuffers[tx];
+    if (!tile) this.tileBuffers[tx] = tile = new Uint8Array(t * t);
+    else if (cols < t || rows < t) tile.fill(0); // a full tile overwrites every byte
     for (let r = 0; r < rows; r++) tile.set(this.strip.subarray(r * width + x0, r * width + x0 + cols), r * t);
     return tile;
   }

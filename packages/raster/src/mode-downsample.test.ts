@@ -21,6 +21,37 @@ describe('mode4', () => {
   });
 });
 
+/** mode4's definition, spelt out by counting: the most frequent non-zero value, the first met on a tie. */
+function countedMode(values: number[]): number {
+  let best = 0;
+  let bestCount = 0;
+  for (const v of values) {
+    const count = values.filter((w) => w === v).length;
+    if (v !== 0 && count > bestCount) {
+      best = v;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+describe('mode4 against its definition', () => {
+  it('agrees on every combination of four values among 0..4 (nodata and four classes)', () => {
+    let checked = 0;
+    for (let a = 0; a < 5; a++) {
+      for (let b = 0; b < 5; b++) {
+        for (let c = 0; c < 5; c++) {
+          for (let d = 0; d < 5; d++) {
+            expect([a, b, c, d, mode4(a, b, c, d)]).toEqual([a, b, c, d, countedMode([a, b, c, d])]);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(625);
+  });
+});
+
 describe('modeDownsample2x2', () => {
   it('halves an even strip cell by cell', () => {
     // 4x2 -> 2x1

@@ -4,30 +4,21 @@
  * bottom-right), so the result is deterministic and independent of class numbering.
  */
 export function mode4(a: number, b: number, c: number, d: number): number {
-  if (a === b && b === c && c === d) return a;
-  // each value in turn, unrolled: no array per call (overviews call this ~200 M times a block)
-  let best = 0;
-  let bestCount = 0;
+  // Decided by equalities rather than by counting each value (overviews call this ~200 M
+  // times a block): a value met twice can only be tied, never beaten, by a later one.
   if (a !== 0) {
-    best = a;
-    bestCount = 1 + (b === a ? 1 : 0) + (c === a ? 1 : 0) + (d === a ? 1 : 0);
+    if (a === b || a === c || a === d) return a;
+    // a is alone: a later value met twice or more beats it
+    if (b !== 0 && (b === c || b === d)) return b;
+    if (c !== 0 && c === d) return c;
+    return a;
   }
   if (b !== 0) {
-    const count = (a === b ? 1 : 0) + 1 + (c === b ? 1 : 0) + (d === b ? 1 : 0);
-    if (count > bestCount) {
-      best = b;
-      bestCount = count;
-    }
+    if (b === c || b === d) return b;
+    if (c !== 0 && c === d) return c;
+    return b;
   }
-  if (c !== 0) {
-    const count = (a === c ? 1 : 0) + (b === c ? 1 : 0) + 1 + (d === c ? 1 : 0);
-    if (count > bestCount) {
-      best = c;
-      bestCount = count;
-    }
-  }
-  if (d !== 0 && (a === d ? 1 : 0) + (b === d ? 1 : 0) + (c === d ? 1 : 0) + 1 > bestCount) best = d;
-  return best;
+  return c !== 0 ? c : d;
 }
 
 /**

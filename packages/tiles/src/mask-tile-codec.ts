@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlibConstants, crc32, inflateSync, type BrotliOptions } from 'node:zlib';
 import type { MaskTile } from './mask-tile';
+import type { PlanePool } from './plane-pool';
 
 const MAGIC = 0x544d4c46; // "FLMT" little-endian
 /** Version 1: header, then one zlib stream (written until issue 13; still decoded, see decodeMaskTile). */
@@ -166,7 +167,7 @@ function gatherSoft(tile: MaskTile, plane: Uint8Array, out: Uint8Array, offset: 
 }
 
 /** Fills the soft pixels of `plane` from `body` at `offset`; returns the next offset. */
-function scatterSoft(tile: MaskTile, body: Uint8Array, offset: number, plane: Uint8Array): number {
+function scatterSoft(tile: Pick<MaskTile, 'width' | 'height' | 'core'>, body: Uint8Array, offset: number, plane: Uint8Array): number {
   forEachSoftRun(tile, (to, length) => {
     plane.set(body.subarray(offset, offset + length), to);
     offset += length;
@@ -174,8 +175,11 @@ function scatterSoft(tile: MaskTile, body: Uint8Array, offset: number, plane: Ui
   return offset;
 }
 
-/** Decodes a tile of either version; `source` (the object key) names the tile in errors. */
-export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
+/**
+ * Decodes a tile of either version; `source` (the object key) names the tile in errors. `pool`:
+ * soft planes to reuse (see PlanePool); without it every plane is new.
+ */
+export function decodeMaskTile(bytes: Uint8Array, source: string, pool?: PlanePool): MaskTile {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < HEADER_BYTES || buf.readUInt32LE(0) !== MAGIC) {
     throw new MaskTileFormatError(source, 'not a flair-fleet mask tile (bad magic)');
@@ -198,27 +202,41 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
   if (body.length !== expected) {
     throw new MaskTileFormatError(source, `body holds ${body.length} bytes, expected ${expected}`);
   }
-  const argmax = new Uint8Array(n);
-  argmax.set(body.subarray(0, n));
-  const tile: MaskTile = {
-    width,
-    height,
-    core,
-    k,
-    argmax,
-    softIds: Array.from({ length: k }, () => new Uint8Array(n)),
-    softProbs: Array.from({ length: k }, () => new Uint8Array(n)),
+  // the argmax plane is the body's first n bytes: a view, not a copy (a plain Uint8Array, as
+  // the blend's loops are compiled for)
+  const argmax = new Uint8Array(body.buffer, body.byteOffset, n);
+  const shape = { width, height, core };
+  // a plane from the pool holds an earlier tile's values: the soft pixels are all written
+  // below, the core is cleared (no pool: a new plane, zero already)
+  const plane = (): Uint8Array => {
+    const reused = pool?.take(n);
+    if (!reused) return new Uint8Array(n);
+    for (let y = cy; y < cy + ch; y++) reused.fill(0, y * width + cx, y * width + cx + cw);
+    return reused;
   };
-  let offset = scatterSoft(tile, body, n, tile.softProbs[0]!);
+  // rank 0's id is the argmax itself (not stored twice), 0 inside the core
+  const ids0 = plane();
+  forEachSoftRun(shape, (from, length) => ids0.set(argmax.subarray(from, from + length), from));
+  const softIds = [ids0];
+  const softProbs = [plane()];
+  let offset = scatterSoft(shape, body, n, softProbs[0]!);
   for (let r = 1; r < k; r++) {
-    offset = scatterSoft(tile, body, offset, tile.softIds[r]!);
-    offset = scatterSoft(tile, body, offset, tile.softProbs[r]!);
+    const ids = plane();
+    const probs = plane();
+    offset = scatterSoft(shape, body, offset, ids);
+    offset = scatterSoft(shape, body, offset, probs);
+    softIds.push(ids);
+    softProbs.push(probs);
   }
-  // rank 0's id is the argmax itself: not stored twice
-  const ids0 = tile.softIds[0]!;
-  forEachSoftRun(tile, (from, length) => ids0.set(argmax.subarray(from, from + length), from));
-  return tile;
+  return { width, height, core, k, argmax, softIds, softProbs };
 }
+
+/**
+ * The largest single output chunk decoding asks zlib or brotli for: a header claiming a huge
+ * window must not make it reserve gigabytes before the length check rejects the body. 64 MiB
+ * holds a 2048 px window at k = 8; a larger body is inflated in several chunks.
+ */
+const MAX_DECODE_CHUNK = 64 * 2 ** 20;
 
 /**
  * Both decoders inflate into one output chunk one byte longer than the body should be: with
@@ -226,7 +244,7 @@ export function decodeMaskTile(bytes: Uint8Array, source: string): MaskTile {
  * a decode's CPU (issue 13).
  */
 function oneChunk(expected: number): { chunkSize: number } {
-  return { chunkSize: Math.max(MIN_OUTPUT_CHUNK, expected + 1) };
+  return { chunkSize: Math.min(MAX_DECODE_CHUNK, Math.max(MIN_OUTPUT_CHUNK, expected + 1)) };
 }
 
 /** Version 1: one zlib stream after the header; zlib checks its own Adler-32. */

@@ -1,5 +1,7 @@
 import { brotliCompressSync, brotliDecompressSync, crc32 } from 'node:zlib';
+import type { MaskTile } from './mask-tile';
 import { decodeMaskTile, encodeMaskTile, encodeMaskTileAsync, MaskTileFormatError } from './mask-tile-codec';
+import { PlanePool } from './plane-pool';
 import { maskTileFromOutputs } from './patch-outputs-to-mask';
 
 function seeded(seed: number): () => number {
@@ -186,5 +188,36 @@ describe('mask tile codec: version 1 tiles (zlib, written before issue 13) still
     const damaged = Buffer.from(v1);
     damaged[damaged.length - 10]! ^= 0xff;
     expect(() => decodeMaskTile(damaged, 'runs/old/tiles/r0-c0.tile')).toThrow(/^runs\/old\/tiles\/r0-c0\.tile: corrupt body/);
+  });
+});
+
+describe('decoding into pooled planes', () => {
+  const tile = maskTileFromOutputs({ ...randomOutputs(512, 2, 3), patch: 512, k: 2, width: 500, height: 512, core: { x: 128, y: 128, width: 244, height: 256 } });
+  const n = 500 * 512;
+  const dirty = (): MaskTile => ({ ...tile, softIds: [new Uint8Array(n).fill(0xab), new Uint8Array(n).fill(0xcd)], softProbs: [new Uint8Array(n).fill(0xef), new Uint8Array(n).fill(7)] });
+
+  it('gives the same planes from reused (dirty) planes as from new ones, and takes them from the pool', () => {
+    const bytes = encodeMaskTile(tile);
+    const pool = new PlanePool();
+    pool.give(dirty());
+    expect(pool.size).toBe(4);
+    const pooled = decodeMaskTile(bytes, 't', pool);
+    expect(pool.size).toBe(0);
+    const fresh = decodeMaskTile(bytes, 't');
+    for (let r = 0; r < 2; r++) {
+      expect(Buffer.from(pooled.softIds[r]!).equals(Buffer.from(fresh.softIds[r]!))).toBe(true);
+      expect(Buffer.from(pooled.softProbs[r]!).equals(Buffer.from(tile.softProbs[r]!))).toBe(true);
+    }
+    expect(Buffer.from(pooled.argmax).equals(Buffer.from(tile.argmax))).toBe(true);
+  });
+
+  it('hands out planes of the length asked only, and keeps no more bytes than its limit', () => {
+    const pool = new PlanePool(3 * n + 1);
+    expect(pool.take(n)).toBeUndefined();
+    pool.give(dirty()); // 4 planes, 3 kept
+    expect(pool.size).toBe(3);
+    expect(pool.take(n - 1)).toBeUndefined();
+    expect(pool.take(n)!.length).toBe(n);
+    expect(pool.size).toBe(2);
   });
 });
