@@ -1,3 +1,4 @@
+import { agreedPair } from './agreed-pair';
 import { coverageCells, type SpanRect } from './coverage-cells';
 
 /** A window's contribution to one output region, as the accumulator needs it. */
@@ -163,7 +164,7 @@ export class BlendAccumulator {
     const row = this.rowState(length, ranks);
     const { voters, bestClass, touched, touchedClass, touchedScore } = row;
     const { classIndex, classIds, classCount } = this;
-    // pairs and fours: agreedPixels over four windows cost more per pixel (34 ms a 512/256 tile) than
+    // pairs and fours: a generic loop over four windows cost more per pixel (34 ms a 512/256 tile) than
     // the row passes it saves (26 ms, microbenchmark), so four have their own, agreedFour
     const ranked = (wins.length === 2 || wins.length === 4) && wins.every((win) => win.softProbs.length <= 2);
     const { decided } = row;
@@ -174,7 +175,7 @@ export class BlendAccumulator {
         return { src0: wy * win.width + cell.x0 - win.offsetX, wx0: cell.x0 - win.offsetX, weightY: win.weightsY[wy]!, length };
       });
       const dst = y * this.w + cell.x0;
-      const left = !ranked ? length : wins.length === 4 ? this.agreedFour(cell, wins, y, out, dst, decided) : this.agreedPixels(wins, spans, out, dst, decided);
+      const left = !ranked ? length : wins.length === 4 ? this.agreedFour(cell, wins, y, out, dst, decided) : agreedPair(cell, wins[0]!, wins[1]!, y, classIndex, out, dst, decided);
       if (!ranked) decided.fill(0, 0, length);
       if (left === 0) continue;
       wins.forEach((win, j) => {
@@ -477,61 +478,8 @@ export class BlendAccumulator {
   }
 
   /**
-   * The pixels of a cell row where every window votes for one class c, scores c with its rank 0
-   * and gives no further rank more than that (at most two ranks): c has the top score (each
-   * other class gets at most one term per window, none larger than that window's term for c,
-   * and float32 sums keep that order), and on a tie the fallback is c too, so c is the class
-   * whenever its score is > 0. Pixels where no window has data are nodata (0). Writes those
-   * pixels' classes and marks them in `decided`; returns how many are left for the full blend.
-   * Unknown ids are left to it (it throws).
-   */
-  private agreedPixels(wins: readonly WindowContribution[], spans: readonly RowSpan[], out: Uint8Array, dst: number, decided: Uint8Array): number {
-    const { classIndex } = this;
-    const length = spans[0]!.length;
-    let left = 0;
-    for (let x = 0; x < length; x++) {
-      let c = 0;
-      let scored = false;
-      let agreed = true;
-      let silent = 0;
-      for (let j = 0; j < wins.length && agreed; j++) {
-        const win = wins[j]!;
-        const { src0, wx0, weightY } = spans[j]!;
-        const src = src0 + x;
-        const cls = win.argmax[src]!;
-        if (cls === 0) {
-          silent++; // no data: decided here only if no window has any (nodata)
-          continue;
-        }
-        const p0 = win.softProbs[0]![src]!;
-        if (silent > 0 || (c !== 0 && cls !== c) || p0 === 0 || win.softIds[0]![src] !== cls) {
-          agreed = false;
-          break;
-        }
-        c = cls;
-        if (win.softProbs.length > 1) {
-          const p1 = win.softProbs[1]![src]!;
-          if (p1 > p0 || (p1 !== 0 && classIndex[win.softIds[1]![src]!]! < 0)) agreed = false;
-        }
-        if (Math.fround(weightY * win.weightsX[wx0 + x]! * p0) > 0) scored = true;
-      }
-      if (silent === wins.length) {
-        out[dst + x] = 0;
-        decided[x] = 1;
-      } else if (agreed && silent === 0 && scored && classIndex[c]! >= 0) {
-        out[dst + x] = c;
-        decided[x] = 1;
-      } else {
-        decided[x] = 0;
-        left++;
-      }
-    }
-    return left;
-  }
-
-  /**
-   * agreedPixels for four windows, in locals (the generic loop over the windows cost more than
-   * the row passes it saved): the same rules, for one cell row `y`.
+   * agreedPair (agreed-pair.ts) for four windows, in locals (the generic loop over the windows
+   * cost more than the row passes it saved): the same rules, for one cell row `y`.
    */
   private agreedFour(cell: SpanRect, wins: readonly WindowContribution[], y: number, out: Uint8Array, dst: number, decided: Uint8Array): number {
     const { classIndex } = this;
@@ -766,7 +714,7 @@ interface RowState {
   readonly bestWeight: Float32Array;
   readonly bestClass: Uint8Array;
   readonly touched: Int32Array;
-  /** 1 where agreedPixels decided the pixel already. */
+  /** 1 where agreedPair or agreedFour decided the pixel already. */
   readonly decided: Uint8Array;
   readonly touchedClass: Int16Array;
   readonly touchedScore: Float32Array;

@@ -165,6 +165,56 @@ describe('BlendAccumulator against the former pixel-by-pixel accumulator', () =>
     expect(outcome(new ReferenceBlendAccumulator(1, 1, [1, 2]), weightless)).toEqual([1]);
   });
 
+  it('decides two agreeing windows of at most two ranks as the former one did when one of them breaks a condition of the shortcut (agreedPair)', () => {
+    /** One pixel, two windows whose argmax and rank 0 are class 2 (the other of one rank when `oneRank`); window `odd` gets `change`. */
+    const pair = (odd: number, change: (w: WindowContribution) => void, oneRank = false): WindowContribution[] =>
+      [0, 1].map((j) => {
+        const twoRanks = !oneRank || j === odd;
+        const w: WindowContribution = {
+          width: 1,
+          height: 1,
+          offsetX: 0,
+          offsetY: 0,
+          argmax: Uint8Array.of(2),
+          softIds: twoRanks ? [Uint8Array.of(2), Uint8Array.of(1)] : [Uint8Array.of(2)],
+          softProbs: twoRanks ? [Uint8Array.of(100), Uint8Array.of(0)] : [Uint8Array.of(100)],
+          weightsX: Float32Array.of(j === odd ? 1 : 0.1),
+          weightsY: Float32Array.of(1),
+        };
+        if (j === odd) change(w);
+        return w;
+      });
+    // each case and the class it must give (window `odd` weighs 1, the other 0.1)
+    const cases: Array<[string, (w: WindowContribution) => void, number[] | string]> = [
+      ['unchanged', () => undefined, [2]],
+      // its second rank outweighs its first: class 1 wins (255 against 10 + 10)
+      ['rank 1 above rank 0', (w) => ((w.softProbs[0]![0] = 10), (w.softProbs[1]![0] = 255)), [1]],
+      ['an unknown rank-1 id', (w) => ((w.softIds[1]![0] = 9), (w.softProbs[1]![0] = 5)), 'RangeError'],
+      ['rank 0 another class', (w) => ((w.softIds[0]![0] = 1), (w.softProbs[0]![0] = 255)), [1]],
+      ['rank 0 without probability', (w) => (w.softProbs[0]![0] = 0), [2]],
+      ['another argmax', (w) => (w.argmax[0] = 1), [2]],
+      ['no data', (w) => (w.argmax[0] = 0), [2]],
+      ['an unknown argmax', (w) => ((w.argmax[0] = 9), (w.softIds[0]![0] = 9)), 'RangeError'],
+    ];
+    for (const oneRank of [false, true]) {
+      for (let odd = 0; odd < 2; odd++) {
+        for (const [name, change, expected] of cases) {
+          const windows = pair(odd, change, oneRank);
+          const got = outcome(new BlendAccumulator(1, 1, [1, 2]), windows);
+          expect({ name, odd, oneRank, got }).toEqual({ name, odd, oneRank, got: outcome(new ReferenceBlendAccumulator(1, 1, [1, 2]), windows) });
+          expect({ name, odd, oneRank, got }).toEqual({ name, odd, oneRank, got: expected });
+        }
+      }
+    }
+    // no weight anywhere: every score 0, the tie goes to the first class, not to the one they agree on
+    const weightless = pair(0, () => undefined).map((w) => ({ ...w, weightsX: Float32Array.of(0) }));
+    expect(outcome(new BlendAccumulator(1, 1, [1, 2]), weightless)).toEqual([1]);
+    expect(outcome(new ReferenceBlendAccumulator(1, 1, [1, 2]), weightless)).toEqual([1]);
+    // neither has data: nodata
+    const empty = pair(0, (w) => (w.argmax[0] = 0)).map((w) => ({ ...w, argmax: Uint8Array.of(0) }));
+    expect(outcome(new BlendAccumulator(1, 1, [1, 2]), empty)).toEqual([0]);
+  });
+
   it('throws where the former one threw, for soft class ids the model lacks', () => {
     const pick = prng(7);
     let threw = 0;

@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlibConstants, crc32, inflateSync, type BrotliOptions } from 'node:zlib';
 import type { MaskTile } from './mask-tile';
 import type { PlanePool } from './plane-pool';
+import { softSpans } from './soft-spans';
 
 const MAGIC = 0x544d4c46; // "FLMT" little-endian
 /** Version 1: header, then one zlib stream (written until issue 13; still decoded, see decodeMaskTile). */
@@ -166,12 +167,13 @@ function gatherSoft(tile: MaskTile, plane: Uint8Array, out: Uint8Array, offset: 
   return offset;
 }
 
-/** Fills the soft pixels of `plane` from `body` at `offset`; returns the next offset. */
-function scatterSoft(tile: Pick<MaskTile, 'width' | 'height' | 'core'>, body: Uint8Array, offset: number, plane: Uint8Array): number {
-  forEachSoftRun(tile, (to, length) => {
-    plane.set(body.subarray(offset, offset + length), to);
+/** Fills the soft pixels of `plane` (at `spans`, see softSpans) from `body` at `offset`; returns the next offset. */
+function scatterSoft(spans: Int32Array, body: Uint8Array, offset: number, plane: Uint8Array): number {
+  for (let i = 0; i < spans.length; i += 2) {
+    const length = spans[i + 1]!;
+    plane.set(body.subarray(offset, offset + length), spans[i]!);
     offset += length;
-  });
+  }
   return offset;
 }
 
@@ -205,7 +207,7 @@ export function decodeMaskTile(bytes: Uint8Array, source: string, pool?: PlanePo
   // the argmax plane is the body's first n bytes: a view, not a copy (a plain Uint8Array, as
   // the blend's loops are compiled for)
   const argmax = new Uint8Array(body.buffer, body.byteOffset, n);
-  const shape = { width, height, core };
+  const spans = softSpans({ width, height, core });
   // a plane from the pool holds an earlier tile's values: the soft pixels are all written
   // below, the core is cleared (no pool: a new plane, zero already)
   const plane = (): Uint8Array => {
@@ -216,15 +218,15 @@ export function decodeMaskTile(bytes: Uint8Array, source: string, pool?: PlanePo
   };
   // rank 0's id is the argmax itself (not stored twice), 0 inside the core
   const ids0 = plane();
-  forEachSoftRun(shape, (from, length) => ids0.set(argmax.subarray(from, from + length), from));
+  for (let i = 0; i < spans.length; i += 2) ids0.set(argmax.subarray(spans[i]!, spans[i]! + spans[i + 1]!), spans[i]!);
   const softIds = [ids0];
   const softProbs = [plane()];
-  let offset = scatterSoft(shape, body, n, softProbs[0]!);
+  let offset = scatterSoft(spans, body, n, softProbs[0]!);
   for (let r = 1; r < k; r++) {
     const ids = plane();
     const probs = plane();
-    offset = scatterSoft(shape, body, offset, ids);
-    offset = scatterSoft(shape, body, offset, probs);
+    offset = scatterSoft(spans, body, offset, ids);
+    offset = scatterSoft(spans, body, offset, probs);
     softIds.push(ids);
     softProbs.push(probs);
   }

@@ -1,0 +1,86 @@
+import type { WindowContribution } from './blend-accumulator';
+import type { SpanRect } from './coverage-cells';
+
+/**
+ * BlendAccumulator's agreedPixels for two windows of at most two ranks (the edges two windows
+ * share at k = 2), with the state in locals: the generic loop over the windows and their row
+ * spans was half of the blend at the shipped defaults (1024/256, k = 2: `node --cpu-prof` of
+ * `merge-rss.js merge 8192 --top-k 2`, BENCHMARKS.md "Merger speed", "k = 2 at the defaults").
+ * The same rules, for cell row `y`: where both windows have data, vote for one class c, score c
+ * with rank 0 and give rank 1 no more than that (and a known class), c is the class if either
+ * term for it is > 0 (float32), since no other class can score more and on a tie the fallback
+ * is c too; where neither has data the pixel is nodata. Those pixels are written to `out` and
+ * marked in `decided`; returns how many are left for the row passes (unknown ids among them:
+ * the row passes throw).
+ */
+export function agreedPair(
+  cell: SpanRect,
+  a: WindowContribution,
+  b: WindowContribution,
+  y: number,
+  classIndex: Int16Array,
+  out: Uint8Array,
+  dst: number,
+  decided: Uint8Array,
+): number {
+  const argA = a.argmax;
+  const probsA = a.softProbs[0]!;
+  const idsA = a.softIds[0]!;
+  // a window of one rank: a second rank that is 0 everywhere never objects
+  const secondA = a.softProbs[1] ?? zeros(argA.length);
+  const secondIdsA = a.softIds[1] ?? secondA;
+  const wxA = a.weightsX;
+  const xA = cell.x0 - a.offsetX;
+  const rowA = (y - a.offsetY) * a.width + xA;
+  const wyA = a.weightsY[y - a.offsetY]!;
+  const argB = b.argmax;
+  const probsB = b.softProbs[0]!;
+  const idsB = b.softIds[0]!;
+  const secondB = b.softProbs[1] ?? zeros(argB.length);
+  const secondIdsB = b.softIds[1] ?? secondB;
+  const wxB = b.weightsX;
+  const xB = cell.x0 - b.offsetX;
+  const rowB = (y - b.offsetY) * b.width + xB;
+  const wyB = b.weightsY[y - b.offsetY]!;
+  const length = cell.x1 - cell.x0;
+  let left = 0;
+  for (let x = 0; x < length; x++) {
+    const c = argA[rowA + x]!;
+    const cB = argB[rowB + x]!;
+    if (c === 0 && cB === 0) {
+      out[dst + x] = 0;
+      decided[x] = 1;
+      continue;
+    }
+    const iA = rowA + x;
+    const iB = rowB + x;
+    const pA = probsA[iA]!;
+    const qA = secondA[iA]!;
+    const pB = probsB[iB]!;
+    const qB = secondB[iB]!;
+    if (
+      c === 0 || cB !== c || classIndex[c]! < 0 ||
+      pA === 0 || idsA[iA] !== c || qA > pA || (qA !== 0 && classIndex[secondIdsA[iA]!]! < 0) ||
+      pB === 0 || idsB[iB] !== c || qB > pB || (qB !== 0 && classIndex[secondIdsB[iB]!]! < 0)
+    ) {
+      decided[x] = 0;
+      left++;
+      continue;
+    }
+    if (Math.fround(wyA * wxA[xA + x]! * pA) > 0 || Math.fround(wyB * wxB[xB + x]! * pB) > 0) {
+      out[dst + x] = c;
+      decided[x] = 1;
+    } else {
+      decided[x] = 0;
+      left++;
+    }
+  }
+  return left;
+}
+
+/** Zeros for a window's missing second rank, shared: never written (a new plane per row cost ~1 MB of garbage). */
+let zeroPlane = new Uint8Array(0);
+function zeros(length: number): Uint8Array {
+  if (zeroPlane.length < length) zeroPlane = new Uint8Array(length);
+  return zeroPlane;
+}
