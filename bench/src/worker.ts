@@ -20,6 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { iterateWindows, planWindows, type PlannedWindow } from '@fleet/grid';
 import { DEFAULT_TILE_CACHE_BYTES, MosaicReader, sharedTileCache, type ModelBand } from '@fleet/raster';
 import { LocalStore } from '@fleet/storage';
+import * as ort from 'onnxruntime-node';
 import { bareInput, bareSession, bareWrappedSession, loadEngine, ORT_VERSION, sessionRunMs, type EngineSettings } from './engine-calls';
 import { benchMosaic, flairShapedModel, trivialModel, type BenchMosaic } from './fixtures';
 import { newTimes, runConcurrently, STAGES, type PipelineContext, type PipelineTimes } from './window-pipeline';
@@ -86,7 +87,12 @@ async function main(): Promise<void> {
     const seq = await fullPath(mosaic, plan, trivial, oneCore, trivialWindows, 1, join(outDir, 'trivial-seq'));
     // session.run's CPU, measured apart: bare runs of the same wrapped graph at batch 1, one
     // thread. On a GPU that work (including the in-graph postprocessing) is the device's.
-    const trivialBare = await bareRuns(() => bareWrappedSession(trivial, { ...oneCore, topK: TOP_K }), oneCore, trivialWindows.length);
+    // On the same windows' pixels, not random bytes: on random input the trivial graph's
+    // session.run cost ~7 ms more per window than the engine's run of real windows (2026-11-30
+    // 07:45 UTC, a negative "preprocess" lap), which made the subtraction below read 4.7 ms
+    // where the stage laps read 12.
+    const realPixels = await windowPixels(mosaic, trivialWindows);
+    const trivialBare = await bareRuns(() => bareWrappedSession(trivial, { ...oneCore, topK: TOP_K }), oneCore, trivialWindows.length, realPixels);
     const runCpu = trivialBare.cpuMs / trivialBare.windows;
     const perWindowCpu = seq.cpuMs / trivialWindows.length;
     const outside = perWindowCpu - runCpu;
@@ -267,15 +273,42 @@ interface BareResult {
   windowsPerSecond: number;
 }
 
-async function bareRuns(open: () => Promise<import('onnxruntime-node').InferenceSession>, settings: EngineSettings, windows: number): Promise<BareResult> {
+/** The windows' model input as the engine gets it: 5 band planes of PATCH x PATCH, uint8. */
+async function windowPixels(mosaic: BenchMosaic, windows: readonly PlannedWindow[]): Promise<Uint8Array[]> {
+  const reader = new MosaicReader(mosaic.layout.sources.map((s) => ({ role: s.role, store: mosaic.stores.get(s.role)!, dalles: s.dalles })));
+  const bands: ModelBand[] = ['R', 'G', 'B', 'NIR', 'E'];
+  try {
+    const out: Uint8Array[] = [];
+    for (const w of windows) {
+      if (w.width !== PATCH || w.height !== PATCH) throw new Error(`window ${w.id} is ${w.width}x${w.height}, not ${PATCH} px`);
+      const read = await reader.read(w, bands);
+      const patch = new Uint8Array(bands.length * PATCH * PATCH);
+      read.planes.forEach((plane, b) => patch.set(plane, b * PATCH * PATCH));
+      out.push(patch);
+    }
+    return out;
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * `batches` session.run calls after one warm-up. `pixels`: real windows' input (uint8 graphs at
+ * batch 1), run in turn; without it, one batch of random input is run again and again.
+ */
+async function bareRuns(open: () => Promise<import('onnxruntime-node').InferenceSession>, settings: EngineSettings, windows: number, pixels?: readonly Uint8Array[]): Promise<BareResult> {
   const session = await open();
   try {
-    const feeds = bareInput(session, settings.batchSize, 5, PATCH);
-    await session.run(feeds); // warm-up, as the engine's load does
+    const random = bareInput(session, settings.batchSize, 5, PATCH);
+    const usesPixels = pixels !== undefined && pixels.length > 0 && settings.batchSize === 1 && random[session.inputNames[0]!]!.type === 'uint8';
+    const dims = [1, 5, PATCH, PATCH];
+    const feedsOf = (i: number) => (usesPixels ? { [session.inputNames[0]!]: new ort.Tensor('uint8', pixels[i % pixels.length]!, dims) } : random);
+    await session.run(feedsOf(0)); // warm-up, as the engine's load does
     const batches = Math.max(1, Math.ceil(windows / settings.batchSize));
+    const feeds = Array.from({ length: batches }, (_, i) => feedsOf(i));
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
-    for (let i = 0; i < batches; i++) await session.run(feeds);
+    for (let i = 0; i < batches; i++) await session.run(feeds[i]!);
     const cpu = process.cpuUsage(cpuBefore);
     const wallMs = performance.now() - started;
     const inferred = batches * settings.batchSize;
