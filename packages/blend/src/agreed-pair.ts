@@ -80,7 +80,7 @@ export function agreedPair(
 
 /** Zeros for a window's missing second rank, shared: never written (a new plane per row cost ~1 MB of garbage). */
 let zeroPlane = new Uint8Array(0);
-function zeros(length: number): Uint8Array {
+export function zeros(length: number): Uint8Array {
   if (zeroPlane.length < length) zeroPlane = new Uint8Array(length);
   return zeroPlane;
 }

@@ -1,4 +1,4 @@
-import { agreedPair } from './agreed-pair';
+import { agreedPair, zeros } from './agreed-pair';
 import { coverageCells, type SpanRect } from './coverage-cells';
 
 /** A window's contribution to one output region, as the accumulator needs it. */
@@ -487,7 +487,7 @@ export class BlendAccumulator {
     const argA = winA.argmax;
     const probsA = winA.softProbs[0]!;
     const idsA = winA.softIds[0]!;
-    const secondA = winA.softProbs[1] ?? new Uint8Array(winA.argmax.length);
+    const secondA = winA.softProbs[1] ?? zeros(winA.argmax.length);
     const secondIdsA = winA.softIds[1] ?? secondA;
     const wxA = winA.weightsX;
     const xA = cell.x0 - winA.offsetX;
@@ -497,7 +497,7 @@ export class BlendAccumulator {
     const argB = winB.argmax;
     const probsB = winB.softProbs[0]!;
     const idsB = winB.softIds[0]!;
-    const secondB = winB.softProbs[1] ?? new Uint8Array(winB.argmax.length);
+    const secondB = winB.softProbs[1] ?? zeros(winB.argmax.length);
     const secondIdsB = winB.softIds[1] ?? secondB;
     const wxB = winB.weightsX;
     const xB = cell.x0 - winB.offsetX;
@@ -507,7 +507,7 @@ export class BlendAccumulator {
     const argC = winC.argmax;
     const probsC = winC.softProbs[0]!;
     const idsC = winC.softIds[0]!;
-    const secondC = winC.softProbs[1] ?? new Uint8Array(winC.argmax.length);
+    const secondC = winC.softProbs[1] ?? zeros(winC.argmax.length);
     const secondIdsC = winC.softIds[1] ?? secondC;
     const wxC = winC.weightsX;
     const xC = cell.x0 - winC.offsetX;
@@ -517,7 +517,7 @@ export class BlendAccumulator {
     const argD = winD.argmax;
     const probsD = winD.softProbs[0]!;
     const idsD = winD.softIds[0]!;
-    const secondD = winD.softProbs[1] ?? new Uint8Array(winD.argmax.length);
+    const secondD = winD.softProbs[1] ?? zeros(winD.argmax.length);
     const secondIdsD = winD.softIds[1] ?? secondD;
     const wxD = winD.weightsX;
     const xD = cell.x0 - winD.offsetX;
