@@ -91,12 +91,13 @@ describe('fleet status --oneline and --watch', () => {
       await state.completeWindow(1, 'r0-c1', 'failed', ['all'], {}, 'a.tif: corrupt tile at 512,0\nat readTile');
       await until(watch, /failed: window r0-c1/);
       for (let i = 2; i < 6; i++) await state.completeWindow(i, `r${Math.floor(i / 3)}-c${i % 3}`, 'done', ['all']);
-      await state.finish({});
+      await state.completeBlock({ blockId: 'all', key: 'k', bytes: 1, classPixels: {}, failedWindows: 1, mergeMs: 1 });
+      expect(await state.finish({}, 6)).toEqual({ windows: 0, blocks: 0 });
       expect(await watch.exited).toBe(1);
       const out = watch.stdout();
       // once, with the message's first line only, before the line that counts it
       expect(out.match(/^failed: window r0-c1: a\.tif: corrupt tile at 512,0$/gm)).toHaveLength(1);
-      expect(out.trim().split('\n').at(-1)).toMatch(/^run-f done 6\/6 windows 100\.0% (--|\d+\.\d) win\/s eta 0s blocks 0\/1 failed 1$/);
+      expect(out.trim().split('\n').at(-1)).toMatch(/^run-f done 6\/6 windows 100\.0% (--|\d+\.\d) win\/s eta 0s blocks 1\/1 failed 1$/);
       expect(out.indexOf('failed: window r0-c1')).toBeLessThan(out.search(/failed 1$/m));
     } finally {
       redis.disconnect();

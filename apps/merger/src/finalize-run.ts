@@ -1,4 +1,4 @@
-import { expireRun, outputKeys, runSpecSchema, runTtlSeconds, type RunSpec, type RunState } from '@fleet/jobs';
+import { expireRun, outputKeys, runSpecSchema, runTtlSeconds, type RunOutstanding, type RunSpec, type RunState } from '@fleet/jobs';
 import type { ObjectStore } from '@fleet/storage';
 import { classAreaRows, classAreasCsv, classAreasJson } from './class-areas';
 import { readCurrentRun } from './current-run';
@@ -30,6 +30,10 @@ const json = (value: unknown) => Buffer.from(JSON.stringify(value, null, 2) + '\
  * Idempotent: a retry rewrites the same files.
  */
 export async function finalizeRun(spec: RunSpec, state: RunState, store: ObjectStore, options: FinalizeOptions = {}): Promise<RunReport> {
+  // enqueued when the last block was recorded merged; Redis may since have lost windows'
+  // completions (its last second of writes): those windows run again, and the run waits
+  const before = await state.outstanding(spec.windowCount);
+  if (before.windows > 0 || before.blocks > 0) throw new RunNotReadyError(spec.runId, before);
   const results = await state.blockResults();
   const keepTiles = options.keepTiles ?? false;
   const remaining = keepTiles ? (await store.list(outputKeys.maskTiles(spec.runId))).length : await sweepMaskTiles(spec, state, store);
@@ -52,10 +56,24 @@ export async function finalizeRun(spec: RunSpec, state: RunState, store: ObjectS
   await store.put(outputKeys.runReport(spec.runId), json(report));
 
   await publishRun(spec, report, collection!, current, store, options.keepRuns ?? DEFAULT_KEEP_RUNS);
-  await state.finish(report);
+  const after = await state.finish(report, spec.windowCount);
+  // lost in the meantime (rare: the loss came during this finalisation): the files above are
+  // rewritten when the run is finalised again, current.json included
+  if (after.windows > 0 || after.blocks > 0) throw new RunNotReadyError(spec.runId, after);
   // run.json is the record from here on: the Redis state goes after FLEET_RUN_TTL_DAYS
   await expireRun(state.redis, state.prefix, spec.runId, options.runTtlSeconds ?? runTtlSeconds());
   return report;
+}
+
+/** The run cannot be marked done yet: Redis does not record every window done or every block merged. */
+export class RunNotReadyError extends Error {
+  constructor(
+    runId: string,
+    readonly outstanding: RunOutstanding,
+  ) {
+    super(`run ${runId} is not ready to finalise: ${outstanding.windows} window(s) not recorded done, ${outstanding.blocks} block(s) not merged`);
+    this.name = 'RunNotReadyError';
+  }
 }
 
 /** The previous published run's manifest and spec; undefined when its manifest is gone. */

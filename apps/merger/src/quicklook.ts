@@ -1,8 +1,8 @@
 import { outputKeys, type RunSpec } from '@fleet/jobs';
 import { LocalFileReader, readClassPreview, storeRangeReader } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
-import { PNG } from 'pngjs';
 import { classColorMap } from './palette';
+import { encodeRgbaPng } from './png-image';
 import { type LegendSwatch, quicklookScale, renderQuicklook } from './quicklook-image';
 import type { RunReport } from './run-report';
 
@@ -45,8 +45,6 @@ export async function writeQuicklook(spec: RunSpec, report: RunReport, store: Ob
   const palette = classColorMap(spec.model.classes);
   const legend = spec.model.classes.map((c) => ({ id: c.id, name: c.name, rgb: palette[c.id]! }));
   const image = renderQuicklook(map, width, height, legend);
-  const png = new PNG({ width: image.width, height: image.height });
-  png.data = Buffer.from(image.rgba.buffer, image.rgba.byteOffset, image.rgba.byteLength);
-  await store.put(outputKeys.quicklook(spec.runId), PNG.sync.write(png));
+  await store.put(outputKeys.quicklook(spec.runId), encodeRgbaPng(image.rgba, image.width, image.height));
   return { width: image.width, height: image.height, mapWidth: width, mapHeight: height, swatches: image.swatches };
 }

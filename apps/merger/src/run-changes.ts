@@ -1,8 +1,8 @@
 import { outputKeys, type RunSpec } from '@fleet/jobs';
 import { openStoredRaster, type RasterFile } from '@fleet/raster';
 import type { ObjectStore } from '@fleet/storage';
-import { PNG } from 'pngjs';
 import { dalleChanges, type DalleChangesBySource } from './dalle-changes';
+import { encodeRgbaPng } from './png-image';
 import { addPixelChanges, emptyPixelChanges, hectaresOf, sumPixelChanges, type PixelChanges } from './pixel-changes';
 import { QUICKLOOK_MAX_SIDE } from './quicklook';
 import { quicklookScale, renderQuicklook } from './quicklook-image';
@@ -128,9 +128,7 @@ export async function writeRunChanges(spec: RunSpec, report: RunReport, previous
   await store.put(outputKeys.changes(spec.runId), Buffer.from(JSON.stringify(changes, null, 2) + '\n'));
 
   const image = renderQuicklook(where, width, height, [{ id: 1, name: `changed since ${changes.previous ?? 'nothing (first run)'}`, rgb: [230, 0, 60] }]);
-  const png = new PNG({ width: image.width, height: image.height });
-  png.data = Buffer.from(image.rgba.buffer, image.rgba.byteOffset, image.rgba.byteLength);
-  await store.put(outputKeys.changesPng(spec.runId), PNG.sync.write(png));
+  await store.put(outputKeys.changesPng(spec.runId), encodeRgbaPng(image.rgba, image.width, image.height));
   await store.put(outputKeys.changesMask(spec.runId), changeMaskPng(where, width, height));
   return changes;
 }
@@ -145,14 +143,14 @@ export function mosaicExtent(mosaic: RunSpec['mosaic']): [number, number, number
 
 /** Changed cells in the legend's red, the rest transparent: a PNG as wide as the downsampled mosaic. */
 export function changeMaskPng(where: Uint8Array, width: number, height: number): Buffer {
-  const png = new PNG({ width, height });
+  const rgba = new Uint8Array(width * height * 4);
   for (let i = 0; i < width * height; i++) {
     if (!where[i]) continue;
-    png.data[i * 4] = 230;
-    png.data[i * 4 + 2] = 60;
-    png.data[i * 4 + 3] = 255;
+    rgba[i * 4] = 230;
+    rgba[i * 4 + 2] = 60;
+    rgba[i * 4 + 3] = 255;
   }
-  return PNG.sync.write(png);
+  return encodeRgbaPng(rgba, width, height);
 }
 
 /** Calls `each` with band 1's full-width pixels, ROWS lines at a time, top to bottom. */

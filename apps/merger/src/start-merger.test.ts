@@ -57,11 +57,15 @@ describe('startMerger', () => {
   const log = createLogger('merger-test');
   log.level = 'silent';
 
-  /** A merger on a finished run's windows, given the run's one merge job; closed and cleaned up after `body`. */
+  /**
+   * A merger on a finished run's windows, given the run's one merge job (unless `enqueue` is
+   * false: `body` adds its own jobs); closed and cleaned up after `body`.
+   */
   async function withMerger(
     name: string,
     corrupt: string | undefined,
     body: (run: { prefix: string; queues: FleetQueues; metrics: () => Promise<string> } & Awaited<ReturnType<typeof finishedWindows>>) => Promise<void>,
+    enqueue = true,
   ): Promise<void> {
     const prefix = uniquePrefix(name);
     const run = await finishedWindows(redis, prefix, corrupt);
@@ -69,7 +73,7 @@ describe('startMerger', () => {
     const merger = await startMerger(testRedisUrl(), parseMergerEnv({ FLEET_QUEUE_PREFIX: prefix, FLEET_METRICS_PORT: String(await freePort()) }), log);
     const metrics = async () => (await fetch(`http://127.0.0.1:${merger.metricsPort}/metrics`)).text();
     try {
-      await queues.add('merge-block', { runId: run.spec.runId, blockId: 'all' }, jobIds.block(run.spec.runId, 'all'));
+      if (enqueue) await queues.add('merge-block', { runId: run.spec.runId, blockId: 'all' }, jobIds.block(run.spec.runId, 'all'));
       await body({ ...run, prefix, queues, metrics });
     } finally {
       await merger.close();
@@ -107,6 +111,46 @@ describe('startMerger', () => {
         const ttl = await redis.ttl(key);
         expect([key, ttl > 7 * 86_400 - 60 && ttl <= 7 * 86_400]).toEqual([key, true]);
       }
+    });
+  }, 60_000);
+
+  // Redis losing its last second of writes (AOF everysec) can take a window's completion while
+  // the merge it led to, or the finalisation, is already running in a merger: seen as a run
+  // marked done with windows missing from its done bitmap (test/faults/redis-loss.test.ts)
+  it('a merge whose block has a window Redis no longer counts done waits, delayed without spending an attempt, and merges once the window is done again', async () => {
+    await withMerger('merger-wait-block', undefined, async ({ prefix, spec, state, queues, dir }) => {
+      const k = runKeys(prefix, spec.runId);
+      // what Redis keeps when a window's completion is lost: its bit unset, the block counting it
+      await redis.multi().setbit(k.windowsDone, 1, 0).hincrby(k.blockRemaining, 'all', 1).exec();
+      await queues.add('merge-block', { runId: spec.runId, blockId: 'all' }, jobIds.block(spec.runId, 'all'));
+      const id = jobIds.block(spec.runId, 'all');
+      await until(async () => (await queues.merge.getJobState(id)) === 'delayed', 'the merge to wait');
+      const job = await queues.merge.getJob(id);
+      expect([job?.attemptsMade, await state.mergedBlocks(), (await state.progress())?.status]).toEqual([0, new Set(), 'running']);
+      expect(await new LocalStore(dir).list(outputKeys.blockRecords(spec.runId))).toEqual([]);
+      // the window runs again: its block is ready, and the waiting job (same id) merges it
+      const plan = windowPlanOf(spec);
+      const w = [...iterateWindows(plan)][1]!;
+      expect(await state.completeWindow(w.index, w.id, 'done', ['all'])).toEqual(['all']);
+      await until(async () => (await state.progress())?.status === 'done', 'the run to finish', 30_000);
+      expect(await state.outstanding(spec.windowCount)).toEqual({ windows: 0, blocks: 0 });
+    }, false);
+  }, 60_000);
+
+  it('a finalisation that finds a window not recorded done waits, and finalises once it is', async () => {
+    await withMerger('merger-wait-final', undefined, async ({ prefix, spec, state, queues }) => {
+      await until(async () => (await state.mergedBlocks()).has('all'), 'the block to merge');
+      const k = runKeys(prefix, spec.runId);
+      await until(async () => (await state.progress())?.status === 'done', 'the run to finish');
+      // the same run finalised again with one window's bit lost: not marked done again until it is back
+      await redis.multi().setbit(k.windowsDone, 2, 0).set(k.status, 'running').exec();
+      await queues.merge.remove(jobIds.finalize(spec.runId));
+      await queues.add('finalize-run', { runId: spec.runId }, jobIds.finalize(spec.runId));
+      await until(async () => (await queues.merge.getJobState(jobIds.finalize(spec.runId))) === 'delayed', 'the finalisation to wait');
+      expect([(await queues.merge.getJob(jobIds.finalize(spec.runId)))?.attemptsMade, (await state.progress())?.status]).toEqual([0, 'running']);
+      expect(await state.outstanding(spec.windowCount)).toEqual({ windows: 1, blocks: 0 });
+      await redis.setbit(k.windowsDone, 2, 1);
+      await until(async () => (await state.progress())?.status === 'done', 'the run to finish again', 30_000);
     });
   }, 60_000);
 });

@@ -1,11 +1,12 @@
-import { FleetQueues, jobIds, markRunFailed, QUEUES, RunState, startConsumer, type QueueHandlers } from '@fleet/jobs';
+import { BLOCK_NOT_READY, FleetQueues, jobIds, markRunFailed, QUEUES, RunState, startConsumer, type QueueHandlers } from '@fleet/jobs';
 import { createLogger, type Logger } from '@fleet/logging';
 import { consumerProblems, MergerMetrics, registerQueueMetrics, startProcessOps } from '@fleet/metrics';
 import { createRedisConnection } from '@fleet/redis';
 import { openStore } from '@fleet/storage';
 import { UnrecoverableError, type Worker } from 'bullmq';
 import type { MergerEnv } from './env';
-import { finalizeRun } from './finalize-run';
+import { checkLater } from './check-later';
+import { finalizeRun, RunNotReadyError } from './finalize-run';
 import { mergeBlock } from './merge-block';
 import { readFinalBlockRecord, writeBlockRecord } from './stored-block-record';
 import { deleteMergedTiles } from './tile-cleanup';
@@ -44,11 +45,19 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
   };
 
   const handlers: QueueHandlers<typeof QUEUES.merge> = {
-    'merge-block': async ({ runId, blockId }) => {
+    'merge-block': async ({ runId, blockId }, job) => {
       const spec = await specFor(runId);
       const block = spec.blocks.find((b) => b.id === blockId);
       if (!block) throw new UnrecoverableError(`run ${runId} has no block ${blockId}`);
       const state = stateFor(runId);
+      // A merge is enqueued when the block's last window is recorded done; Redis can since have
+      // lost that record (its last second of writes) or `fleet retry` reset a window: the merge
+      // waits until the windows are done again rather than merge a block they will change.
+      const windowsLeft = await state.blockWindowsLeft(blockId);
+      if (windowsLeft > 0) {
+        log.warn({ runId, blockId, windowsLeft }, 'block has windows not recorded done: its merge waits for them');
+        return checkLater(job);
+      }
       const store = openStore(spec.output);
       // A merger that died after recording the block (and maybe deleting tiles it shared)
       // leaves its job to be delivered again: the block file is already final, so only the
@@ -63,6 +72,12 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
         metrics.mergeSeconds.observe(result.mergeMs / 1000);
       }
       const remaining = await state.completeBlock(result);
+      if (remaining === BLOCK_NOT_READY) {
+        // windows of the block stopped being recorded done while it merged (see above): the
+        // merge is not recorded, and runs again (or finds its record in storage) once they are
+        log.warn({ runId, blockId }, 'block merged but some of its windows are no longer recorded done: not recorded, its merge waits for them');
+        return checkLater(job);
+      }
       log.info({ runId, blockId, ms: result.mergeMs, bytes: result.bytes, remaining, alreadyRecorded: recorded !== undefined }, 'block merged');
       if (remaining === 0) await queues.add('finalize-run', { runId }, jobIds.finalize(runId));
       if (!env.FLEET_KEEP_TILES) {
@@ -74,9 +89,16 @@ export async function startMerger(redisUrl: string, env: MergerEnv, log: Logger 
       }
       return result;
     },
-    'finalize-run': async ({ runId }) => {
+    'finalize-run': async ({ runId }, job) => {
       const spec = await specFor(runId);
-      const report = await finalizeRun(spec, stateFor(runId), openStore(spec.output), { keepTiles: env.FLEET_KEEP_TILES, runTtlSeconds: Math.round(env.FLEET_RUN_TTL_DAYS * 86_400), keepRuns: env.FLEET_KEEP_RUNS });
+      let report;
+      try {
+        report = await finalizeRun(spec, stateFor(runId), openStore(spec.output), { keepTiles: env.FLEET_KEEP_TILES, runTtlSeconds: Math.round(env.FLEET_RUN_TTL_DAYS * 86_400), keepRuns: env.FLEET_KEEP_RUNS });
+      } catch (err) {
+        if (!(err instanceof RunNotReadyError)) throw err;
+        log.warn({ runId, windowsLeft: err.outstanding.windows, blocksLeft: err.outstanding.blocks }, 'run not finalised yet: windows or blocks not recorded done; finalisation waits for them');
+        return checkLater(job);
+      }
       metrics.runsFinalized.inc({ complete: String(report.complete) });
       log.info({ runId, windows: report.windows, complete: report.complete }, 'run finalised');
       return { complete: report.complete };

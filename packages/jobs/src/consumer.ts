@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type IORedis from 'ioredis';
 import { JOB_CATALOGUE, jobNamesOf, parsePayload, type JobHandler, type JobName, type JobNameOf } from './job-catalogue';
 import { errorMessage, isPermanent } from './permanent-error';
@@ -74,6 +74,8 @@ export function startConsumer<Q extends QueueName>(queue: Q, handlers: QueueHand
     try {
       return await process(job);
     } catch (err) {
+      // a job put back on purpose (moveToDelayed, moveToWait) has not failed
+      if (err instanceof DelayedError || err instanceof WaitingError) throw err;
       const lastAttempt = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (lastAttempt && options.onFailedForGood && !isOutOfMemory(err)) {
         await options.onFailedForGood(job, errorMessage(err)).catch((hookErr: unknown) =>

@@ -112,6 +112,11 @@ export interface JobInfo {
    * process is shutting down lets another process take it over (the scheduler does this).
    */
   moveToWait?(token?: string): Promise<number>;
+  /**
+   * Puts the job back, delayed until `timestamp` (then throw BullMQ's DelayedError): a job
+   * that finds the run not ready for it yet checks again later without spending an attempt.
+   */
+  moveToDelayed?(timestamp: number, token?: string): Promise<void>;
 }
 
 /** Permanent payload problems name the job and the field. */

@@ -33,7 +33,7 @@ describe('run retention', () => {
     await older.completeWindow(0, 'r0-c0', 'done', ['all']);
     await newer.completeWindow(0, 'r0-c0', 'done', ['all']);
     await older.completeBlock({ blockId: 'all', key: 'k', bytes: 1, classPixels: {}, failedWindows: 1, mergeMs: 1 });
-    await older.finish({ complete: false });
+    await older.finish({ complete: false }, 6);
 
     await expireRun(redis, prefix, 'older', 3 * 86_400);
     const k = runKeys(prefix, 'older');

@@ -15,7 +15,8 @@ import type IORedis from 'ioredis';
 const SCRIPTS = {
   fleetInitRun: { file: 'init-run.lua', keys: 9 },
   fleetCompleteWindows: { file: 'complete-windows.lua', keys: 6 },
-  fleetCompleteBlock: { file: 'complete-block.lua', keys: 3 },
+  fleetCompleteBlock: { file: 'complete-block.lua', keys: 4 },
+  fleetFinishRun: { file: 'finish-run.lua', keys: 4 },
   fleetResetFailed: { file: 'reset-failed.lua', keys: 9 },
   fleetRestoreWindows: { file: 'restore-windows.lua', keys: 2 },
   fleetRestoreBlocks: { file: 'restore-blocks.lua', keys: 3 },

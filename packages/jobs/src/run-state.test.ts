@@ -3,7 +3,7 @@ import { testRedisUrl, uniquePrefix } from '../../../test/support/redis';
 import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { FleetQueues } from './queues';
 import { jobIds, parsePayload } from './job-catalogue';
-import { RunState } from './run-state';
+import { BLOCK_NOT_READY, RunState } from './run-state';
 
 // windowCount 4 (not the plan's 6): the state counts what the spec says
 const spec = syntheticRunSpec({
@@ -45,8 +45,33 @@ describe('RunState', () => {
     expect(await state.completeBlock({ ...result, blockId: 'left' })).toBe(1);
     expect(await state.completeBlock({ ...result, blockId: 'right' })).toBe(0);
     expect((await state.progress())).toMatchObject({ windows: 4, done: 2, skipped: 1, failed: 1, blocks: 2, blocksMerged: 2, status: 'running' });
-    await state.finish({ ok: true });
+    await state.finish({ ok: true }, 4);
     expect((await state.progress())?.status).toBe('done');
+  });
+
+  // a merger or a finalisation that outlived a Redis losing its last second of writes must not
+  // record what Redis no longer backs: the run would be done with windows about to run again
+  it('records a block merged, and marks the run done, only while Redis counts every window done', async () => {
+    const state = new RunState(redis, uniquePrefix('state-ready'), 'run-a');
+    await state.init(spec, new Map([['left', 2], ['right', 3]]));
+    const result = { key: 'k', bytes: 1, classPixels: {}, failedWindows: 0, mergeMs: 1 };
+    await state.completeWindow(0, 'r0-c0', 'done', ['left']);
+    expect(await state.blockWindowsLeft('left')).toBe(1);
+    expect(await state.completeBlock({ ...result, blockId: 'left' })).toBe(BLOCK_NOT_READY);
+    expect([await state.mergedBlocks(), await state.blockResults()]).toEqual([new Set(), []]);
+    expect(await state.finish({ ok: true }, 4)).toEqual({ windows: 3, blocks: 2 });
+    await state.completeWindow(1, 'r0-c1', 'done', ['left', 'right']);
+    expect(await state.blockWindowsLeft('left')).toBe(0);
+    expect(await state.completeBlock({ ...result, blockId: 'left' })).toBe(1);
+    await state.completeWindow(2, 'r1-c1', 'done', ['right']);
+    await state.completeWindow(3, 'r1-c2', 'done', ['right']);
+    expect(await state.completeBlock({ ...result, blockId: 'right' })).toBe(0);
+    expect(await state.outstanding(4)).toEqual({ windows: 0, blocks: 0 });
+    // a window the spec counts that Redis does not: still refused
+    expect(await state.finish({ ok: true }, 5)).toEqual({ windows: 1, blocks: 0 });
+    expect([(await state.progress())?.status, await state.report()]).toEqual(['running', undefined]);
+    expect(await state.finish({ ok: true }, 4)).toEqual({ windows: 0, blocks: 0 });
+    expect([(await state.progress())?.status, await state.report()]).toEqual(['done', { ok: true }]);
   });
 });
 
@@ -72,7 +97,7 @@ describe('RunState per-block progress and retry of failed windows', () => {
     const result = { key: 'k', bytes: 1, classPixels: {}, failedWindows: 1, mergeMs: 1 };
     await state.completeBlock({ ...result, blockId: 'left' });
     expect(await state.completeBlock({ ...result, blockId: 'right' })).toBe(0);
-    await state.finish({ complete: false });
+    await state.finish({ complete: false }, 6);
     expect(await state.blockProgress()).toEqual([
       { blockId: 'left', windows: 6, done: 4, skipped: 1, failed: 1, pending: 0, merged: true },
       { blockId: 'right', windows: 6, done: 4, skipped: 1, failed: 1, pending: 0, merged: true },

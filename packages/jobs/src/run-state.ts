@@ -52,6 +52,15 @@ export interface RunPreset {
   merged: BlockResult[];
 }
 
+/** Windows not yet recorded done and blocks not yet merged: a run is finalised when both are 0. */
+export interface RunOutstanding {
+  windows: number;
+  blocks: number;
+}
+
+/** What completeBlock returns for a block Redis does not count every window of done (complete-block.lua). */
+export const BLOCK_NOT_READY = -1;
+
 /** Blocks one completion call can name: a window's blocks travel as one character each (complete-windows.lua). */
 const MAX_BLOCKS_PER_CALL = 94;
 const OUTCOME_CODE: Record<WindowOutcome, string> = { done: 'd', skipped: 's', failed: 'f' };
@@ -181,11 +190,19 @@ export class RunState {
     return count;
   }
 
-  /** Records a merged block once; returns how many blocks remain. */
+  /**
+   * Records a merged block once; returns how many blocks remain, or BLOCK_NOT_READY (nothing
+   * recorded) while Redis counts windows of the block not done (complete-block.lua).
+   */
   async completeBlock(result: BlockResult): Promise<number> {
     const k = this.keys;
-    const remaining = await this.redis.fleetCompleteBlock(k.blocksMerged, k.blockResults, k.blocksRemaining, result.blockId, JSON.stringify(result));
+    const remaining = await this.redis.fleetCompleteBlock(k.blocksMerged, k.blockResults, k.blocksRemaining, k.blockRemaining, result.blockId, JSON.stringify(result));
     return Number(remaining);
+  }
+
+  /** Windows of the block not yet recorded done (its countdown); 0 when it is ready to merge. */
+  async blockWindowsLeft(blockId: string): Promise<number> {
+    return Number((await this.redis.hget(this.keys.blockRemaining, blockId)) ?? 0);
   }
 
   /** Ids of the blocks merged so far (a mask tile may go once every block it feeds is here). */
@@ -218,8 +235,20 @@ export class RunState {
     return this.view.failures();
   }
 
-  async finish(report: unknown): Promise<void> {
-    await this.redis.multi().set(this.keys.report, JSON.stringify(report)).set(this.keys.status, 'done').exec();
+  /** What the run still waits for before it can be finalised: windows not recorded done, blocks not merged (both 0 when it can). */
+  async outstanding(windowCount: number): Promise<RunOutstanding> {
+    const [done, blocksLeft] = await Promise.all([this.redis.bitcount(this.keys.windowsDone), this.redis.get(this.keys.blocksRemaining)]);
+    return { windows: windowCount - done, blocks: Number(blocksLeft ?? 0) };
+  }
+
+  /**
+   * Marks the run done with its report, only if Redis records all `windowCount` windows done
+   * and every block merged (finish-run.lua); otherwise changes nothing and says what is missing.
+   */
+  async finish(report: unknown, windowCount: number): Promise<RunOutstanding> {
+    const k = this.keys;
+    const [ok, windowsDone, blocksLeft] = (await this.redis.fleetFinishRun(k.windowsDone, k.blocksRemaining, k.report, k.status, String(windowCount), JSON.stringify(report))) as number[];
+    return ok === 1 ? { windows: 0, blocks: 0 } : { windows: windowCount - Number(windowsDone), blocks: Number(blocksLeft) };
   }
 
   async report(): Promise<unknown> {

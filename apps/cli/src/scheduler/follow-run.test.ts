@@ -25,7 +25,7 @@ describe('followRun', () => {
     await state.completeWindow(0, 'r0-c0', 'done', ['all']);
     await state.completeWindow(1, 'r0-c1', 'skipped', ['all']);
     await state.completeBlock({ blockId: 'all', key: 'blocks/all.tif', bytes: 1, classPixels: {}, failedWindows: 0, mergeMs: 1 });
-    await state.finish({});
+    await state.finish({}, 2);
     expect(await followed).toMatchObject({ state: 'ok', message: 'map complete: 1 window(s) inferred, 1 without data, 1 block(s)', progress: { done: 1, skipped: 1, failed: 0 } });
   });
 
@@ -33,7 +33,8 @@ describe('followRun', () => {
     const state = await startedRun(uniquePrefix('follow-windows'));
     await state.completeWindow(0, 'r0-c0', 'done', ['all']);
     await state.completeWindow(1, 'r0-c1', 'failed', ['all'], {}, '/data/a.tif: truncated');
-    await state.finish({});
+    await state.completeBlock({ blockId: 'all', key: 'blocks/all.tif', bytes: 1, classPixels: {}, failedWindows: 1, mergeMs: 1 });
+    await state.finish({}, 2);
     expect(await followRun(redis, state.prefix, 'run-f', soon())).toMatchObject({
       state: 'failed',
       message: 'finished with 1 failed window(s) of 2, their pixels are nodata: window r0-c1: /data/a.tif: truncated; fix the input and run fleet retry run-f',
