@@ -293,7 +293,7 @@ describe('fleet under process faults', () => {
       const status = JSON.parse((await runFleet(['status', run.runId], fleet.env)).stdout);
       expect(status).toMatchObject({ status: 'done', failed: failedRun.failed, pending: 0 });
       const d11 = status.blockWindows.find((b: { blockId: string }) => b.blockId === 'D-1-1');
-      expect(d11).toEqual({ blockId: 'D-1-1', windows: WINDOWS, done: WINDOWS - 1, skipped: 0, failed: 1, pending: 0, merged: true });
+      expect(d11).toEqual({ blockId: 'D-1-1', windows: WINDOWS, done: WINDOWS - 1, carried: 0, skipped: 0, failed: 1, pending: 0, merged: true });
       expect(Object.keys(status.failures)).toHaveLength(failedRun.failed);
 
       // fix the input, retry: only the failed windows run again, then their blocks merge again

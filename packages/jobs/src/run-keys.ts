@@ -10,6 +10,8 @@ export function runKeys(prefix: string, runId: string) {
     windowsDone: `${base}:windows-done`,
     windowsSkipped: `${base}:windows-skipped`,
     windowsFailed: `${base}:windows-failed`,
+    /** A refresh's windows carried from the previous run (marked done from the start, not inferred). */
+    windowsCarried: `${base}:windows-carried`,
     failures: `${base}:failures`,
     /** Hash blockId -> windows still to finish before the block can merge. */
     blockRemaining: `${base}:block-remaining`,

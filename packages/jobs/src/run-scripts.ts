@@ -13,10 +13,10 @@ import type IORedis from 'ioredis';
  * SCRIPT FLUSH), so a call sends the script's 40-byte hash, not its text.
  */
 const SCRIPTS = {
-  fleetInitRun: { file: 'init-run.lua', keys: 9 },
+  fleetInitRun: { file: 'init-run.lua', keys: 10 },
   fleetCompleteWindows: { file: 'complete-windows.lua', keys: 6 },
   fleetCompleteBlock: { file: 'complete-block.lua', keys: 4 },
-  fleetFinishRun: { file: 'finish-run.lua', keys: 4 },
+  fleetFinishRun: { file: 'finish-run.lua', keys: 5 },
   fleetResetFailed: { file: 'reset-failed.lua', keys: 9 },
   fleetRestoreWindows: { file: 'restore-windows.lua', keys: 2 },
   fleetRestoreBlocks: { file: 'restore-blocks.lua', keys: 3 },

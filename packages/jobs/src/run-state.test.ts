@@ -4,6 +4,7 @@ import { syntheticRunSpec } from '../../../test/support/run-spec-fixture';
 import { FleetQueues } from './queues';
 import { jobIds, parsePayload } from './job-catalogue';
 import { BLOCK_NOT_READY, RunState } from './run-state';
+import { geometryOf } from './spec-geometry';
 
 // windowCount 4 (not the plan's 6): the state counts what the spec says
 const spec = syntheticRunSpec({
@@ -73,6 +74,30 @@ describe('RunState', () => {
     expect(await state.finish({ ok: true }, 4)).toEqual({ windows: 0, blocks: 0 });
     expect([(await state.progress())?.status, await state.report()]).toEqual(['done', { ok: true }]);
   });
+
+  it('a refresh: carried windows are done from the start but do not finish the run, and each block counts its own', async () => {
+    const state = new RunState(redis, uniquePrefix('state-carried'), 'run-a');
+    // the plan's 6 windows: 0 and 3 carried from the previous run, 1 and 2 to infer (windowCount 2)
+    const carried = Buffer.from([0b1001_0000]);
+    await state.init({ ...spec, windowCount: 2 }, new Map([['left', 1], ['right', 2]]), { done: carried, doneCount: 2, merged: [] });
+    expect(await state.outstanding(2)).toEqual({ windows: 2, blocks: 2 });
+    expect(await state.finish({}, 2)).toEqual({ windows: 2, blocks: 2 });
+    const geometry = geometryOf(spec);
+    const expected = (block: (typeof spec.blocks)[number]) => geometry.windowsOfBlock(block).filter((w) => w.index === 0 || w.index === 3).length;
+    expect((await state.blockProgress())!.map((b) => [b.blockId, b.carried, b.done])).toEqual(spec.blocks.map((b) => [b.id, expected(b), 0]));
+    expect(expected(spec.blocks[0]!) + expected(spec.blocks[1]!)).toBeGreaterThanOrEqual(2);
+    await state.completeWindow(1, 'r0-c1', 'done', ['left', 'right']);
+    expect(await state.completeWindow(2, 'r0-c2', 'done', ['right'])).toEqual(['right']);
+    const result = { key: 'k', bytes: 1, classPixels: {}, failedWindows: 0, mergeMs: 1 };
+    await state.completeBlock({ ...result, blockId: 'left' });
+    expect(await state.completeBlock({ ...result, blockId: 'right' })).toBe(0);
+    expect(await state.progress()).toMatchObject({ windows: 2, done: 2, status: 'running' });
+    expect(await state.finish({}, 2)).toEqual({ windows: 0, blocks: 0 });
+    const blocks = (await state.blockProgress())!;
+    // the plan's windows 4 and 5 are outside this artificial run's count: still pending
+    const beyond = (block: (typeof spec.blocks)[number]) => geometry.windowsOfBlock(block).filter((w) => w.index > 3).length;
+    expect(blocks.map((b) => [b.blockId, b.carried, b.pending])).toEqual(spec.blocks.map((b) => [b.id, expected(b), beyond(b)]));
+  });
 });
 
 describe('RunState per-block progress and retry of failed windows', () => {
@@ -88,8 +113,8 @@ describe('RunState per-block progress and retry of failed windows', () => {
     const state = new RunState(redis, uniquePrefix('retry'), 'run-a');
     await state.init({ ...spec, windowCount: 6 }, new Map([['left', 6], ['right', 6]]));
     expect(await state.blockProgress()).toEqual([
-      { blockId: 'left', windows: 6, done: 0, skipped: 0, failed: 0, pending: 6, merged: false },
-      { blockId: 'right', windows: 6, done: 0, skipped: 0, failed: 0, pending: 6, merged: false },
+      { blockId: 'left', windows: 6, done: 0, carried: 0, skipped: 0, failed: 0, pending: 6, merged: false },
+      { blockId: 'right', windows: 6, done: 0, carried: 0, skipped: 0, failed: 0, pending: 6, merged: false },
     ]);
     for (const i of [0, 1, 3, 4]) await state.completeWindow(i, windowId(i), 'done', blocksOf(i % 3));
     await state.completeWindow(2, 'r0-c2', 'skipped', blocksOf(2));
@@ -99,8 +124,8 @@ describe('RunState per-block progress and retry of failed windows', () => {
     expect(await state.completeBlock({ ...result, blockId: 'right' })).toBe(0);
     await state.finish({ complete: false }, 6);
     expect(await state.blockProgress()).toEqual([
-      { blockId: 'left', windows: 6, done: 4, skipped: 1, failed: 1, pending: 0, merged: true },
-      { blockId: 'right', windows: 6, done: 4, skipped: 1, failed: 1, pending: 0, merged: true },
+      { blockId: 'left', windows: 6, done: 4, carried: 0, skipped: 1, failed: 1, pending: 0, merged: true },
+      { blockId: 'right', windows: 6, done: 4, carried: 0, skipped: 1, failed: 1, pending: 0, merged: true },
     ]);
 
     const failed = await state.failedWindows();
@@ -113,8 +138,8 @@ describe('RunState per-block progress and retry of failed windows', () => {
     expect(await state.failedWindows()).toEqual([]);
     expect(await state.progress()).toMatchObject({ status: 'running', done: 4, skipped: 1, failed: 0, blocksMerged: 0 });
     expect(await state.blockProgress()).toEqual([
-      { blockId: 'left', windows: 6, done: 4, skipped: 1, failed: 0, pending: 1, merged: false },
-      { blockId: 'right', windows: 6, done: 4, skipped: 1, failed: 0, pending: 1, merged: false },
+      { blockId: 'left', windows: 6, done: 4, carried: 0, skipped: 1, failed: 0, pending: 1, merged: false },
+      { blockId: 'right', windows: 6, done: 4, carried: 0, skipped: 1, failed: 0, pending: 1, merged: false },
     ]);
     expect(await state.blockResults()).toEqual([]);
 

@@ -93,7 +93,7 @@ export class RunState {
     const pairs = [...windowsPerBlock].flatMap(([id, n]) => [id, String(n)]);
     const carried = (preset?.merged ?? []).flatMap((r) => [r.blockId, JSON.stringify(r)]);
     const created = await this.redis.fleetInitRun(
-      k.spec, k.status, k.blockRemaining, k.blocksRemaining, runsIndexKey(this.prefix), k.windowsDone, k.blocksMerged, k.blockResults, k.stats,
+      k.spec, k.status, k.blockRemaining, k.blocksRemaining, runsIndexKey(this.prefix), k.windowsDone, k.blocksMerged, k.blockResults, k.stats, k.windowsCarried,
       JSON.stringify(spec), spec.runId, String(windowsPerBlock.size), ...pairs,
       String(carried.length / 2), ...carried, preset?.done ?? Buffer.alloc(0), String(preset?.doneCount ?? 0),
     );
@@ -237,17 +237,20 @@ export class RunState {
 
   /** What the run still waits for before it can be finalised: windows not recorded done, blocks not merged (both 0 when it can). */
   async outstanding(windowCount: number): Promise<RunOutstanding> {
-    const [done, blocksLeft] = await Promise.all([this.redis.bitcount(this.keys.windowsDone), this.redis.get(this.keys.blocksRemaining)]);
-    return { windows: windowCount - done, blocks: Number(blocksLeft ?? 0) };
+    const k = this.keys;
+    // a refresh's carried windows are in the done bitmap, not in the window count (see finish-run.lua)
+    const [done, carried, blocksLeft] = await Promise.all([this.redis.bitcount(k.windowsDone), this.redis.hget(k.stats, 'windows_carried'), this.redis.get(k.blocksRemaining)]);
+    return { windows: windowCount - (done - Number(carried ?? 0)), blocks: Number(blocksLeft ?? 0) };
   }
 
   /**
    * Marks the run done with its report, only if Redis records all `windowCount` windows done
-   * and every block merged (finish-run.lua); otherwise changes nothing and says what is missing.
+   * (the spec's: a refresh's carried windows are not in it) and every block merged
+   * (finish-run.lua); otherwise changes nothing and says what is missing.
    */
   async finish(report: unknown, windowCount: number): Promise<RunOutstanding> {
     const k = this.keys;
-    const [ok, windowsDone, blocksLeft] = (await this.redis.fleetFinishRun(k.windowsDone, k.blocksRemaining, k.report, k.status, String(windowCount), JSON.stringify(report))) as number[];
+    const [ok, windowsDone, blocksLeft] = (await this.redis.fleetFinishRun(k.windowsDone, k.blocksRemaining, k.report, k.status, k.stats, String(windowCount), JSON.stringify(report))) as number[];
     return ok === 1 ? { windows: 0, blocks: 0 } : { windows: windowCount - Number(windowsDone), blocks: Number(blocksLeft) };
   }
 

@@ -26,6 +26,8 @@ export interface BlockProgress {
   windows: number;
   /** Windows inferred (outcome done). */
   done: number;
+  /** A refresh's windows carried from the previous run: not inferred again (not in the run's window count). */
+  carried: number;
   /** Windows with no data at all. */
   skipped: number;
   failed: number;
@@ -97,17 +99,19 @@ export class RunView {
    */
   async blockProgressOf(spec: GeometryFields): Promise<BlockProgress[]> {
     const k = this.keys;
-    const [done, skipped, failed, merged] = await Promise.all([
-      this.redis.getBuffer(k.windowsDone), this.redis.getBuffer(k.windowsSkipped), this.redis.getBuffer(k.windowsFailed), this.redis.smembers(k.blocksMerged),
+    const [done, skipped, failed, carried, merged] = await Promise.all([
+      this.redis.getBuffer(k.windowsDone), this.redis.getBuffer(k.windowsSkipped), this.redis.getBuffer(k.windowsFailed), this.redis.getBuffer(k.windowsCarried),
+      this.redis.smembers(k.blocksMerged),
     ]);
     const mergedSet = new Set(merged);
     const geometry = geometryOf(spec);
     const empty = Buffer.alloc(0);
     return spec.blocks.map((block) => {
-      const progress: BlockProgress = { blockId: block.id, windows: 0, done: 0, skipped: 0, failed: 0, pending: 0, merged: mergedSet.has(block.id) };
+      const progress: BlockProgress = { blockId: block.id, windows: 0, done: 0, carried: 0, skipped: 0, failed: 0, pending: 0, merged: mergedSet.has(block.id) };
       for (const w of geometry.windowsOfBlock(block)) {
         progress.windows++;
         if (!bitAt(done ?? empty, w.index)) progress.pending++;
+        else if (bitAt(carried ?? empty, w.index)) progress.carried++;
         else if (bitAt(failed ?? empty, w.index)) progress.failed++;
         else if (bitAt(skipped ?? empty, w.index)) progress.skipped++;
         else progress.done++;

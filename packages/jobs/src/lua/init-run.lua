@@ -3,7 +3,8 @@
 -- blocks recorded merged (the previous run's file and figures): see refresh-windows.ts.
 -- KEYS[1] spec, KEYS[2] status, KEYS[3] blockRemaining (hash blockId -> windows left),
 -- KEYS[4] blocksRemaining (blocks left to merge), KEYS[5] runs index (set),
--- KEYS[6] windowsDone, KEYS[7] blocksMerged, KEYS[8] blockResults, KEYS[9] stats
+-- KEYS[6] windowsDone, KEYS[7] blocksMerged, KEYS[8] blockResults, KEYS[9] stats,
+-- KEYS[10] windowsCarried (the same bitmap, kept apart so that per-block counts can tell)
 -- ARGV[1] spec json, ARGV[2] runId, ARGV[3] nBlocks (blocks to merge), then per block:
 -- blockId, windows; then nCarried, then per carried block: blockId, result json; then the
 -- done bitmap (bytes, may be empty) and the number of windows it marks.
@@ -26,6 +27,7 @@ at = at + 1 + 2 * nCarried
 local bitmap = ARGV[at]
 if bitmap and #bitmap > 0 then
   redis.call('SET', KEYS[6], bitmap)
+  redis.call('SET', KEYS[10], bitmap)
   redis.call('HSET', KEYS[9], 'windows_carried', ARGV[at + 1])
 end
 redis.call('SADD', KEYS[5], ARGV[2])
