@@ -6,7 +6,7 @@
  *     CogWriter alone fed with synthetic class tiles in row-major order: the COG pipeline
  *     (strips, mode overviews, temp files, assembly) at full size.
  *   npm run bench:merge -- merge 25000 [--patch 512] [--overlap 128] [--weighting sin2-ramp|gaussian]
- *                                      [--top-k 1|2] [--runs 1] [--compare <root>]
+ *                                      [--top-k 1|2] [--disagree 0] [--runs 1] [--compare <root>]
  *     The real mergeBlock (Redis run state, mask tiles in a local store, blending, COG) of a
  *     size x size block; tiles are generated first, the merge runs in a child process whose
  *     own peak RSS is reported. `--runs n` merges the same tiles n times (tile generation takes
@@ -14,6 +14,9 @@
  *     another one's build (`<root>/bench/dist/merge-rss.js` with that root's packages), so a
  *     before/after pair shares the tiles and, as nearly as can be, the machine's load.
  *     Without `--weighting` the spec names none: a legacy run, sin^2 ramp (as before issue 13).
+ *     `--disagree p`: in p % of each window's soft pixels (a different p % per window) the
+ *     window swaps its top two classes (200/40 becomes 120/100 the other way): neighbours then
+ *     disagree there, and the blend takes its general path instead of the agreeing shortcuts.
  *
  * `bench:merge` builds first (this imports the packages' dist); `merge` needs redis-server.
  */
@@ -64,25 +67,36 @@ async function benchWriter(size: number): Promise<void> {
  * A window's tile: the class map above, full confidence outside the core at k = 1; at k = 2
  * rank 0 at 200/255 and rank 1 another class (the next id) at 40/255, as a model's top two.
  */
-function maskTile(plan: WindowPlan, w: PlannedWindow, k: number): MaskTile {
+function maskTile(plan: WindowPlan, w: PlannedWindow, k: number, disagreePercent = 0): MaskTile {
   const core = exclusiveCore(plan, w);
-  const argmax = new Uint8Array(w.width * w.height);
-  const probs = new Uint8Array(argmax.length);
+  const n = w.width * w.height;
+  const argmax = new Uint8Array(n);
+  const ids = [new Uint8Array(n), new Uint8Array(n)];
+  const probs = [new Uint8Array(n), new Uint8Array(n)];
   for (let y = 0; y < w.height; y++) {
     for (let x = 0; x < w.width; x++) {
       const i = y * w.width + x;
-      argmax[i] = classAt(w.x + x, w.y + y);
+      const own = classAt(w.x + x, w.y + y);
       const inCore = x >= core.x && x < core.x + core.width && y >= core.y && y < core.y + core.height;
-      probs[i] = inCore || argmax[i] === 0 ? 0 : k === 1 ? 255 : 200;
+      argmax[i] = own;
+      if (inCore || own === 0) continue;
+      const other = 1 + (own % 13);
+      // this window's own choice of pixels to disagree on (its index is in the hash)
+      const swap = disagreePercent > 0 && (Math.imul((w.x + x) ^ Math.imul(w.y + y, 83492791), 2654435761 + w.index * 40503) >>> 0) % 10_000 < disagreePercent * 100;
+      if (k === 1) {
+        if (swap) argmax[i] = other;
+        ids[0]![i] = argmax[i]!;
+        probs[0]![i] = 255;
+      } else {
+        argmax[i] = swap ? other : own;
+        ids[0]![i] = argmax[i]!;
+        ids[1]![i] = swap ? own : other;
+        probs[0]![i] = swap ? 120 : 200;
+        probs[1]![i] = swap ? 100 : 40;
+      }
     }
   }
-  const softIds = [argmax.map((v, i) => (probs[i] ? v : 0))];
-  const softProbs = [probs];
-  if (k === 2) {
-    softIds.push(argmax.map((v, i) => (probs[i] ? 1 + (v % 13) : 0)));
-    softProbs.push(probs.map((p) => (p ? 40 : 0)));
-  }
-  return { width: w.width, height: w.height, core, k, argmax, softIds, softProbs };
+  return { width: w.width, height: w.height, core, k, argmax, softIds: ids.slice(0, k), softProbs: probs.slice(0, k) };
 }
 
 /** Window geometry and weighting of a bench merge (defaults: 512 px windows, 128 px overlap, no weighting named). */
@@ -92,6 +106,8 @@ interface MergeGeometry {
   /** Classes kept per soft pixel: 1 (default) or 2 (the planner's default). */
   topK: number;
   weighting?: 'gaussian' | 'sin2-ramp';
+  /** Percent of each window's soft pixels where it swaps its top two classes (see --disagree). */
+  disagreePercent?: number;
 }
 
 function specFor(size: number, output: string, geometry: MergeGeometry): RunSpec {
@@ -131,7 +147,7 @@ async function benchMerge(size: number, geometry: MergeGeometry, runs: MergeRuns
     const index = new BlockIndex(spec.blocks);
     const generating = performance.now();
     for (const w of windows) {
-      await store.put(outputKeys.maskTile(spec.runId, w.id), encodeMaskTile(maskTile(plan, w, geometry.topK)));
+      await store.put(outputKeys.maskTile(spec.runId, w.id), encodeMaskTile(maskTile(plan, w, geometry.topK, geometry.disagreePercent)));
       await state.completeWindow(w.index, w.id, 'done', index.touching(w));
     }
     const generateSeconds = Math.round((performance.now() - generating) / 100) / 10;
@@ -179,7 +195,7 @@ async function mergeOnly(size: number, dir: string, redisUrl: string, geometry: 
   }
 }
 
-const USAGE = 'usage: merge-rss.js writer|merge <size in px> [--patch 512] [--overlap 128] [--weighting gaussian|sin2-ramp] [--top-k 1|2] [--runs 1] [--compare <root>]';
+const USAGE = 'usage: merge-rss.js writer|merge <size in px> [--patch 512] [--overlap 128] [--weighting gaussian|sin2-ramp] [--top-k 1|2] [--disagree 0] [--runs 1] [--compare <root>]';
 
 /** A positive integer option, or its default. */
 function intOption(values: Record<string, string | undefined>, name: string, fallback: number, min: number): number {
@@ -201,7 +217,7 @@ async function main(): Promise<void> {
   }
   const { values } = parseArgs({
     args: rest,
-    options: { patch: { type: 'string' }, overlap: { type: 'string' }, weighting: { type: 'string' }, 'top-k': { type: 'string' }, runs: { type: 'string' }, compare: { type: 'string' } },
+    options: { patch: { type: 'string' }, overlap: { type: 'string' }, weighting: { type: 'string' }, 'top-k': { type: 'string' }, disagree: { type: 'string' }, runs: { type: 'string' }, compare: { type: 'string' } },
   });
   if (mode === 'writer') return benchWriter(size);
   if (mode !== 'merge') throw new Error(`${USAGE}; got mode "${mode}"`);
@@ -212,7 +228,9 @@ async function main(): Promise<void> {
   if (weighting !== undefined && weighting !== 'gaussian' && weighting !== 'sin2-ramp') throw new Error(`--weighting must be gaussian or sin2-ramp, got "${weighting}"`);
   const topK = intOption(values, 'top-k', 1, 1);
   if (topK > 2) throw new Error(`--top-k must be 1 or 2, got ${topK}`);
-  return benchMerge(size, { patch, overlap, topK, ...(weighting ? { weighting } : {}) }, { runs: intOption(values, 'runs', 1, 1), ...(values.compare ? { compare: values.compare } : {}) });
+  const disagree = Number(values.disagree ?? 0);
+  if (!(disagree >= 0 && disagree <= 100)) throw new Error(`--disagree must be a percentage from 0 to 100, got "${values.disagree}"`);
+  return benchMerge(size, { patch, overlap, topK, ...(weighting ? { weighting } : {}), ...(disagree > 0 ? { disagreePercent: disagree } : {}) }, { runs: intOption(values, 'runs', 1, 1), ...(values.compare ? { compare: values.compare } : {}) });
 }
 
 main().catch((err: unknown) => {
