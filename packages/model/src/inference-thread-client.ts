@@ -11,6 +11,8 @@ export const INFERENCE_THREAD_SCRIPT = join(__dirname, 'inference-thread.js');
 
 export interface ThreadResult extends RunOutputs {
   runMs: number;
+  /** The batch's input buffer, transferred back: the run is over, so the caller may fill it again. */
+  pixels: ArrayBuffer;
 }
 
 interface PendingRun {

@@ -48,6 +48,7 @@ export type FromThread =
   | { type: 'ready'; provider: ExecutionProvider }
   /** `unavailableProvider`: the failure is that provider not loading (the last one tried, not cpu), not the model. */
   | { type: 'load-failed'; message: string; unavailableProvider?: ExecutionProvider }
-  | ({ type: 'result'; id: number; runMs: number } & RunOutputs)
+  /** `pixels`: the request's input buffer, handed back once the run no longer reads it (the engine reuses it). */
+  | ({ type: 'result'; id: number; runMs: number; pixels: ArrayBuffer } & RunOutputs)
   | { type: 'run-failed'; id: number; message: string }
   | { type: 'closed' };
