@@ -5,7 +5,7 @@
  * completion script, merge enqueueing) with the window's read/inference/upload injected as a
  * no-op. Mergers are not run: merge jobs are enqueued and left waiting.
  *
- *   npm run bench:control-plane -- [--grid 20] [--dalle-px 25000] [--workers 1,4] [--group-side G]
+ *   npm run bench:control-plane -- [--grid 20] [--dalle-px 25000] [--workers 1,4] [--group-side G] [--patch 1024] [--overlap 256]
  *
  * Per worker count, on a fresh private redis-server: plan (planRun: header scan, layout,
  * geometry), enqueue (enqueueRun), drain; reports the time to plan and to enqueue, Redis's
@@ -24,7 +24,7 @@ import { enqueueRun, planRun } from '@fleet/coordinator';
 import { FleetQueues, RunState } from '@fleet/jobs';
 import { createRedisConnection, startPrivateRedis, type PrivateRedis } from '@fleet/redis';
 import type IORedis from 'ioredis';
-import { CACHE_DIR, trivialModel } from './fixtures';
+import { CACHE_DIR, modelWithPatch, trivialModel } from './fixtures';
 
 const run = promisify(execFile);
 
@@ -32,24 +32,35 @@ const USAGE = `npm run bench:control-plane -- [--grid N] [--dalle-px PX] [--work
   --grid        dalles per side (default 20: 400 dalles)
   --dalle-px    dalle side in pixels (default 25000: BD ORTHO's 5 km at 20 cm)
   --workers     worker process counts to run, one fresh Redis each (default 1,4)
-  --group-side  windows per job side (default: the coordinator's choice)`;
+  --group-side  windows per job side (default: the coordinator's choice)
+  --patch       window size (default 1024, FLAIR-INC's; 512 for the figures before 2026-11-30 10:00)
+  --overlap     window overlap (default: the coordinator's, 256 px)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { grid: { type: 'string' }, 'dalle-px': { type: 'string' }, workers: { type: 'string' }, 'group-side': { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      grid: { type: 'string' }, 'dalle-px': { type: 'string' }, workers: { type: 'string' }, 'group-side': { type: 'string' },
+      patch: { type: 'string' }, overlap: { type: 'string' }, help: { type: 'boolean' },
+    },
   });
   if (values.help) return log(USAGE);
   const grid = int('grid', values.grid, 20);
   const dallePx = int('dalle-px', values['dalle-px'], 25_000);
   const workerCounts = (values.workers ?? '1,4').split(',').map((v) => int('workers', v, 1));
   const groupSide = values['group-side'] === undefined ? undefined : int('group-side', values['group-side'], 1);
+  const patch = int('patch', values.patch, 1024);
+  const overlap = values.overlap === undefined ? undefined : int('overlap', values.overlap, 0);
 
   const started = new Date();
   log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const dir = await sparseDalles(grid, dallePx);
-  const model = await trivialModel();
+  // the per-pixel graph has symbolic H and W: the same graph at any window size
+  const model = await modelWithPatch(await trivialModel(), patch);
   const out = join(CACHE_DIR, 'control-plane-out');
-  const request = { sources: { stack: dir }, model, output: out, runId: `bench-cp-${grid}-${dallePx}-${groupSide ?? 'auto'}`, ...(groupSide ? { groupSide } : {}) };
+  const request = {
+    sources: { stack: dir }, model, output: out, runId: `bench-cp-${grid}-${dallePx}-${patch}-${overlap ?? 'auto'}-${groupSide ?? 'auto'}`,
+    ...(groupSide ? { groupSide } : {}), ...(overlap === undefined ? {} : { overlap }),
+  };
 
   const rows = [];
   for (const workers of workerCounts) {
@@ -61,7 +72,7 @@ async function main(): Promise<void> {
       const planned = await planRun(request);
       const planMs = performance.now() - t0;
       const { spec } = planned;
-      log(`\n${grid}x${grid} dalles of ${dallePx} px: ${spec.windowCount} windows, groups of up to ${spec.groupSide}x${spec.groupSide}, ${workers} worker process(es)`);
+      log(`\n${grid}x${grid} dalles of ${dallePx} px, ${spec.patch} px windows, overlap ${spec.overlap}: ${spec.windowCount} windows, groups of up to ${spec.groupSide}x${spec.groupSide}, ${workers} worker process(es)`);
       const memory = new MemoryWatch(connection);
       const cpuStart = await redisCpu(connection);
       const t1 = performance.now();
@@ -102,6 +113,8 @@ async function main(): Promise<void> {
       const mergesWaiting = await queues.merge.count();
       const row = {
         windows: spec.windowCount,
+        patch: spec.patch,
+        overlap: spec.overlap,
         groupSide: spec.groupSide,
         jobs: enqueued.groups,
         workers,
