@@ -23,25 +23,8 @@ export function agreedPair(
   dst: number,
   decided: Uint8Array,
 ): number {
-  const argA = a.argmax;
-  const probsA = a.softProbs[0]!;
-  const idsA = a.softIds[0]!;
-  // a window of one rank: a second rank that is 0 everywhere never objects
-  const secondA = a.softProbs[1] ?? zeros(argA.length);
-  const secondIdsA = a.softIds[1] ?? secondA;
-  const wxA = a.weightsX;
-  const xA = cell.x0 - a.offsetX;
-  const rowA = (y - a.offsetY) * a.width + xA;
-  const wyA = a.weightsY[y - a.offsetY]!;
-  const argB = b.argmax;
-  const probsB = b.softProbs[0]!;
-  const idsB = b.softIds[0]!;
-  const secondB = b.softProbs[1] ?? zeros(argB.length);
-  const secondIdsB = b.softIds[1] ?? secondB;
-  const wxB = b.weightsX;
-  const xB = cell.x0 - b.offsetX;
-  const rowB = (y - b.offsetY) * b.width + xB;
-  const wyB = b.weightsY[y - b.offsetY]!;
+  const { arg: argA, probs: probsA, ids: idsA, second: secondA, secondIds: secondIdsA, wx: wxA, x: xA, row: rowA, wy: wyA } = windowRow(a, cell, y);
+  const { arg: argB, probs: probsB, ids: idsB, second: secondB, secondIds: secondIdsB, wx: wxB, x: xB, row: rowB, wy: wyB } = windowRow(b, cell, y);
   const length = cell.x1 - cell.x0;
   let left = 0;
   for (let x = 0; x < length; x++) {
@@ -76,6 +59,42 @@ export function agreedPair(
     }
   }
   return left;
+}
+
+/**
+ * One window's arrays for cell row `y`, as the agreed-pixel loops read them (agreedPair here,
+ * BlendAccumulator's agreedFour): pixel x of the cell row is `row + x` in the window's planes
+ * and `x + x0` in its column weights `wx`; `wy` is the row's weight. A window of one rank gets
+ * a second rank that is 0 everywhere, which never objects.
+ */
+export interface WindowRow {
+  arg: Uint8Array;
+  probs: Uint8Array;
+  ids: Uint8Array;
+  second: Uint8Array;
+  secondIds: Uint8Array;
+  wx: Float32Array;
+  /** The cell's first column in the window (index into `wx`). */
+  x: number;
+  /** The cell row's first pixel in the window's planes. */
+  row: number;
+  wy: number;
+}
+
+export function windowRow(win: WindowContribution, cell: SpanRect, y: number): WindowRow {
+  const second = win.softProbs[1] ?? zeros(win.argmax.length);
+  const x = cell.x0 - win.offsetX;
+  return {
+    arg: win.argmax,
+    probs: win.softProbs[0]!,
+    ids: win.softIds[0]!,
+    second,
+    secondIds: win.softIds[1] ?? second,
+    wx: win.weightsX,
+    x,
+    row: (y - win.offsetY) * win.width + x,
+    wy: win.weightsY[y - win.offsetY]!,
+  };
 }
 
 /** Zeros for a window's missing second rank, shared: never written (a new plane per row cost ~1 MB of garbage). */

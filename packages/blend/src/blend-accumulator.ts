@@ -1,4 +1,4 @@
-import { agreedPair, zeros } from './agreed-pair';
+import { agreedPair, windowRow } from './agreed-pair';
 import { coverageCells, type SpanRect } from './coverage-cells';
 
 /** A window's contribution to one output region, as the accumulator needs it. */
@@ -486,46 +486,10 @@ export class BlendAccumulator {
    */
   private agreedFour(cell: SpanRect, wins: readonly WindowContribution[], y: number, out: Uint8Array, dst: number, decided: Uint8Array): number {
     const { classIndex } = this;
-    const winA = wins[0]!;
-    const argA = winA.argmax;
-    const probsA = winA.softProbs[0]!;
-    const idsA = winA.softIds[0]!;
-    const secondA = winA.softProbs[1] ?? zeros(winA.argmax.length);
-    const secondIdsA = winA.softIds[1] ?? secondA;
-    const wxA = winA.weightsX;
-    const xA = cell.x0 - winA.offsetX;
-    const rowA = (y - winA.offsetY) * winA.width + xA;
-    const wyA = winA.weightsY[y - winA.offsetY]!;
-    const winB = wins[1]!;
-    const argB = winB.argmax;
-    const probsB = winB.softProbs[0]!;
-    const idsB = winB.softIds[0]!;
-    const secondB = winB.softProbs[1] ?? zeros(winB.argmax.length);
-    const secondIdsB = winB.softIds[1] ?? secondB;
-    const wxB = winB.weightsX;
-    const xB = cell.x0 - winB.offsetX;
-    const rowB = (y - winB.offsetY) * winB.width + xB;
-    const wyB = winB.weightsY[y - winB.offsetY]!;
-    const winC = wins[2]!;
-    const argC = winC.argmax;
-    const probsC = winC.softProbs[0]!;
-    const idsC = winC.softIds[0]!;
-    const secondC = winC.softProbs[1] ?? zeros(winC.argmax.length);
-    const secondIdsC = winC.softIds[1] ?? secondC;
-    const wxC = winC.weightsX;
-    const xC = cell.x0 - winC.offsetX;
-    const rowC = (y - winC.offsetY) * winC.width + xC;
-    const wyC = winC.weightsY[y - winC.offsetY]!;
-    const winD = wins[3]!;
-    const argD = winD.argmax;
-    const probsD = winD.softProbs[0]!;
-    const idsD = winD.softIds[0]!;
-    const secondD = winD.softProbs[1] ?? zeros(winD.argmax.length);
-    const secondIdsD = winD.softIds[1] ?? secondD;
-    const wxD = winD.weightsX;
-    const xD = cell.x0 - winD.offsetX;
-    const rowD = (y - winD.offsetY) * winD.width + xD;
-    const wyD = winD.weightsY[y - winD.offsetY]!;
+    const { arg: argA, probs: probsA, ids: idsA, second: secondA, secondIds: secondIdsA, wx: wxA, x: xA, row: rowA, wy: wyA } = windowRow(wins[0]!, cell, y);
+    const { arg: argB, probs: probsB, ids: idsB, second: secondB, secondIds: secondIdsB, wx: wxB, x: xB, row: rowB, wy: wyB } = windowRow(wins[1]!, cell, y);
+    const { arg: argC, probs: probsC, ids: idsC, second: secondC, secondIds: secondIdsC, wx: wxC, x: xC, row: rowC, wy: wyC } = windowRow(wins[2]!, cell, y);
+    const { arg: argD, probs: probsD, ids: idsD, second: secondD, secondIds: secondIdsD, wx: wxD, x: xD, row: rowD, wy: wyD } = windowRow(wins[3]!, cell, y);
     const length = cell.x1 - cell.x0;
     let left = 0;
     for (let x = 0; x < length; x++) {
@@ -543,46 +507,46 @@ export class BlendAccumulator {
         left++;
         continue;
       }
-        const pA = probsA[rowA + x]!;
-        const qA = secondA[rowA + x]!;
-        if (pA === 0 || idsA[rowA + x] !== c || qA > pA || (qA !== 0 && classIndex[secondIdsA[rowA + x]!]! < 0)) {
-          decided[x] = 0;
-          left++;
-          continue;
-        }
-        const pB = probsB[rowB + x]!;
-        const qB = secondB[rowB + x]!;
-        if (pB === 0 || idsB[rowB + x] !== c || qB > pB || (qB !== 0 && classIndex[secondIdsB[rowB + x]!]! < 0)) {
-          decided[x] = 0;
-          left++;
-          continue;
-        }
-        const pC = probsC[rowC + x]!;
-        const qC = secondC[rowC + x]!;
-        if (pC === 0 || idsC[rowC + x] !== c || qC > pC || (qC !== 0 && classIndex[secondIdsC[rowC + x]!]! < 0)) {
-          decided[x] = 0;
-          left++;
-          continue;
-        }
-        const pD = probsD[rowD + x]!;
-        const qD = secondD[rowD + x]!;
-        if (pD === 0 || idsD[rowD + x] !== c || qD > pD || (qD !== 0 && classIndex[secondIdsD[rowD + x]!]! < 0)) {
-          decided[x] = 0;
-          left++;
-          continue;
-        }
-        const scored =
-          Math.fround(wyA * wxA[xA + x]! * pA) > 0 ||
-          Math.fround(wyB * wxB[xB + x]! * pB) > 0 ||
-          Math.fround(wyC * wxC[xC + x]! * pC) > 0 ||
-          Math.fround(wyD * wxD[xD + x]! * pD) > 0;
-        if (scored) {
-          out[dst + x] = c;
-          decided[x] = 1;
-        } else {
-          decided[x] = 0;
-          left++;
-        }
+      const pA = probsA[rowA + x]!;
+      const qA = secondA[rowA + x]!;
+      if (pA === 0 || idsA[rowA + x] !== c || qA > pA || (qA !== 0 && classIndex[secondIdsA[rowA + x]!]! < 0)) {
+        decided[x] = 0;
+        left++;
+        continue;
+      }
+      const pB = probsB[rowB + x]!;
+      const qB = secondB[rowB + x]!;
+      if (pB === 0 || idsB[rowB + x] !== c || qB > pB || (qB !== 0 && classIndex[secondIdsB[rowB + x]!]! < 0)) {
+        decided[x] = 0;
+        left++;
+        continue;
+      }
+      const pC = probsC[rowC + x]!;
+      const qC = secondC[rowC + x]!;
+      if (pC === 0 || idsC[rowC + x] !== c || qC > pC || (qC !== 0 && classIndex[secondIdsC[rowC + x]!]! < 0)) {
+        decided[x] = 0;
+        left++;
+        continue;
+      }
+      const pD = probsD[rowD + x]!;
+      const qD = secondD[rowD + x]!;
+      if (pD === 0 || idsD[rowD + x] !== c || qD > pD || (qD !== 0 && classIndex[secondIdsD[rowD + x]!]! < 0)) {
+        decided[x] = 0;
+        left++;
+        continue;
+      }
+      const scored =
+        Math.fround(wyA * wxA[xA + x]! * pA) > 0 ||
+        Math.fround(wyB * wxB[xB + x]! * pB) > 0 ||
+        Math.fround(wyC * wxC[xC + x]! * pC) > 0 ||
+        Math.fround(wyD * wxD[xD + x]! * pD) > 0;
+      if (scored) {
+        out[dst + x] = c;
+        decided[x] = 1;
+      } else {
+        decided[x] = 0;
+        left++;
+      }
     }
     return left;
   }

@@ -237,10 +237,9 @@ export class RunState {
 
   /** What the run still waits for before it can be finalised: windows not recorded done, blocks not merged (both 0 when it can). */
   async outstanding(windowCount: number): Promise<RunOutstanding> {
-    const k = this.keys;
-    // a refresh's carried windows are in the done bitmap, not in the window count (see finish-run.lua)
-    const [done, carried, blocksLeft] = await Promise.all([this.redis.bitcount(k.windowsDone), this.redis.hget(k.stats, 'windows_carried'), this.redis.get(k.blocksRemaining)]);
-    return { windows: windowCount - (done - Number(carried ?? 0)), blocks: Number(blocksLeft ?? 0) };
+    // the counts leave a refresh's carried windows out, as the window count does (see finish-run.lua)
+    const [counts, blocksLeft] = await Promise.all([this.counts(), this.redis.get(this.keys.blocksRemaining)]);
+    return { windows: windowCount - (counts.done + counts.skipped + counts.failed), blocks: Number(blocksLeft ?? 0) };
   }
 
   /**
