@@ -10,8 +10,8 @@ import type { SpanRect } from './coverage-cells';
  * with rank 0 and give rank 1 no more than that (and a known class), c is the class if either
  * term for it is > 0 (float32), since no other class can score more and on a tie the fallback
  * is c too; where neither has data the pixel is nodata. Those pixels are written to `out` and
- * marked in `decided`; returns how many are left for the row passes (unknown ids among them:
- * the row passes throw).
+ * marked in `decided`; returns how many are left for blendDisputedPair (unknown ids among them:
+ * it throws).
  */
 export function agreedPair(
   cell: SpanRect,

@@ -1,5 +1,7 @@
 import { agreedPair, windowRow } from './agreed-pair';
+import { decide, unknownClass } from './class-decision';
 import { coverageCells, type SpanRect } from './coverage-cells';
+import { blendDisputed, blendDisputedPair, scoreSlots } from './disputed-pixels';
 
 /** A window's contribution to one output region, as the accumulator needs it. */
 export interface WindowContribution {
@@ -49,6 +51,8 @@ export class BlendAccumulator {
   private readonly windows: WindowContribution[] = [];
   /** blendCell's row buffers (see RowState), kept from tile to tile. */
   private row: RowState | undefined;
+  /** The disputed-pixel loops' score slots. */
+  private readonly scoreSlots = scoreSlots();
 
   /**
    * `classIds`: the FLAIR ids that can occur, e.g. the model's enabled classes. `capacity`:
@@ -156,7 +160,9 @@ export class BlendAccumulator {
    * wins, the lowest class index among equals; on a tie the highest-weight voter's class wins
    * if its score is the top one. Worked a row at a time and a window at a time (the loops stay
    * on one window's arrays), each pixel's state in row buffers: that order of additions is the
-   * same per pixel as taking the windows pixel by pixel.
+   * same per pixel as taking the windows pixel by pixel. Pairs and fours of at most two ranks
+   * (every cell of k = 2 runs) take the agreement shortcuts first, and the pixels those leave are
+   * decided one at a time in locals (disputed-pixels.ts); the row passes serve the other cells.
    */
   private blendCell(cell: SpanRect, wins: readonly WindowContribution[], out: Uint8Array): void {
     const length = cell.x1 - cell.x0;
@@ -168,14 +174,20 @@ export class BlendAccumulator {
     // the row passes it saves (26 ms, microbenchmark), so four have their own, agreedFour
     const ranked = (wins.length === 2 || wins.length === 4) && wins.every((win) => win.softProbs.length <= 2);
     for (let y = cell.y0; y < cell.y1; y++) {
+      const dst = y * this.w + cell.x0;
+      const left = !ranked ? length : wins.length === 4 ? this.agreedFour(cell, wins, y, out, dst, decided) : agreedPair(cell, wins[0]!, wins[1]!, y, classIndex, out, dst, decided);
+      if (left === 0) continue;
+      if (ranked) {
+        // the pixels the shortcuts left, each decided in one go (disputed-pixels.ts)
+        if (wins.length === 2) blendDisputedPair(cell, wins[0]!, wins[1]!, y, classIndex, classIds, out, dst, decided, this.scoreSlots);
+        else blendDisputed(cell, wins, y, classIndex, classIds, out, dst, decided, this.scoreSlots);
+        continue;
+      }
       const spans = wins.map((win): RowSpan => {
         const wy = y - win.offsetY;
         // window pixel of the row's first one, and its column
         return { src0: wy * win.width + cell.x0 - win.offsetX, wx0: cell.x0 - win.offsetX, weightY: win.weightsY[wy]!, length };
       });
-      const dst = y * this.w + cell.x0;
-      const left = !ranked ? length : wins.length === 4 ? this.agreedFour(cell, wins, y, out, dst, decided) : agreedPair(cell, wins[0]!, wins[1]!, y, classIndex, out, dst, decided);
-      if (left === 0) continue;
       // the pixels left, listed once: the passes below visit only them (where neighbours
       // disagree on a few pixels of a row, not every pixel of it for every window and rank)
       const { todo } = row;
@@ -692,42 +704,6 @@ interface RowState {
   readonly touchedScore: Float32Array;
 }
 
-/**
- * The class of a pixel several windows voted on, from the `touched` classes it has scores for
- * (every other class scores 0): the top score's lowest class index, unless that top is tied
- * and the fallback (the highest-weight voter's class, index `fallbackIndex`) has it.
- */
-function decide(
-  touchedClass: Int16Array,
-  touchedScore: Float32Array,
-  base: number,
-  touched: number,
-  fallback: number,
-  fallbackIndex: number,
-  classIds: readonly number[],
-  classCount: number,
-): number {
-  let top = 0;
-  for (let t = base; t < base + touched; t++) if (touchedScore[t]! > top) top = touchedScore[t]!;
-  if (top === 0) {
-    // every class at 0: the first leads, tied with the others, and the fallback scores 0 too
-    return classCount > 1 && fallbackIndex >= 0 ? fallback : classIds[0]!;
-  }
-  let topIndex = classCount;
-  let atTop = 0;
-  let fallbackScore = 0;
-  for (let t = base; t < base + touched; t++) {
-    const score = touchedScore[t]!;
-    const ci = touchedClass[t]!;
-    if (ci === fallbackIndex) fallbackScore = score;
-    if (score === top) {
-      atTop++;
-      if (ci < topIndex) topIndex = ci;
-    }
-  }
-  return atTop > 1 && fallbackIndex >= 0 && fallbackScore === top ? fallback : classIds[topIndex]!;
-}
-
 /** A window over `cell` with no data anywhere: blendFour's stand-in for a missing fourth. */
 function noVotes(cell: SpanRect): WindowContribution {
   const width = cell.x1 - cell.x0;
@@ -735,8 +711,4 @@ function noVotes(cell: SpanRect): WindowContribution {
   const none = new Uint8Array(width * height);
   const weights = new Float32Array(Math.max(width, height));
   return { width, height, argmax: none, softIds: [none], softProbs: [none], weightsX: weights, weightsY: weights, offsetX: cell.x0, offsetY: cell.y0 };
-}
-
-function unknownClass(id: number): RangeError {
-  return new RangeError(`class id ${id} is not one of the model's classes`);
 }

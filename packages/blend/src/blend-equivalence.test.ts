@@ -129,6 +129,43 @@ describe('BlendAccumulator against the former pixel-by-pixel accumulator', () =>
     }
   });
 
+  it('gives the same class where two or four windows of one or two ranks disagree (the disputed-pixel loops), ties, zero weights, unknown ids', () => {
+    const pick = prng(20261201);
+    const values = [0, 0.1, 0.3, 0.25, 1 / 3];
+    let disputed = 0;
+    for (let c = 0; c < 1500; c++) {
+      const w = 1 + pick(12);
+      const h = 1 + pick(8);
+      const count = pick(2) === 0 ? 2 : 4;
+      const windows = Array.from({ length: count }, (): WindowContribution => {
+        const n = w * h;
+        // three classes for four windows: rank 0 disagrees on most pixels and ties often
+        const argmax = Uint8Array.from({ length: n }, () => (pick(10) === 0 ? 0 : CLASSES[pick(3)]!));
+        const ids = [argmax.slice()];
+        const probs = [Uint8Array.from({ length: n }, () => [0, 40, 100, 200, 255][pick(5)]!)];
+        if (pick(4) !== 0) {
+          ids.push(Uint8Array.from({ length: n }, () => (pick(200) === 0 ? 9 : CLASSES[pick(4)]!)));
+          probs.push(Uint8Array.from({ length: n }, () => [0, 40, 100, 200][pick(4)]!));
+        }
+        return {
+          width: w,
+          height: h,
+          offsetX: 0,
+          offsetY: 0,
+          argmax,
+          softIds: ids,
+          softProbs: probs,
+          weightsX: Float32Array.from({ length: w }, () => values[pick(values.length)]!),
+          weightsY: Float32Array.from({ length: h }, () => values[pick(values.length)]!),
+        };
+      });
+      const expected = outcome(new ReferenceBlendAccumulator(w, h, CLASSES), windows);
+      expect(outcome(new BlendAccumulator(w, h, CLASSES), windows)).toEqual(expected);
+      if (typeof expected !== 'string' && windows.some((win) => win.softProbs.length === 2)) disputed++;
+    }
+    expect(disputed).toBeGreaterThan(800);
+  });
+
   it('decides four agreeing two-rank windows as the former one did when one of them breaks a condition of the shortcut', () => {
     /** One pixel, four windows whose argmax and rank 0 are class 2; window `odd` gets `change`. */
     const four = (odd: number, change: (w: WindowContribution) => void): WindowContribution[] =>
