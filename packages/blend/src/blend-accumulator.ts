@@ -1,7 +1,7 @@
 import { agreedPair, windowRow } from './agreed-pair';
 import { decide, unknownClass } from './class-decision';
 import { coverageCells, type SpanRect } from './coverage-cells';
-import { blendDisputed, blendDisputedPair, scoreSlots } from './disputed-pixels';
+import { blendDisputedFour, blendDisputedPair, PixelVotes } from './disputed-pixels';
 
 /** A window's contribution to one output region, as the accumulator needs it. */
 export interface WindowContribution {
@@ -51,8 +51,8 @@ export class BlendAccumulator {
   private readonly windows: WindowContribution[] = [];
   /** blendCell's row buffers (see RowState), kept from tile to tile. */
   private row: RowState | undefined;
-  /** The disputed-pixel loops' score slots. */
-  private readonly scoreSlots = scoreSlots();
+  /** The disputed-pixel loops' state (disputed-pixels.ts). */
+  private readonly pixelVotes: PixelVotes;
 
   /**
    * `classIds`: the FLAIR ids that can occur, e.g. the model's enabled classes. `capacity`:
@@ -66,6 +66,7 @@ export class BlendAccumulator {
     this.capacity = capacity;
     this.classCount = classIds.length;
     classIds.forEach((id, i) => (this.classIndex[id] = i));
+    this.pixelVotes = new PixelVotes(this.classIndex, classIds);
   }
 
   get width(): number {
@@ -179,8 +180,8 @@ export class BlendAccumulator {
       if (left === 0) continue;
       if (ranked) {
         // the pixels the shortcuts left, each decided in one go (disputed-pixels.ts)
-        if (wins.length === 2) blendDisputedPair(cell, wins[0]!, wins[1]!, y, classIndex, classIds, out, dst, decided, this.scoreSlots);
-        else blendDisputed(cell, wins, y, classIndex, classIds, out, dst, decided, this.scoreSlots);
+        if (wins.length === 2) blendDisputedPair(cell, wins[0]!, wins[1]!, y, out, dst, decided, this.pixelVotes);
+        else blendDisputedFour(cell, wins, y, out, dst, decided, this.pixelVotes);
         continue;
       }
       const spans = wins.map((win): RowSpan => {
