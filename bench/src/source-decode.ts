@@ -29,9 +29,12 @@ const BANDS: ModelBand[] = ['R', 'G', 'B', 'NIR', 'E'];
 /**
  * gdal_translate creation options (and other arguments) per setting; the first is fleet
  * prepare's default. The nodata one is the default with nodata 0 declared on every dalle: every
- * window then takes the reader's per-pixel validity test.
+ * window then takes the reader's per-pixel validity test. The `-band` ones store each band in
+ * tiles of its own (INTERLEAVE=BAND): a reader inflates only the bands it uses (the IRC source's
+ * NIR, not its R and G) and splits nothing. GDAL 3.6's COG driver has no INTERLEAVE option
+ * (3.11's has), so those are plain tiled GeoTIFFs (`format`), without overviews.
  */
-const SETTINGS: Array<{ name: string; options: string[]; args?: string[] }> = [
+const SETTINGS: Array<{ name: string; options: string[]; args?: string[]; format?: string }> = [
   { name: 'deflate-predictor-512', options: ['COMPRESS=DEFLATE', 'PREDICTOR=YES', 'BLOCKSIZE=512'] },
   { name: 'deflate-512', options: ['COMPRESS=DEFLATE', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
   { name: 'deflate-256', options: ['COMPRESS=DEFLATE', 'PREDICTOR=NO', 'BLOCKSIZE=256'] },
@@ -39,6 +42,9 @@ const SETTINGS: Array<{ name: string; options: string[]; args?: string[] }> = [
   { name: 'zstd-512', options: ['COMPRESS=ZSTD', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
   { name: 'lzw-512', options: ['COMPRESS=LZW', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
   { name: 'none-512', options: ['COMPRESS=NONE', 'BLOCKSIZE=512'] },
+  { name: 'deflate-predictor-512-band', format: 'GTiff', options: ['TILED=YES', 'BLOCKXSIZE=512', 'BLOCKYSIZE=512', 'INTERLEAVE=BAND', 'COMPRESS=DEFLATE', 'PREDICTOR=2'] },
+  { name: 'deflate-512-band', format: 'GTiff', options: ['TILED=YES', 'BLOCKXSIZE=512', 'BLOCKYSIZE=512', 'INTERLEAVE=BAND', 'COMPRESS=DEFLATE'] },
+  { name: 'none-512-band', format: 'GTiff', options: ['TILED=YES', 'BLOCKXSIZE=512', 'BLOCKYSIZE=512', 'INTERLEAVE=BAND'] },
   { name: 'deflate-predictor-512-nodata0', options: ['COMPRESS=DEFLATE', 'PREDICTOR=YES', 'BLOCKSIZE=512'], args: ['-a_nodata', '0'] },
 ];
 
@@ -50,7 +56,7 @@ async function prepared(source: string, setting: (typeof SETTINGS)[number]): Pro
   for (const role of ROLES) {
     await mkdir(join(partial, role), { recursive: true });
     for (const file of await readdir(join(source, role))) {
-      const args = ['-q', '-of', 'COG', ...setting.options.flatMap((o) => ['-co', o]), ...(setting.args ?? []), join(source, role, file), join(partial, role, file)];
+      const args = ['-q', '-of', setting.format ?? 'COG', ...setting.options.flatMap((o) => ['-co', o]), ...(setting.args ?? []), join(source, role, file), join(partial, role, file)];
       await run('gdal_translate', args);
     }
   }

@@ -23,6 +23,7 @@ import { LocalStore } from '@fleet/storage';
 import * as ort from 'onnxruntime-node';
 import { bareInput, bareSession, bareWrappedSession, loadEngine, ORT_VERSION, sessionRunMs, type EngineSettings } from './engine-calls';
 import { benchMosaic, flairShapedModel, modelWithPatch, trivialModel, type BenchMosaic } from './fixtures';
+import { watchGcPauses, type GcPauses } from './gc-pauses';
 import { newTimes, runConcurrently, STAGES, type PipelineContext, type PipelineTimes } from './window-pipeline';
 
 const USAGE = `npm run bench:worker -- [--windows N] [--batch N] [--threads N] [--rounds N] [--trivial-windows N] [--patch 512] [--overlap 128]
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
     }
     log(`  source tiles: ${seq.tiles.misses} decoded, ${seq.tiles.hits} served from the cache`);
     log(`  mask tiles: ${fmt(seq.times.tileBytes / trivialWindows.length / 1024, 1)} KiB per window`);
+    log(`  GC pauses (in the laps above): ${per(seq.gc.ms).trim()} ms/window; ${seq.gc.major} full and ${seq.gc.minor} young collections in ${trivialWindows.length} windows`);
     const conc = await fullPath(mosaic, plan, trivial, { batchSize: batch, threads: 0 }, trivialWindows, batch * 2, join(outDir, 'trivial-conc'));
     log(`  at the worker's concurrency (${batch * 2}, batch ${batch}): ${fmt(conc.windowsPerSecond, 1)} windows/s`);
 
@@ -148,6 +150,8 @@ async function main(): Promise<void> {
       cpuMsOutsideSessionRunPerWindow: outside,
       cpuMsOutsideSessionRunPer512pxWindow: outside * per512,
       tileKiBPerWindow: seq.times.tileBytes / trivialWindows.length / 1024,
+      gcPauseMsPerWindow: seq.gc.ms / trivialWindows.length,
+      fullCollections: seq.gc.major,
       stageWallMsPerWindow: Object.fromEntries(STAGES.map((s) => [s, seq.times.wall[s] / trivialWindows.length])),
       sessionRunCpuMsPerWindow: runCpu,
       readCpuMsPerWindowCacheOn: cached.cpuMs / trivialWindows.length,
@@ -226,6 +230,7 @@ interface PathResult {
   cpuMs: number;
   sessionRunMs: number;
   times: PipelineTimes;
+  gc: GcPauses;
   /** Longest the event loop went without turning: what a blocking call holds up. */
   eventLoopMaxMs: number;
   tiles: { hits: number; misses: number };
@@ -249,10 +254,12 @@ async function fullPath(
   const cpuBefore = process.cpuUsage();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const gcWatch = watchGcPauses();
   try {
     const wallMs = await runConcurrently(ctx, windows, concurrency, times);
     loop.disable();
     const cpu = process.cpuUsage(cpuBefore);
+    const gc = await gcWatch.stop();
     const tiles = sharedTileCache.stats();
     return {
       wallMs,
@@ -261,6 +268,7 @@ async function fullPath(
       sessionRunMs: sessionRunMs(engine) - runBefore,
       times,
       eventLoopMaxMs: loop.max / 1e6,
+      gc,
       tiles: { hits: tiles.hits - tilesBefore.hits, misses: tiles.misses - tilesBefore.misses },
     };
   } finally {
