@@ -176,9 +176,9 @@ export class BlendAccumulator {
     const ranked = (wins.length === 2 || wins.length === 4) && wins.every((win) => win.softProbs.length <= 2);
     for (let y = cell.y0; y < cell.y1; y++) {
       const dst = y * this.w + cell.x0;
-      const left = !ranked ? length : wins.length === 4 ? this.agreedFour(cell, wins, y, out, dst, decided) : agreedPair(cell, wins[0]!, wins[1]!, y, classIndex, out, dst, decided);
-      if (left === 0) continue;
       if (ranked) {
+        const disputed = wins.length === 4 ? this.agreedFour(cell, wins, y, out, dst, decided) : agreedPair(cell, wins[0]!, wins[1]!, y, classIndex, out, dst, decided);
+        if (disputed === 0) continue;
         // the pixels the shortcuts left, each decided in one go (disputed-pixels.ts)
         if (wins.length === 2) blendDisputedPair(cell, wins[0]!, wins[1]!, y, out, dst, decided, this.pixelVotes);
         else blendDisputedFour(cell, wins, y, out, dst, decided, this.pixelVotes);
@@ -189,19 +189,13 @@ export class BlendAccumulator {
         // window pixel of the row's first one, and its column
         return { src0: wy * win.width + cell.x0 - win.offsetX, wx0: cell.x0 - win.offsetX, weightY: win.weightsY[wy]!, length };
       });
-      // the pixels left, listed once: the passes below visit only them (where neighbours
-      // disagree on a few pixels of a row, not every pixel of it for every window and rank)
-      const { todo } = row;
-      if (!ranked) for (let x = 0; x < length; x++) todo[x] = x;
-      else for (let x = 0, t = 0; t < left; x++) if (decided[x] === 0) todo[t++] = x;
       wins.forEach((win, j) => {
         const span = spans[j]!;
-        if (j === 0) this.firstVotes(row, win, span, left);
-        else this.laterVotes(row, win, span, left, win.softProbs[0], win.softIds[0]);
-        for (let r = 1; r < win.softProbs.length; r++) this.rankScores(row, win, span, left, win.softProbs[r]!, win.softIds[r]!);
+        if (j === 0) this.firstVotes(row, win, span);
+        else this.laterVotes(row, win, span, win.softProbs[0], win.softIds[0]);
+        for (let r = 1; r < win.softProbs.length; r++) this.rankScores(row, win, span, win.softProbs[r]!, win.softIds[r]!);
       });
-      for (let t = 0; t < left; t++) {
-        const x = todo[t]!;
+      for (let x = 0; x < length; x++) {
         const votes = voters[x]!;
         const fallback = votes === 0 ? 0 : bestClass[x]!; // bestClass is set by a pixel's first voter only
         out[dst + x] = votes < 2 ? fallback : decide(touchedClass, touchedScore, x * ranks, touched[x]!, fallback, classIndex[fallback]!, classIds, classCount);
@@ -565,19 +559,17 @@ export class BlendAccumulator {
   }
 
   /**
-   * The cell's first window on a row: starts the state of the row's first `count` pixels left
-   * (row.todo; no votes and no scores yet where it has no data), its rank-0 class the first
-   * score of each pixel it votes on.
+   * The cell's first window on a row: starts every pixel's state (no votes and no scores yet
+   * where it has no data), its rank-0 class the first score of each pixel it votes on.
    */
-  private firstVotes(row: RowState, win: WindowContribution, span: RowSpan, count: number): void {
-    const { voters, bestWeight, bestClass, touched, touchedClass, touchedScore, ranks, todo } = row;
+  private firstVotes(row: RowState, win: WindowContribution, span: RowSpan): void {
+    const { voters, bestWeight, bestClass, touched, touchedClass, touchedScore, ranks } = row;
     const { classIndex } = this;
     const { argmax, weightsX } = win;
     const probs = win.softProbs[0];
     const ids = win.softIds[0];
     const { src0, wx0, weightY } = span;
-    for (let t = 0; t < count; t++) {
-      const x = todo[t]!;
+    for (let x = 0; x < span.length; x++) {
       const cls = argmax[src0 + x]!;
       if (cls === 0) {
         voters[x] = 0;
@@ -603,13 +595,12 @@ export class BlendAccumulator {
     }
   }
 
-  /** A further window of the cell on a row: its votes, and its rank-0 scores (`probs`, `ids`) added, on the first `count` pixels of row.todo. */
-  private laterVotes(row: RowState, win: WindowContribution, span: RowSpan, count: number, probs: Uint8Array | undefined, ids: Uint8Array | undefined): void {
-    const { voters, bestWeight, bestClass, todo } = row;
+  /** A further window of the cell on a row: its votes, and its rank-0 scores (`probs`, `ids`) added. */
+  private laterVotes(row: RowState, win: WindowContribution, span: RowSpan, probs: Uint8Array | undefined, ids: Uint8Array | undefined): void {
+    const { voters, bestWeight, bestClass } = row;
     const { argmax, weightsX } = win;
     const { src0, wx0, weightY } = span;
-    for (let t = 0; t < count; t++) {
-      const x = todo[t]!;
+    for (let x = 0; x < span.length; x++) {
       const cls = argmax[src0 + x]!;
       if (cls === 0) continue;
       const weight = weightY * weightsX[wx0 + x]!;
@@ -626,13 +617,11 @@ export class BlendAccumulator {
     }
   }
 
-  /** Scores of one further rank (`probs`, `ids`) of a window on a row, where it has data, on the first `count` pixels of row.todo. */
-  private rankScores(row: RowState, win: WindowContribution, span: RowSpan, count: number, probs: Uint8Array, ids: Uint8Array): void {
+  /** Scores of one further rank (`probs`, `ids`) of a window on a row, where it has data. */
+  private rankScores(row: RowState, win: WindowContribution, span: RowSpan, probs: Uint8Array, ids: Uint8Array): void {
     const { argmax, weightsX } = win;
-    const { todo } = row;
     const { src0, wx0, weightY } = span;
-    for (let t = 0; t < count; t++) {
-      const x = todo[t]!;
+    for (let x = 0; x < span.length; x++) {
       const p = probs[src0 + x]!;
       if (p === 0 || argmax[src0 + x] === 0) continue;
       this.addScore(row, x, ids[src0 + x]!, weightY * weightsX[wx0 + x]! * p);
@@ -670,7 +659,6 @@ export class BlendAccumulator {
       bestClass: new Uint8Array(capacityLength),
       touched: new Int32Array(capacityLength),
       decided: new Uint8Array(capacityLength),
-      todo: new Int32Array(capacityLength),
       touchedClass: new Int16Array(capacityLength * capacityRanks),
       touchedScore: new Float32Array(capacityLength * capacityRanks),
     };
@@ -699,8 +687,6 @@ interface RowState {
   readonly touched: Int32Array;
   /** 1 where agreedPair or agreedFour decided the pixel already. */
   readonly decided: Uint8Array;
-  /** The row's pixels left to the passes (not decided), in order: the first `left` entries. */
-  readonly todo: Int32Array;
   readonly touchedClass: Int16Array;
   readonly touchedScore: Float32Array;
 }
