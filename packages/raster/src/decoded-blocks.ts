@@ -28,8 +28,8 @@ export interface DecodedBlock {
  *   copies (TypedArray.set);
  * - it reads each block into a fresh buffer, and the garbage of fresh per-tile buffers was a
  *   quarter of a window read's CPU (BENCHMARKS.md issue 13).
- * So uncompressed and Deflate blocks (what fleet prepare and GDAL write) are fetched and
- * inflated by NativeBlocks, into reused buffers, and every other compression (LZW, JPEG,
+ * So uncompressed, Deflate and ZSTD blocks (what fleet prepare and GDAL write) are fetched and
+ * decompressed by NativeBlocks, into reused buffers, and every other compression (LZW, JPEG,
  * PackBits, ...) and sparse blocks keep geotiff.js's getTileOrStrip. Deflate runs on node's
  * async zlib, off the event loop, either way (ZlibDeflateDecoder for geotiff.js).
  */

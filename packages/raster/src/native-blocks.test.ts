@@ -1,5 +1,5 @@
 /**
- * Blocks fetched and inflated by NativeBlocks (uncompressed and Deflate, predictor 1 or 2 on
+ * Blocks fetched and inflated by NativeBlocks (uncompressed, Deflate and ZSTD, predictor 1 or 2 on
  * 8-bit samples) must give what geotiff.js's own readRasters gives, and what was written:
  * interleaved and band-separate, tiled and striped (a short last strip), 3, 4 and 5 samples,
  * sizes that are not multiples of 4 (the word-wide split's tail), sparse blocks. Files
@@ -53,7 +53,7 @@ const WINDOWS: PixelRect[] = [
   { x: 61, y: 3, width: 131, height: 66 },
 ];
 
-describe('native block decoding (uncompressed, Deflate, horizontal predictor)', () => {
+describe('native block decoding (uncompressed, Deflate, ZSTD, horizontal predictor)', () => {
   itGdal('reads what was written and what geotiff.js reads, in every layout it decodes, and leaves other codecs to geotiff.js', async () => {
     await withTempDir(async (dir) => {
       const source = join(dir, 'source.tif');
@@ -69,6 +69,9 @@ describe('native block decoding (uncompressed, Deflate, horizontal predictor)', 
         { name: 'none-rgb', bands: 3, args: ['-co', 'TILED=YES'], fills: true },
         { name: 'none-strips', bands: 3, args: ['-co', 'BLOCKYSIZE=10'], fills: true },
         { name: 'none-single-band', bands: 1, args: ['-co', 'TILED=YES'], fills: false },
+        { name: 'zstd-rgb', bands: 3, args: ['-co', 'TILED=YES', '-co', 'COMPRESS=ZSTD'], fills: true },
+        { name: 'zstd-predictor-band-separate', bands: 3, args: ['-co', 'TILED=YES', '-co', 'COMPRESS=ZSTD', '-co', 'PREDICTOR=2', '-co', 'INTERLEAVE=BAND'], fills: true },
+        { name: 'zstd-predictor-strips', bands: 5, args: ['-co', 'COMPRESS=ZSTD', '-co', 'PREDICTOR=2', '-co', 'BLOCKYSIZE=7'], fills: true },
         { name: 'lzw-rgb', bands: 3, args: ['-co', 'TILED=YES', '-co', 'COMPRESS=LZW', '-co', 'PREDICTOR=2'], fills: false },
       ];
       for (const v of variants) {
@@ -110,6 +113,30 @@ describe('native block decoding (uncompressed, Deflate, horizontal predictor)', 
       const all = { x: 0, y: 0, width: 128, height: 128 };
       const read = await file.readWindow(all);
       read.forEach((plane, b) => expect(Buffer.compare(plane, planes[b]!)).toBe(0));
+      await file.close();
+    });
+  });
+
+  itGdal('reports a ZSTD block zstd cannot decode as corrupt, naming the file and block', async () => {
+    await withTempDir(async (dir) => {
+      const source = join(dir, 'source.tif');
+      await writeGeoTiff(source, { width: 64, height: 64, bands: 3, tileSize: 64, geoTransform: GT, epsg: 2154 }, syntheticPlanes(64, 64, 3, 5));
+      const path = join(dir, 'zstd.tif');
+      await gdal('gdal_translate', ['-q', '-co', 'TILED=YES', '-co', 'BLOCKXSIZE=32', '-co', 'BLOCKYSIZE=32', '-co', 'COMPRESS=ZSTD', source, path]);
+      const tiff = await fromFile(path);
+      const directory = (await tiff.getImage()).getFileDirectory();
+      const offsets = (await directory.loadValue('TileOffsets')) as ArrayLike<number>;
+      const counts = (await directory.loadValue('TileByteCounts')) as ArrayLike<number>;
+      await tiff.close();
+      const bytes = await readFile(path);
+      // the second tile's frame, past its magic number, overwritten
+      bytes.fill(0xff, Number(offsets[1]) + 4, Number(offsets[1]) + Number(counts[1]));
+      const file = await openGeoTiff(new FillingReader('s3://b/zstd.tif', bytes), { tileCache: new TileCache(0) });
+      const first = await file.readWindow({ x: 0, y: 0, width: 32, height: 32 });
+      expect(first).toHaveLength(3);
+      const err = await file.readWindow({ x: 32, y: 0, width: 4, height: 4 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RasterError);
+      expect((err as RasterError).message).toBe('s3://b/zstd.tif: cannot read window {"x":32,"y":0,"width":4,"height":4}: corrupt tile (1, 0): it decodes to 0 bytes, 3072 expected');
       await file.close();
     });
   });

@@ -1,12 +1,34 @@
 import type { GeoTIFFImage } from 'geotiff';
 import { inflate } from 'node:zlib';
+import { ZSTDDecoder } from 'zstddec';
 import { undoHorizontalDifferencing } from './horizontal-predictor';
 import type { RangeReaderClient } from './range-reader-client';
 import { ScratchBuffers } from './scratch-buffers';
 
-/** TIFF Compression values decoded here: none, Deflate (Adobe) and Deflate (old-style). */
+/** TIFF Compression values decoded here: none, Deflate (Adobe), Deflate (old-style), ZSTD. */
 const NONE = 1;
 const DEFLATE = [8, 32946];
+const ZSTD = 50000;
+
+type Codec = 'none' | 'deflate' | 'zstd';
+
+/**
+ * zstddec's WebAssembly build of zstd (geotiff.js's own dependency for ZSTD, whose streaming
+ * decoder it calls): Node 20's zlib has no zstd. Its one-shot ZSTD_decompress, given the block's
+ * size, decompresses the bench's source tiles at 635-667 MB/s (node's inflate: 414-601 on the same
+ * tiles in DEFLATE, `bench/dist/source-tile-codecs.js`), and ZSTD sources read 6.2-6.6 ms per
+ * window through it against 8.5-9.6 through geotiff.js's streaming decoder (`bench:source-decode`,
+ * BENCHMARKS.md issue 13). Started once per process, on the first ZSTD file.
+ */
+let zstd: Promise<ZSTDDecoder> | undefined;
+function zstdDecoder(): Promise<ZSTDDecoder> {
+  zstd ??= (async () => {
+    const decoder = new ZSTDDecoder();
+    await decoder.init();
+    return decoder;
+  })();
+  return zstd;
+}
 
 /** Compressed tile bytes wait here between their read and their inflate. */
 const compressedScratch = new ScratchBuffers();
@@ -40,7 +62,7 @@ export interface BlockRequest {
 
 /**
  * Fetches and decodes the blocks of the files worker sources are made of, without geotiff.js:
- * uncompressed or Deflate, no predictor or the horizontal one on 8-bit samples (what
+ * uncompressed, Deflate or ZSTD, no predictor or the horizontal one on 8-bit samples (what
  * `fleet prepare` and GDAL write). Each block costs one read into a reused buffer and one
  * inflate into a buffer of exactly the block's size; geotiff.js's getTileOrStrip allocates a
  * fresh buffer for the compressed bytes and goes through its decoder's promise chain (and,
@@ -52,7 +74,7 @@ export class NativeBlocks {
   private constructor(
     private readonly reader: RangeReaderClient,
     private readonly image: GeoTIFFImage,
-    private readonly compressed: boolean,
+    private readonly codec: Codec,
     private readonly predictor: boolean,
     private readonly offsets: ArrayLike<number | bigint>,
     private readonly byteCounts: ArrayLike<number | bigint>,
@@ -62,7 +84,8 @@ export class NativeBlocks {
   static async open(image: GeoTIFFImage, reader: RangeReaderClient): Promise<NativeBlocks | undefined> {
     const dir = image.getFileDirectory();
     const compression = (dir.getValue('Compression') as number | undefined) ?? NONE;
-    if (compression !== NONE && !DEFLATE.includes(compression)) return undefined;
+    const codec: Codec | undefined = compression === NONE ? 'none' : DEFLATE.includes(compression) ? 'deflate' : compression === ZSTD ? 'zstd' : undefined;
+    if (!codec) return undefined;
     const samples = image.getSamplesPerPixel();
     const bits = Array.from({ length: samples }, (_, s) => image.getBitsPerSample(s));
     // other widths need geotiff.js's normalisation to whole bytes
@@ -72,7 +95,8 @@ export class NativeBlocks {
     const tiled = dir.hasTag('TileOffsets');
     const offsets = (await dir.loadValue(tiled ? 'TileOffsets' : 'StripOffsets')) as ArrayLike<number | bigint>;
     const byteCounts = (await dir.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts')) as ArrayLike<number | bigint>;
-    return new NativeBlocks(reader, image, compression !== NONE, predictor === 2, offsets, byteCounts);
+    if (codec === 'zstd') await zstdDecoder();
+    return new NativeBlocks(reader, image, codec, predictor === 2, offsets, byteCounts);
   }
 
   /**
@@ -89,10 +113,10 @@ export class NativeBlocks {
     const count = Number(this.byteCounts[index] ?? 0);
     if (count === 0) return undefined;
     let block: BlockBytes;
-    if (this.compressed) {
+    if (this.codec !== 'none') {
       const input = await this.read(offset, count, true);
       try {
-        block = owned(await inflateBlock(input.bytes, expected));
+        block = owned(this.codec === 'zstd' ? await unzstdBlock(input.bytes, expected) : await inflateBlock(input.bytes, expected));
       } finally {
         input.release();
       }
@@ -116,7 +140,7 @@ export class NativeBlocks {
   private async read(offset: number, length: number, useScratch: boolean): Promise<BlockBytes> {
     const reader = this.reader;
     if (!useScratch || !reader.canReadInto) return owned(await reader.read(offset, length));
-    const pool = this.compressed ? compressedScratch : rawScratch;
+    const pool = this.codec !== 'none' ? compressedScratch : rawScratch;
     const bytes = pool.take(length);
     try {
       await reader.readInto(offset, bytes);
@@ -150,4 +174,13 @@ function inflateBlock(input: Uint8Array, expected: number): Promise<Uint8Array> 
   return new Promise((resolve, reject) => {
     inflate(input, { chunkSize: Math.max(64, expected + 1) }, (err, out) => (err ? reject(err) : resolve(out)));
   });
+}
+
+/**
+ * ZSTD-decompresses a block on this thread (WebAssembly: there is no thread-pool zstd in Node
+ * 20), told the block's size. zstddec answers a stream it cannot decode with no bytes (zstd's
+ * error code read as a negative size), which the caller reports as a corrupt block.
+ */
+async function unzstdBlock(input: Uint8Array, expected: number): Promise<Uint8Array> {
+  return (await zstdDecoder()).decode(input, expected);
 }
