@@ -2,7 +2,7 @@
  * What `fleet prepare` should write (issue 13, input side): CPU per window to read the bench
  * mosaic back through the worker's MosaicReader, for several gdal_translate -of COG settings.
  *
- *   npm run bench:source-decode -- [--windows 50] [--settings deflate-512,none-512]
+ *   npm run bench:source-decode -- [--windows 50] [--settings deflate-512,none-512] [--warm]
  *
  * Each setting converts the bench mosaic's 27 dalles (3x3 dalles of 1280 px, RGB + IRC + E,
  * written by `fleet demo`'s writer) once under bench/.cache/prepared-<setting>/, then reads the
@@ -40,6 +40,7 @@ const SETTINGS: Array<{ name: string; options: string[]; args?: string[]; format
   { name: 'deflate-256', options: ['COMPRESS=DEFLATE', 'PREDICTOR=NO', 'BLOCKSIZE=256'] },
   { name: 'deflate-level1-512', options: ['COMPRESS=DEFLATE', 'LEVEL=1', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
   { name: 'zstd-512', options: ['COMPRESS=ZSTD', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
+  { name: 'zstd-predictor-512', options: ['COMPRESS=ZSTD', 'PREDICTOR=YES', 'BLOCKSIZE=512'] },
   { name: 'lzw-512', options: ['COMPRESS=LZW', 'PREDICTOR=NO', 'BLOCKSIZE=512'] },
   { name: 'none-512', options: ['COMPRESS=NONE', 'BLOCKSIZE=512'] },
   { name: 'deflate-predictor-512-band', format: 'GTiff', options: ['TILED=YES', 'BLOCKXSIZE=512', 'BLOCKYSIZE=512', 'INTERLEAVE=BAND', 'COMPRESS=DEFLATE', 'PREDICTOR=2'] },
@@ -73,7 +74,7 @@ async function bytesOnDisk(dir: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { windows: { type: 'string' }, settings: { type: 'string' } } });
+  const { values } = parseArgs({ options: { windows: { type: 'string' }, settings: { type: 'string' }, warm: { type: 'boolean' } } });
   const only = values.settings?.split(',');
   const unknown = only?.filter((n) => !SETTINGS.some((s) => s.name === n)) ?? [];
   if (unknown.length > 0) throw new Error(`unknown setting(s) ${unknown.join(', ')}; known: ${SETTINGS.map((s) => s.name).join(', ')}`);
@@ -93,10 +94,13 @@ async function main(): Promise<void> {
     for (const role of ROLES) scanned.push(await scanSource(stores.get(role)!, role));
     const layout = layOutMosaic(scanned);
     const reader = new MosaicReader(layout.sources.map((s) => ({ role: s.role, store: stores.get(s.role)!, dalles: s.dalles })));
-    // empty cache, files opened before the clock starts (one pixel of every dalle)
+    // empty cache, files opened before the clock starts (one pixel of every dalle); with
+    // --warm, the windows read once first: compiled code (the JIT's, and WebAssembly's tier-up
+    // from its baseline compiler) as in a worker that has read thousands of windows
     sharedTileCache.resize(0);
     sharedTileCache.resize(DEFAULT_TILE_CACHE_BYTES);
     for (const d of layout.sources[0]!.dalles) await reader.read({ x: d.x, y: d.y, width: 1, height: 1 }, BANDS);
+    if (values.warm) for (const w of windows) await reader.read(w, BANDS);
     sharedTileCache.resize(0);
     sharedTileCache.resize(DEFAULT_TILE_CACHE_BYTES);
     const before = sharedTileCache.stats().misses;

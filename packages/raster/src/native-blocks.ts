@@ -16,8 +16,8 @@ type Codec = 'none' | 'deflate' | 'zstd';
  * zstddec's WebAssembly build of zstd (geotiff.js's own dependency for ZSTD, whose streaming
  * decoder it calls): Node 20's zlib has no zstd. Its one-shot ZSTD_decompress, given the block's
  * size, decompresses the bench's source tiles at 635-667 MB/s (node's inflate: 414-601 on the same
- * tiles in DEFLATE, `bench/dist/source-tile-codecs.js`), and ZSTD sources read 6.2-6.6 ms per
- * window through it against 8.5-9.6 through geotiff.js's streaming decoder (`bench:source-decode`,
+ * tiles in DEFLATE, `bench/dist/source-tile-codecs.js`), and ZSTD sources read 6.8-7.1 ms per
+ * window through it against 8.2-9.0 through geotiff.js's streaming decoder (`bench:source-decode`,
  * BENCHMARKS.md issue 13). Started once per process, on the first ZSTD file.
  */
 let zstd: Promise<ZSTDDecoder> | undefined;
