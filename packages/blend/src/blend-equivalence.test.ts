@@ -60,6 +60,21 @@ function randomWindow(regionW: number, regionH: number, pick: (below: number) =>
   };
 }
 
+/** A window over the whole w x h cell (offset 0), its axis weights drawn by `weight`. */
+function wholeCellWindow(w: number, h: number, argmax: Uint8Array, softIds: Uint8Array[], softProbs: Uint8Array[], weight: () => number): WindowContribution {
+  return {
+    width: w,
+    height: h,
+    offsetX: 0,
+    offsetY: 0,
+    argmax,
+    softIds,
+    softProbs,
+    weightsX: Float32Array.from({ length: w }, weight),
+    weightsY: Float32Array.from({ length: h }, weight),
+  };
+}
+
 /** The class map both accumulators give, or the error each throws. */
 function outcome(acc: { add(w: WindowContribution): void; resolve(): Uint8Array }, windows: readonly WindowContribution[]): number[] | string {
   try {
@@ -113,17 +128,7 @@ describe('BlendAccumulator against the former pixel-by-pixel accumulator', () =>
           ids.push(Uint8Array.from({ length: n }, () => (pick(50) === 0 ? 9 : CLASSES[pick(4)]!)));
           probs.push(Uint8Array.from({ length: n }, () => [0, 40, 100, 200][pick(4)]!));
         }
-        return {
-          width: w,
-          height: h,
-          offsetX: 0,
-          offsetY: 0,
-          argmax,
-          softIds: ids,
-          softProbs: probs,
-          weightsX: Float32Array.from({ length: w }, () => values[pick(values.length)]!),
-          weightsY: Float32Array.from({ length: h }, () => values[pick(values.length)]!),
-        };
+        return wholeCellWindow(w, h, argmax, ids, probs, () => values[pick(values.length)]!);
       });
       expect(outcome(new BlendAccumulator(w, h, CLASSES), windows)).toEqual(outcome(new ReferenceBlendAccumulator(w, h, CLASSES), windows));
     }
@@ -147,17 +152,7 @@ describe('BlendAccumulator against the former pixel-by-pixel accumulator', () =>
           ids.push(Uint8Array.from({ length: n }, () => (pick(200) === 0 ? 9 : CLASSES[pick(4)]!)));
           probs.push(Uint8Array.from({ length: n }, () => [0, 40, 100, 200][pick(4)]!));
         }
-        return {
-          width: w,
-          height: h,
-          offsetX: 0,
-          offsetY: 0,
-          argmax,
-          softIds: ids,
-          softProbs: probs,
-          weightsX: Float32Array.from({ length: w }, () => values[pick(values.length)]!),
-          weightsY: Float32Array.from({ length: h }, () => values[pick(values.length)]!),
-        };
+        return wholeCellWindow(w, h, argmax, ids, probs, () => values[pick(values.length)]!);
       });
       const expected = outcome(new ReferenceBlendAccumulator(w, h, CLASSES), windows);
       expect(outcome(new BlendAccumulator(w, h, CLASSES), windows)).toEqual(expected);
