@@ -104,14 +104,17 @@ export class Fleet {
     return JSON.parse(r.stdout) as EnqueueResult;
   }
 
-  /** Polls the run state until `until` holds; fails with every process's stderr after `ms`. */
+  /**
+   * Polls the run state until `until` holds; after `ms` fails with every process's stderr and
+   * the last lines of each process's log file (the processes log there, not on stderr).
+   */
   async waitFor(runId: string, until: (p: RunProgress) => boolean, ms = 90_000): Promise<RunProgress> {
     const deadline = Date.now() + ms;
     for (;;) {
       const p = await this.state(runId).progress();
       if (p && until(p)) return p;
       if (Date.now() > deadline) {
-        throw new Error(`run ${runId} did not get there in ${ms} ms: ${JSON.stringify(p)}\n${this.procs.map((x) => x.stderr()).join('\n')}`);
+        throw new Error(`run ${runId} did not get there in ${ms} ms: ${JSON.stringify(p)}\n${this.procs.map((x) => x.stderr()).join('\n')}\n${logTails(this.logDir, 8)}`);
       }
       await sleep(25);
     }
@@ -163,6 +166,14 @@ export function readBlocks(out: string): Map<string, Buffer> {
 export function differingBlocks(reference: Map<string, Buffer>, got: Map<string, Buffer>): string[] {
   const names = new Set([...reference.keys(), ...got.keys()]);
   return [...names].filter((n) => !reference.get(n) || !got.get(n) || !reference.get(n)!.equals(got.get(n)!)).sort();
+}
+
+/** The last `lines` lines of every log file in `logDir`, each under its file's name. */
+function logTails(logDir: string, lines: number): string {
+  return readdirSync(logDir)
+    .sort()
+    .map((f) => `--- ${f}\n${readFileSync(join(logDir, f), 'utf8').split('\n').filter(Boolean).slice(-lines).join('\n')}`)
+    .join('\n');
 }
 
 /** JSON lines of every log file of `kind` in the fleet's log folder. */
