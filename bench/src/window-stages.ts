@@ -103,6 +103,10 @@ async function main(): Promise<void> {
   const store = new LocalStore(storeRoot);
   const tileBytes = await encodeTileBodyAsync(built.shape, built.body);
   const formerTileBytes = await zlibTile(built.shape, built.body, 6);
+  // format 2 tiles at other brotli settings: what each costs the merger to decode
+  const brotliTile = (quality: number, lgwin: number) =>
+    encodeTileBodyAsync(built.shape, built.body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_LGWIN]: lgwin } });
+  const otherTiles = { q1: await brotliTile(1, 16), q0w22: await brotliTile(0, 22), q2: await brotliTile(2, 16) };
   const qualities = TILE_BROTLI.params!;
 
   const variants: Record<string, () => unknown> = {
@@ -122,6 +126,10 @@ async function main(): Promise<void> {
     // the merger's side of the format change: decoding a tile of each version to a MaskTile
     'merger decode: format 1 tile (inflate)': () => decodeMaskTile(formerTileBytes, 'format-1'),
     'merger decode: format 2 tile (CRC-32, brotli)': () => decodeMaskTile(tileBytes, 'format-2'),
+    'merger decode: format 2, brotli q1 lgwin 16': () => decodeMaskTile(otherTiles.q1, 'q1'),
+    'merger decode: format 2, brotli q0 lgwin 22': () => decodeMaskTile(otherTiles.q0w22, 'q0w22'),
+    'merger decode: format 2, brotli q2 lgwin 16': () => decodeMaskTile(otherTiles.q2, 'q2'),
+    'encode: brotli q2 lgwin 16': () => brotliBody(built.body, 2, 16),
   };
   const bytes: Record<string, number> = {};
   const cpu: Record<string, number> = Object.fromEntries(Object.keys(variants).map((k) => [k, 0]));
