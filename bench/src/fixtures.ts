@@ -89,6 +89,14 @@ export async function benchMosaic(dalles: number, dallePx: number): Promise<Benc
     await writeFile(join(partial, 'complete'), '');
     await rename(partial, dir);
   }
+  return mosaicAt(dir);
+}
+
+/**
+ * The mosaic of the rgb/, irc/ and elevation/ folders under `dir` (benchMosaic's, or one
+ * `bench:source-decode` converted with a gdal_translate setting), laid out as the coordinator does.
+ */
+export async function mosaicAt(dir: string): Promise<BenchMosaic> {
   const roles: SourceRoleName[] = ['rgb', 'irc', 'elevation'];
   const stores = new Map(roles.map((r) => [r, new LocalStore(join(dir, r))] as const));
   const scanned = [];

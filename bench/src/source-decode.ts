@@ -18,9 +18,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
 import { iterateWindows, planWindows } from '@fleet/grid';
-import { DEFAULT_TILE_CACHE_BYTES, layOutMosaic, MosaicReader, scanSource, sharedTileCache, type ModelBand, type SourceRoleName } from '@fleet/raster';
-import { LocalStore } from '@fleet/storage';
-import { benchMosaic, CACHE_DIR } from './fixtures';
+import { DEFAULT_TILE_CACHE_BYTES, MosaicReader, sharedTileCache, type ModelBand, type SourceRoleName } from '@fleet/raster';
+import { benchMosaic, CACHE_DIR, mosaicAt } from './fixtures';
 
 const run = promisify(execFile);
 const ROLES: SourceRoleName[] = ['rgb', 'irc', 'elevation'];
@@ -89,10 +88,7 @@ async function main(): Promise<void> {
   process.stdout.write('setting                        MB on disk   CPU ms/window   tiles decoded/window\n');
   for (const setting of SETTINGS.filter((s) => !only || only.includes(s.name))) {
     const dir = await prepared(source, setting);
-    const stores = new Map(ROLES.map((r) => [r, new LocalStore(join(dir, r))] as const));
-    const scanned = [];
-    for (const role of ROLES) scanned.push(await scanSource(stores.get(role)!, role));
-    const layout = layOutMosaic(scanned);
+    const { layout, stores } = await mosaicAt(dir);
     const reader = new MosaicReader(layout.sources.map((s) => ({ role: s.role, store: stores.get(s.role)!, dalles: s.dalles })));
     // empty cache, files opened before the clock starts (one pixel of every dalle); with
     // --warm, the windows read once first: compiled code (the JIT's, and WebAssembly's tier-up

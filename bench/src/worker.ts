@@ -22,18 +22,20 @@ import { DEFAULT_TILE_CACHE_BYTES, MosaicReader, sharedTileCache, type ModelBand
 import { LocalStore } from '@fleet/storage';
 import * as ort from 'onnxruntime-node';
 import { bareInput, bareSession, bareWrappedSession, loadEngine, ORT_VERSION, sessionRunMs, type EngineSettings } from './engine-calls';
-import { benchMosaic, flairShapedModel, modelWithPatch, trivialModel, type BenchMosaic } from './fixtures';
+import { benchMosaic, flairShapedModel, modelWithPatch, mosaicAt, trivialModel, type BenchMosaic } from './fixtures';
 import { watchGcPauses, type GcPauses } from './gc-pauses';
 import { newTimes, runConcurrently, STAGES, type PipelineContext, type PipelineTimes } from './window-pipeline';
 
-const USAGE = `npm run bench:worker -- [--windows N] [--batch N] [--threads N] [--rounds N] [--trivial-windows N] [--patch 512] [--overlap 128]
+const USAGE = `npm run bench:worker -- [--windows N] [--batch N] [--threads N] [--rounds N] [--trivial-windows N] [--patch 512] [--overlap 128] [--sources <folder>]
   --windows          windows through the FLAIR-shaped model (default 8: it costs seconds per window on CPU; 0: skip (b))
   --batch            patches per session.run (default 4, the worker's FLEET_BATCH_SIZE default)
   --threads          intra-op threads for the FLAIR-shaped model (default 0: onnxruntime's choice)
   --rounds           alternated rounds of full path / bare session.run in (b) (default 3; medians compared)
   --trivial-windows  windows through the trivial model (default 50, half the mosaic at 512 px; 0: all)
   --patch, --overlap window size and overlap (default 512 and 128; the FLAIR-INC default is 1024 and 256):
-                     CPU outside session.run is then also given per 512 x 512 px of window`;
+                     CPU outside session.run is then also given per 512 x 512 px of window
+  --sources          a folder of rgb/, irc/ and elevation/ dalles to read instead of the demo writer's (default):
+                     e.g. bench/.cache/prepared-deflate-predictor-512, fleet prepare's COGs, from bench:source-decode`;
 
 /** Window size and overlap (--patch, --overlap): 512/128 by default, so figures stay per 512 px window. */
 let PATCH = 512;
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
       'trivial-windows': { type: 'string' },
       patch: { type: 'string' },
       overlap: { type: 'string' },
+      sources: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -77,7 +80,9 @@ async function main(): Promise<void> {
   // per 512 x 512 px of window (1 at the default size)
   const per512 = PX_512 / (PATCH * PATCH);
 
-  const mosaic = await benchMosaic(3, 1280);
+  // --sources: a folder of rgb/, irc/, elevation/ (e.g. bench/.cache/prepared-deflate-predictor-512,
+  // what fleet prepare writes, from bench:source-decode) instead of the demo writer's dalles
+  const mosaic = values.sources ? await mosaicAt(values.sources) : await benchMosaic(3, 1280);
   const plan = planWindows(mosaic.layout.width, mosaic.layout.height, { patch: PATCH, overlap: OVERLAP });
   const all = [...iterateWindows(plan)];
   const pick = (n: number) => all.slice(0, Math.min(n, all.length));
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
   try {
     log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}, onnxruntime-node ${ORT_VERSION}, CPU provider`);
     log(`load average at the start: ${loadAtStart.map((l) => fmt(l, 1)).join(' ')} (other processes share these CPUs)`);
-    log(`mosaic: ${mosaic.layout.width}x${mosaic.layout.height} px (3x3 dalles of 1280 px, RGB + IRC + E), ${all.length} windows of ${PATCH} px, overlap ${OVERLAP}`);
+    log(`mosaic: ${mosaic.layout.width}x${mosaic.layout.height} px (3x3 dalles of 1280 px, RGB + IRC + E${values.sources ? `, from ${values.sources}` : ''}), ${all.length} windows of ${PATCH} px, overlap ${OVERLAP}`);
 
     // (b) the FLAIR-shaped model: full path vs bare session.run (skipped with --windows 0)
     const flairSummary = windowsWanted === 0 ? {} : await flairPart(mosaic, plan, flair, batch, threads, rounds, pick(windowsWanted));
