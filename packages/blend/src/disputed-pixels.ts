@@ -10,7 +10,8 @@ const MAX_SCORES = 8;
  * One pixel's votes while its windows are taken in order: how many voted, the highest-weight
  * voter's class and weight (as float32), and the scores of the classes met (class index, float32
  * sum: each store into `scores` rounds the sum, as the row passes' float32 buffers do). Reused
- * from pixel to pixel; V8 inlines `vote` into the loops below, so this costs about what locals do.
+ * from pixel to pixel; the blend measured level with a first version that kept these in the
+ * loop's locals (BENCHMARKS.md "Disputed pixels in locals").
  */
 export class PixelVotes {
   votes = 0;
