@@ -48,7 +48,9 @@ export const runArgs = (fx: Fixture, out: string) => ['--stack', fx.mosaic.dir, 
 /**
  * Settings of every scenario: batches of 2 windows, 2 in hand per worker, one onnxruntime
  * thread (2 cores shared by the whole machine), a 5 s lock and a 1 s stalled check so that a
- * killed worker's windows come back within about 5 + 2 x 1 s instead of minutes.
+ * killed worker's windows come back within about 5 + 2 x 1 s instead of minutes; the same for
+ * merges (a killed merger's block, or a merge whose end Redis lost), instead of the merger's
+ * 2 min lock and 30 s check.
  */
 export function fleetEnv(redisUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -59,6 +61,8 @@ export function fleetEnv(redisUrl: string, prefix: string, extra: Record<string,
     FLEET_THREADS: '1',
     FLEET_LOCK_MS: '5000',
     FLEET_STALLED_MS: '1000',
+    FLEET_MERGE_LOCK_MS: '5000',
+    FLEET_MERGE_STALLED_MS: '1000',
     FLEET_SHUTDOWN_MS: '20000',
     LOG_LEVEL: 'info',
     ...extra,

@@ -147,7 +147,7 @@ describe('fleet under process faults', () => {
 
   it('merger SIGKILL mid-block: the block is merged again from the same tiles, byte-identical', async () => {
     // a 5 s merge lock and a 1 s stalled check: the killed merger's block returns in ~5-7 s
-    const fleet = scenario('merger-kill', { FLEET_MERGE_LOCK_MS: '5000', FLEET_MERGE_STALLED_MS: '1000' });
+    const fleet = scenario('merger-kill');
     const run = await fleet.enqueue(runArgs(fx, out));
     // every window first, so the 4 merges wait in the queue and the kill lands on a merge
     fleet.start('worker');

@@ -48,11 +48,10 @@ describe('fleet when Redis loses the run state', () => {
     rmSync(out, { recursive: true, force: true });
     const logDir = join(fx.root, 'logs', name);
     mkdirSync(logDir, { recursive: true });
-    // A merge Redis saw taken but whose end was in the lost second is active again after the
+    // a merge Redis saw taken but whose end was in the lost second is active again after the
     // restart, under a lock no process renews: it comes back once that lock runs out and the
-    // stalled check sees it (2 min and 30 s by default; 5 s and 1 s here, as for the workers).
-    const merges = { FLEET_MERGE_LOCK_MS: '5000', FLEET_MERGE_STALLED_MS: '1000' };
-    const fleet = new Fleet(fleetEnv(redis.url, uniquePrefix(name), { FLEET_KEEP_TILES: '1', ...merges }), logDir);
+    // stalled check sees it (fleetEnv's merge lock and check: 5 s and 1 s)
+    const fleet = new Fleet(fleetEnv(redis.url, uniquePrefix(name), { FLEET_KEEP_TILES: '1' }), logDir);
     fleets.push(fleet);
     return fleet;
   }
@@ -242,9 +241,10 @@ describe('fleet when Redis loses the run state', () => {
     const again = [...counts].filter(([, n]) => n > 1).map(([id]) => id).sort();
     // a window inferred twice ran once more at most, and, if its tile was there at the kill, its job had come back
     for (const id of again) expect([id, counts.get(id), !tilesAtKill.has(id) || cameBack.has(id)]).toEqual([id, 2, true]);
-    const waited = logLines(fleet.logDir, 'merger').filter((l) => typeof l.msg === 'string' && l.msg.includes('waits for them')).length;
+    const mergerLines = logLines(fleet.logDir, 'merger');
+    const waited = mergerLines.filter((l) => typeof l.msg === 'string' && l.msg.includes('waits for them')).length;
     // merges whose end was in the lost second: done again, finding their block recorded in storage
-    const mergedAgain = logLines(fleet.logDir, 'merger').filter((l) => l.msg === 'block merged' && l.alreadyRecorded === true).length;
+    const mergedAgain = mergerLines.filter((l) => l.msg === 'block merged' && l.alreadyRecorded === true).length;
     figures.push(
       `Redis SIGKILL at ${atKill.done}/${WINDOWS} done (${atMark.done} of them over 1.3 s before), AOF cut from ${fullSize} to ${kept.size} bytes (its size ${killedAt - kept.at} ms before the kill): ` +
         `down ${downMs} ms; ${lost.length} completion(s) lost [${lost.join(' ')}], ${cameBack.size} of the ${tilesAtKill.size} windows with a tile had their job back [${[...cameBack].sort().join(' ')}]; ` +

@@ -78,6 +78,8 @@ export class NativeBlocks {
     private readonly predictor: boolean,
     private readonly offsets: ArrayLike<number | bigint>,
     private readonly byteCounts: ArrayLike<number | bigint>,
+    /** ZSTD files: the process's decoder, ready. */
+    private readonly zstd: ZSTDDecoder | undefined,
   ) {}
 
   /** The decoder for this image, or undefined when geotiff.js must decode it. */
@@ -95,8 +97,7 @@ export class NativeBlocks {
     const tiled = dir.hasTag('TileOffsets');
     const offsets = (await dir.loadValue(tiled ? 'TileOffsets' : 'StripOffsets')) as ArrayLike<number | bigint>;
     const byteCounts = (await dir.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts')) as ArrayLike<number | bigint>;
-    if (codec === 'zstd') await zstdDecoder();
-    return new NativeBlocks(reader, image, codec, predictor === 2, offsets, byteCounts);
+    return new NativeBlocks(reader, image, codec, predictor === 2, offsets, byteCounts, codec === 'zstd' ? await zstdDecoder() : undefined);
   }
 
   /**
@@ -116,7 +117,10 @@ export class NativeBlocks {
     if (this.codec !== 'none') {
       const input = await this.read(offset, count, true);
       try {
-        block = owned(this.codec === 'zstd' ? await unzstdBlock(input.bytes, expected) : await inflateBlock(input.bytes, expected));
+        // ZSTD on this thread, in WebAssembly (Node 20 has no thread-pool zstd), told the block's
+        // size: a stream zstddec cannot decode comes back as no bytes (zstd's error code read
+        // as a negative size), reported below as a corrupt block
+        block = owned(this.zstd ? this.zstd.decode(input.bytes, expected) : await inflateBlock(input.bytes, expected));
       } finally {
         input.release();
       }
@@ -176,11 +180,3 @@ function inflateBlock(input: Uint8Array, expected: number): Promise<Uint8Array> 
   });
 }
 
-/**
- * ZSTD-decompresses a block on this thread (WebAssembly: there is no thread-pool zstd in Node
- * 20), told the block's size. zstddec answers a stream it cannot decode with no bytes (zstd's
- * error code read as a negative size), which the caller reports as a corrupt block.
- */
-async function unzstdBlock(input: Uint8Array, expected: number): Promise<Uint8Array> {
-  return (await zstdDecoder()).decode(input, expected);
-}
